@@ -1,0 +1,23 @@
+package dev.lstm4j.lstm;
+
+import dev.lstm4j.tensor.Tensor;
+
+/**
+ * A backend bound to one spec and dtype, created by its {@link LstmBackendProvider}. It may keep plans and buffers
+ * between calls, so it is closed with the layer. Inputs reach it already validated by {@link LstmShapes}.
+ */
+public interface LstmBackend extends AutoCloseable {
+
+    BackendKind kind();
+
+    LstmOutput forward(LstmParams params, LstmInput input);
+
+    /**
+     * Gradients of a scalar loss given its gradients for output, h_n and c_n (any may be null: zero).
+     * {@code forward} must come from this backend in training mode.
+     */
+    LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn, Tensor gradCn);
+
+    @Override
+    default void close() {}
+}

@@ -1,0 +1,66 @@
+package dev.lstm4j.lstm;
+
+import dev.lstm4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+
+/**
+ * What a forward call returns: output [T, B, D*P] (batch-first: [B, T, D*P]), h_n [D*L, B, P], c_n [D*L, B, H],
+ * and, in training mode, whatever the backend saved for backward. Owns its memory; close it when done (after the
+ * backward call that uses it).
+ */
+public final class LstmOutput implements AutoCloseable {
+    private final Arena arena;
+    private final Tensor output;
+    private final Tensor hN;
+    private final Tensor cN;
+    private final LstmInput input;
+    private final AutoCloseable saved; // backend-specific, null in inference mode
+
+    /** For backends: the arena must own the three tensors; {@code saved} is closed with this output. */
+    public LstmOutput(Arena arena, Tensor output, Tensor hN, Tensor cN, LstmInput input, AutoCloseable saved) {
+        this.arena = arena;
+        this.output = output;
+        this.hN = hN;
+        this.cN = cN;
+        this.input = input;
+        this.saved = saved;
+    }
+
+    public Tensor output() { return output; }
+    public Tensor hN() { return hN; }
+    public Tensor cN() { return cN; }
+    public LstmInput input() { return input; }
+
+    public boolean isTrainingOutput() {
+        return saved != null;
+    }
+
+    /** For the backend that produced this output. */
+    public <T> T saved(Class<T> type) {
+        if (saved == null) {
+            throw new IllegalStateException("forward output: backward needs a forward call in training mode "
+                    + "(LstmInput.training(true)), got an inference-mode output");
+        }
+        if (!type.isInstance(saved)) {
+            throw new IllegalArgumentException("forward output: expected one made by the backend that saves "
+                    + type.getSimpleName() + ", got one holding " + saved.getClass().getSimpleName());
+        }
+        return type.cast(saved);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!arena.scope().isAlive()) {
+            return;
+        }
+        try {
+            if (saved != null) {
+                saved.close();
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the saved forward state failed: " + e.getMessage(), e);
+        } finally {
+            arena.close();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.lstm4j.lstm;
+
+import dev.lstm4j.tensor.DType;
+import dev.lstm4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The weights of an LSTM in the canonical layout of DESIGN.md: PyTorch's names and shapes, gate order i, f, g, o,
+ * plus {@code weight_peep_l{k}} [3H] in order i, f, o. Owns the host memory of its tensors; close it to free them.
+ * The same type carries parameter gradients.
+ */
+public final class LstmParams implements AutoCloseable {
+    private final LstmSpec spec;
+    private final DType dtype;
+    private final Arena arena;
+    private final Map<String, Tensor> tensors; // insertion order = spec.parameterNames()
+
+    private LstmParams(LstmSpec spec, DType dtype) {
+        this.spec = Objects.requireNonNull(spec, "spec");
+        this.dtype = Objects.requireNonNull(dtype, "dtype");
+        this.arena = Arena.ofShared();
+        Map<String, Tensor> map = new LinkedHashMap<>();
+        for (String name : spec.parameterNames()) {
+            map.put(name, Tensor.zeros(arena, dtype, spec.parameterShape(name)));
+        }
+        this.tensors = Collections.unmodifiableMap(map);
+    }
+
+    /** All parameters zero. */
+    public static LstmParams zeros(LstmSpec spec, DType dtype) {
+        return new LstmParams(spec, dtype);
+    }
+
+    /** Parameters drawn by {@code init} from a generator seeded with {@code seed}. */
+    public static LstmParams initialized(LstmSpec spec, DType dtype, Initializer init, long seed) {
+        LstmParams p = new LstmParams(spec, dtype);
+        init.initialize(p, new java.util.SplittableRandom(seed));
+        return p;
+    }
+
+    public LstmSpec spec() {
+        return spec;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public List<String> names() {
+        return List.copyOf(tensors.keySet());
+    }
+
+    public Map<String, Tensor> asMap() {
+        return tensors;
+    }
+
+    public Tensor get(String name) {
+        Tensor t = tensors.get(name);
+        if (t == null) {
+            throw new IllegalArgumentException("parameter name: expected one of " + tensors.keySet() + ", got '" + name + "'");
+        }
+        return t;
+    }
+
+    public Tensor weightIh(int layer, int direction) { return get(LstmSpec.weightIh(layer, direction)); }
+    public Tensor weightHh(int layer, int direction) { return get(LstmSpec.weightHh(layer, direction)); }
+    public Tensor biasIh(int layer, int direction) { return get(LstmSpec.biasIh(layer, direction)); }
+    public Tensor biasHh(int layer, int direction) { return get(LstmSpec.biasHh(layer, direction)); }
+    public Tensor weightHr(int layer, int direction) { return get(LstmSpec.weightHr(layer, direction)); }
+    public Tensor weightPeep(int layer, int direction) { return get(LstmSpec.weightPeep(layer, direction)); }
+
+    /** Copies every tensor of {@code other} (same spec; any dtype) into this one. */
+    public void copyFrom(LstmParams other) {
+        if (!other.spec.equals(spec)) {
+            throw new IllegalArgumentException("params: expected spec " + spec + ", got " + other.spec);
+        }
+        for (String name : tensors.keySet()) {
+            get(name).copyFrom(other.get(name));
+        }
+    }
+
+    /** A copy in {@code target} dtype, owning its own memory. */
+    public LstmParams to(DType target) {
+        LstmParams copy = new LstmParams(spec, target);
+        copy.copyFrom(this);
+        return copy;
+    }
+
+    /** Total number of scalar parameters. */
+    public long parameterCount() {
+        long n = 0;
+        for (Tensor t : tensors.values()) {
+            n += t.elementCount();
+        }
+        return n;
+    }
+
+    /** Idempotent; the tensors must not be used afterwards. */
+    @Override
+    public synchronized void close() {
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+}
