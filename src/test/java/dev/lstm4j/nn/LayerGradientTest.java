@@ -1,0 +1,149 @@
+package dev.lstm4j.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lstm4j.tensor.DType;
+import dev.lstm4j.tensor.Shape;
+import dev.lstm4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Finite-difference checks (float64) of every layer and loss in dev.lstm4j.nn. */
+class LayerGradientTest {
+    @Test
+    void linearGradientsForInputWeightAndBias() {
+        try (Arena arena = Arena.ofConfined()) {
+            SplittableRandom r = new SplittableRandom(1);
+            Linear lin = new Linear("l", 3, 4, DType.FLOAT64, arena, r);
+            Tensor x = GradientCheck.random(arena, r, 5, 3);
+            Tensor g = GradientCheck.random(arena, r, 5, 4);
+            Tensor dx;
+            try (Arena tmp = Arena.ofConfined()) {
+                lin.forward(x, tmp);
+                dx = lin.backward(x, g, arena);
+            }
+            java.util.function.DoubleSupplier loss = () -> {
+                try (Arena tmp = Arena.ofConfined()) {
+                    return GradientCheck.dot(lin.forward(x, tmp), g);
+                }
+            };
+            GradientCheck.check("dx", x, dx, loss);
+            GradientCheck.check("dW", lin.weight().value(), lin.weight().grad(), loss);
+            GradientCheck.check("db", lin.bias().value(), lin.bias().grad(), loss);
+        }
+    }
+
+    @Test
+    void linearMatchesHandComputedProduct() {
+        try (Arena arena = Arena.ofConfined()) {
+            Linear lin = new Linear("l", 2, 2, DType.FLOAT32, arena, new SplittableRandom(0));
+            lin.weight().value().copyFrom(new double[] {1, 2, 3, 4}); // [[1, 2], [3, 4]]
+            lin.bias().value().copyFrom(new double[] {0.5, -1});
+            Tensor x = Tensor.of(arena, DType.FLOAT32, Shape.of(1, 2), new double[] {1, -1});
+            Tensor y = lin.forward(x, arena);
+            // y = x W^T + b = [1 - 2 + 0.5, 3 - 4 - 1]: exact in float32
+            assertEquals(-0.5, y.getFlat(0), 0.0);
+            assertEquals(-2.0, y.getFlat(1), 0.0);
+        }
+    }
+
+    @Test
+    void matMulFloat32AgreesWithFloat64AcrossBlockEdges() {
+        // sizes not multiples of the vector width or the 4-row block, large enough to take the parallel path
+        int m = 67, k = 131, n = 301;
+        SplittableRandom r = new SplittableRandom(3);
+        double[] a = new double[m * k], b = new double[k * n];
+        for (int i = 0; i < a.length; i++) a[i] = r.nextDouble(-1, 1);
+        for (int i = 0; i < b.length; i++) b[i] = r.nextDouble(-1, 1);
+        float[] af = new float[a.length], bf = new float[b.length];
+        for (int i = 0; i < a.length; i++) af[i] = (float) a[i];
+        for (int i = 0; i < b.length; i++) bf[i] = (float) b[i];
+        double[] c = new double[m * n];
+        float[] cf = new float[m * n];
+        MatMul.multiply(a, b, c, m, n, k);
+        MatMul.multiply(af, bf, cf, m, n, k);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double expect = 0;
+                for (int p = 0; p < k; p++) expect += a[i * k + p] * b[p * n + j];
+                assertEquals(expect, c[i * n + j], 1e-12, "float64 c[" + i + "," + j + "]");
+                // float32 inputs are rounded (rel. 6e-8 each) and k=131 float32 accumulations: |err| well under 1e-4
+                assertEquals(expect, cf[i * n + j], 1e-4, "float32 c[" + i + "," + j + "]");
+            }
+        }
+    }
+
+    @Test
+    void embeddingGradientAccumulatesRepeatedIds() {
+        try (Arena arena = Arena.ofConfined()) {
+            SplittableRandom r = new SplittableRandom(2);
+            Embedding emb = new Embedding("e", 5, 3, 0.5, DType.FLOAT64, arena, r);
+            int[] ids = {4, 0, 4, 2};
+            Tensor g = GradientCheck.random(arena, r, 4, 3);
+            emb.backward(ids, g);
+            GradientCheck.check("dE", emb.weight().value(), emb.weight().grad(), () -> {
+                try (Arena tmp = Arena.ofConfined()) {
+                    return GradientCheck.dot(emb.forward(ids, tmp), g);
+                }
+            });
+            assertThrows(IllegalArgumentException.class, () -> emb.forward(new int[] {5}, arena));
+        }
+    }
+
+    @Test
+    void dropoutGradientIsTheMaskAndKeepsTheMean() {
+        try (Arena arena = Arena.ofConfined()) {
+            SplittableRandom r = new SplittableRandom(3);
+            Dropout d = new Dropout(0.3);
+            Tensor x = GradientCheck.random(arena, r, 6, 4);
+            Tensor mask = d.mask(x, new SplittableRandom(9), arena);
+            Tensor g = GradientCheck.random(arena, r, 6, 4);
+            Tensor dx = Dropout.apply(g.copy(arena), mask);
+            GradientCheck.check("dx", x, dx, () -> {
+                try (Arena tmp = Arena.ofConfined()) {
+                    return GradientCheck.dot(Dropout.apply(x.copy(tmp), mask), g);
+                }
+            });
+            Tensor big = Tensor.zeros(arena, DType.FLOAT64, 100_000);
+            Tensor m = d.mask(big, new SplittableRandom(4), arena);
+            double sum = 0;
+            for (long i = 0; i < m.elementCount(); i++) {
+                double v = m.getFlat(i);
+                assertTrue(v == 0.0 || Math.abs(v - 1 / 0.7) < 1e-15, "mask value " + v);
+                sum += v;
+            }
+            // mean of 1e5 draws of a variable with mean 1 and sd sqrt(0.3/0.7) ~ 0.65: 5 sigma is 0.0104
+            assertEquals(1.0, sum / m.elementCount(), 0.0104);
+        }
+    }
+
+    @Test
+    void crossEntropyGradientWithIgnoredRows() {
+        try (Arena arena = Arena.ofConfined()) {
+            SplittableRandom r = new SplittableRandom(5);
+            Tensor logits = GradientCheck.random(arena, r, 4, 5);
+            int[] targets = {3, SoftmaxCrossEntropy.IGNORE, 0, 4};
+            SoftmaxCrossEntropy.Result res = SoftmaxCrossEntropy.compute(logits, targets, arena);
+            assertEquals(3, res.count());
+            GradientCheck.check("dlogits", logits, res.gradLogits(),
+                    () -> SoftmaxCrossEntropy.compute(logits, targets, null).meanLoss());
+            for (int c = 0; c < 5; c++) assertEquals(0.0, res.gradLogits().get(1, c), 0.0, "ignored row");
+        }
+    }
+
+    @Test
+    void crossEntropyIsStableForHugeLogitsAndMatchesHandValue() {
+        try (Arena arena = Arena.ofConfined()) {
+            // uniform logits over 4 classes: loss is ln 4 whatever the offset
+            Tensor a = Tensor.of(arena, DType.FLOAT32, Shape.of(1, 4), new double[] {1e4, 1e4, 1e4, 1e4});
+            assertEquals(Math.log(4), SoftmaxCrossEntropy.compute(a, new int[] {2}, null).meanLoss(), 1e-12);
+            Tensor b = Tensor.of(arena, DType.FLOAT64, Shape.of(1, 2), new double[] {-800, 0});
+            // -log softmax(-800)[0] = 800 + log(1 + e^-800) = 800 (double precision)
+            assertEquals(800.0, SoftmaxCrossEntropy.compute(b, new int[] {0}, null).meanLoss(), 1e-9);
+            assertThrows(IllegalArgumentException.class, () -> SoftmaxCrossEntropy.compute(b, new int[] {2}, null));
+        }
+    }
+}
