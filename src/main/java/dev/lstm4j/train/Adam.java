@@ -92,6 +92,13 @@ public final class Adam implements Optimizer {
     }
 
     @Override
+    public Map<String, String> toMetadata() {
+        return Map.of("optim.type", decoupled ? "adamw" : "adam", "optim.beta1", Double.toString(beta1),
+                "optim.beta2", Double.toString(beta2), "optim.eps", Double.toString(eps),
+                "optim.weight_decay", Double.toString(weightDecay));
+    }
+
+    @Override
     public String describe() {
         return (decoupled ? "AdamW" : "Adam") + "(betas=(" + beta1 + ", " + beta2 + "), eps=" + eps
                 + ", weight_decay=" + weightDecay + ")";

@@ -22,6 +22,9 @@ public interface Optimizer extends AutoCloseable {
     /** Restores what {@link #state()} and {@link #steps()} returned for the same parameters. */
     void load(Map<String, Tensor> state, long steps, List<Param> params);
 
+    /** The kind and every hyper-parameter as strings, for a checkpoint ({@link Optimizers#fromMetadata} reads them). */
+    Map<String, String> toMetadata();
+
     /** A one-line description with every hyper-parameter. */
     String describe();
 

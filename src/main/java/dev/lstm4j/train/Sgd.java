@@ -71,6 +71,12 @@ public final class Sgd implements Optimizer {
     }
 
     @Override
+    public Map<String, String> toMetadata() {
+        return Map.of("optim.type", "sgd", "optim.momentum", Double.toString(momentum),
+                "optim.weight_decay", Double.toString(weightDecay));
+    }
+
+    @Override
     public String describe() {
         return "SGD(momentum=" + momentum + ", weight_decay=" + weightDecay + ")";
     }

@@ -4,6 +4,7 @@ import dev.lstm4j.nn.Model;
 import dev.lstm4j.nn.ModelInput;
 import dev.lstm4j.nn.RecurrentState;
 import dev.lstm4j.nn.SoftmaxCrossEntropy;
+import dev.lstm4j.nn.Tensors;
 import java.lang.foreign.Arena;
 import java.util.Objects;
 import java.util.SplittableRandom;
@@ -19,6 +20,7 @@ public final class Trainer {
     private final LrSchedule schedule;
     private final double clipNorm;
     private final long seed;
+    private double lossScale = 1.0;
 
     /** @param clipNorm global gradient-norm bound; 0 turns clipping off */
     public Trainer(Model model, Optimizer optimizer, LrSchedule schedule, double clipNorm, long seed) {
@@ -28,6 +30,17 @@ public final class Trainer {
         if (!(clipNorm >= 0)) throw new IllegalArgumentException("clip: expected >= 0 (0 = off), got " + clipNorm);
         this.clipNorm = clipNorm;
         this.seed = seed;
+    }
+
+    /**
+     * Multiplies the loss that is differentiated (not the one reported) by {@code scale}. The PTB recipe of Zaremba et
+     * al. differentiates the sum over the T steps of the batch-mean loss, which is T times the per-token mean that
+     * {@link SoftmaxCrossEntropy} returns; its learning rate 1 and clip 5 are meant for that scale.
+     */
+    public Trainer lossScale(double scale) {
+        if (!(scale > 0)) throw new IllegalArgumentException("loss scale: expected > 0, got " + scale);
+        this.lossScale = scale;
+        return this;
     }
 
     public Model model() { return model; }
@@ -53,6 +66,7 @@ public final class Trainer {
                 throw new IllegalStateException("training diverged at step " + stepNo + ": loss is " + res.meanLoss()
                         + " (try a smaller learning rate or gradient clipping)");
             }
+            if (lossScale != 1.0) Tensors.scale(res.gradLogits(), lossScale);
             model.backward(pass, res.gradLogits());
             double norm = clipNorm > 0 ? GradientClipping.clip(model.params(), clipNorm) : Double.NaN;
             optimizer.step(model.params(), lr);
