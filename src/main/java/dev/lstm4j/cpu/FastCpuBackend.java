@@ -1,0 +1,635 @@
+package dev.lstm4j.cpu;
+
+import dev.lstm4j.lstm.BackendKind;
+import dev.lstm4j.lstm.LstmBackend;
+import dev.lstm4j.lstm.LstmGradients;
+import dev.lstm4j.lstm.LstmInput;
+import dev.lstm4j.lstm.LstmOutput;
+import dev.lstm4j.lstm.LstmParams;
+import dev.lstm4j.lstm.LstmShapes;
+import dev.lstm4j.lstm.LstmSpec;
+import dev.lstm4j.tensor.DType;
+import dev.lstm4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The fast CPU LSTM, float32: BLAS for every matrix product, one fused Vector API pass for the pointwise part of a
+ * step ({@link FusedPointwise}).
+ *
+ * <ul>
+ *   <li>forward, per layer and direction: the input projection of all T steps in one GEMM ([T*B, I] x [I, 4H]), then
+ *   per step one recurrent GEMM ([B, P] x [P, 4H], accumulated into the projection) and the fused pointwise pass
+ *   (plus one GEMM for the projection h = W_hr m);</li>
+ *   <li>backward: per step the fused pointwise backward and one GEMM for dh of the previous step; then the weight
+ *   gradients as whole-sequence GEMMs (dW_ih = dA^T X, dW_hh = dA^T H, dW_hr = dH^T M, db = dA^T 1) and the input
+ *   gradient as one GEMM (dX = dA W_ih);</li>
+ *   <li>the two directions of a bidirectional layer run their recurrences concurrently when {@link #threads()} >= 2
+ *   (each with half of OpenBLAS's threads); the large GEMMs use all of them;</li>
+ *   <li>buffers live in a {@link FastCpuWorkspace} that is reused by every call that fits it and replaced (not
+ *   added to) when a larger call comes, so memory is bounded by the largest call; nothing is allocated per step.</li>
+ * </ul>
+ *
+ * Masking follows DESIGN.md: a row past its sequence's length is inactive at that step: its state carries over, its
+ * output is zero, and it contributes no gradient. A training forward holds its workspace until its output is closed.
+ */
+public final class FastCpuBackend implements LstmBackend {
+    private final LstmSpec spec;
+    private final int threads;
+    private final FusedPointwise pointwise;
+    private final Object poolLock = new Object();
+    private FastCpuWorkspace free;   // at most one idle workspace
+    private long liveBytes;          // bytes of every workspace not yet closed
+    private boolean closed;
+    private ExecutorService secondDirection;
+    private volatile Set<String> lastDirectionThreads = Set.of();
+
+    /** @param threads threads for our own work and for OpenBLAS, >= 1 */
+    public FastCpuBackend(LstmSpec spec, int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads: expected >= 1, got " + threads);
+        }
+        OpenBlas.loadFailure().ifPresent(why -> {
+            throw new IllegalStateException("the fast CPU backend needs OpenBLAS: " + why);
+        });
+        this.spec = spec;
+        this.threads = threads;
+        this.pointwise = new FusedPointwise(spec);
+    }
+
+    @Override
+    public BackendKind kind() {
+        return BackendKind.CPU;
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    /** Bytes held by this backend's workspaces (idle or in use). */
+    public long workspaceBytes() {
+        synchronized (poolLock) {
+            return liveBytes;
+        }
+    }
+
+    /** Names of the threads that ran the recurrences of the last call's layers (for tests and diagnostics). */
+    Set<String> lastDirectionThreads() {
+        return lastDirectionThreads;
+    }
+
+    // ---------------------------------------------------------------- workspaces
+
+    private FastCpuWorkspace acquire(int batch, int rows, boolean training) {
+        synchronized (poolLock) {
+            if (closed) {
+                throw new IllegalStateException("fast CPU backend: used after close");
+            }
+            FastCpuWorkspace ws = free;
+            free = null;
+            if (ws != null && ws.fits(batch, rows, training)) {
+                return ws;
+            }
+            int batchCap = batch;
+            int rowsCap = rows;
+            boolean train = training;
+            if (ws != null) {
+                // grow to cover both, so that alternating shapes settle on one workspace
+                batchCap = Math.max(batchCap, ws.batchCap);
+                rowsCap = Math.max(rowsCap, ws.rowsCap);
+                train |= ws.training;
+                liveBytes -= ws.bytes;
+                ws.close();
+            }
+            FastCpuWorkspace fresh = new FastCpuWorkspace(spec, batchCap, rowsCap, train);
+            liveBytes += fresh.bytes;
+            return fresh;
+        }
+    }
+
+    private void release(FastCpuWorkspace ws) {
+        synchronized (poolLock) {
+            if (!closed && (free == null || free.bytes < ws.bytes)) {
+                FastCpuWorkspace old = free;
+                free = ws;
+                ws = old;
+            }
+            if (ws != null) {
+                liveBytes -= ws.bytes;
+                ws.close();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        ExecutorService ex;
+        synchronized (poolLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (free != null) {
+                liveBytes -= free.bytes;
+                free.close();
+                free = null;
+            }
+            ex = secondDirection;
+            secondDirection = null;
+        }
+        if (ex != null) {
+            ex.shutdownNow();
+        }
+    }
+
+    private ExecutorService secondDirection() {
+        synchronized (poolLock) {
+            if (secondDirection == null) {
+                secondDirection = Executors.newSingleThreadExecutor(r -> {
+                    Thread t = new Thread(r, "lstm4j-cpu-reverse-direction");
+                    t.setDaemon(true);
+                    return t;
+                });
+            }
+            return secondDirection;
+        }
+    }
+
+    /** Runs task(0) here and task(1) concurrently on the second thread when there are two directions and threads. */
+    private void forEachDirection(DirectionTask task, Set<String> ran) {
+        int dirs = spec.numDirections();
+        if (dirs == 1 || threads < 2) {
+            for (int d = 0; d < dirs; d++) {
+                ran.add(Thread.currentThread().getName());
+                task.run(d);
+            }
+            return;
+        }
+        OpenBlas.setThreads(Math.max(1, threads / 2));
+        try {
+            Future<?> reverse = secondDirection().submit(() -> {
+                ran.add(Thread.currentThread().getName());
+                task.run(1);
+            });
+            ran.add(Thread.currentThread().getName());
+            try {
+                task.run(0);
+            } finally {
+                waitFor(reverse);
+            }
+        } finally {
+            OpenBlas.setThreads(threads);
+        }
+    }
+
+    private static void waitFor(Future<?> f) {
+        try {
+            f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the reverse direction ran", e);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException re) throw re;
+            if (c instanceof Error err) throw err;
+            throw new IllegalStateException("the reverse direction failed: " + c, c);
+        }
+    }
+
+    @FunctionalInterface
+    private interface DirectionTask {
+        void run(int direction);
+    }
+
+    // ---------------------------------------------------------------- forward
+
+    /** What a training forward keeps for backward; closing it hands the workspace back. */
+    private final class Saved implements AutoCloseable {
+        final FastCpuWorkspace ws;
+        final int seqLength;
+        final int batch;
+        final int[] lengths; // null: every sequence is full length
+        private boolean released;
+
+        Saved(FastCpuWorkspace ws, int seqLength, int batch, int[] lengths) {
+            this.ws = ws;
+            this.seqLength = seqLength;
+            this.batch = batch;
+            this.lengths = lengths;
+        }
+
+        synchronized void requireOpen() {
+            if (released) {
+                throw new IllegalStateException("forward output: already closed; backward needs it open");
+            }
+        }
+
+        @Override
+        public synchronized void close() {
+            if (!released) {
+                released = true;
+                release(ws);
+            }
+        }
+    }
+
+    @Override
+    public LstmOutput forward(LstmParams params, LstmInput in) {
+        requireFloat32(params);
+        int seqLength = in.seqLength(spec);
+        int batch = in.batchSize(spec);
+        int rows = Math.multiplyExact(seqLength, batch);
+        int dirs = spec.numDirections();
+        int p = spec.outputSize();
+        int h = spec.hiddenSize();
+        int width = dirs * p;
+        boolean training = in.isTraining();
+        int[] given = in.hasLengths() ? in.lengths() : null;
+        int[] lengths = given != null && allFull(given, seqLength) ? null : given;
+
+        Arena arena = Arena.ofShared();
+        FastCpuWorkspace ws = null;
+        boolean handedOver = false;
+        try {
+            Tensor output = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.outputShape(spec, seqLength, batch));
+            Tensor hN = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.hiddenStateShape(spec, batch));
+            Tensor cN = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));
+            FastCpuWorkspace work = acquire(batch, rows, training);
+            ws = work;
+            OpenBlas.setThreads(threads);
+            Set<String> ran = ConcurrentHashMap.newKeySet();
+
+            MemorySegment x = in.input().segment();
+            if (spec.batchFirst()) {
+                transpose(x, ws.x0, batch, seqLength, spec.inputSize());
+                x = ws.x0;
+            } else if (training) {
+                MemorySegment.copy(x, 0, ws.x0, 0, (long) rows * spec.inputSize() * Float.BYTES);
+                x = ws.x0;
+            }
+            int xLd = spec.inputSize();
+            SplittableRandom dropoutRandom = new SplittableRandom(in.dropoutSeed());
+            for (int l = 0; l < spec.numLayers(); l++) {
+                if (l > 0 && training && spec.dropout() > 0) {
+                    applyDropout(dropoutRandom, x, ws.dropMask[l], ws.dropIn[l], (long) rows * width);
+                    x = ws.dropIn[l];
+                }
+                boolean last = l == spec.numLayers() - 1;
+                MemorySegment out = last && !spec.batchFirst() ? output.segment()
+                        : ws.layerOut[training ? l : l % 2];
+                int layer = l;
+                int layerIn = spec.layerInputSize(l);
+                MemorySegment layerX = x;
+                for (int d = 0; d < dirs; d++) {
+                    MemorySegment g = ws.dirs[d].g[training ? l : 0];
+                    OpenBlas.sgemm(false, true, rows, 4 * h, layerIn, 1f, layerX, 0, xLd,
+                            params.weightIh(l, d).segment(), 0, layerIn, 0f, g, 0, 4 * h);
+                    combineBias(params, l, d, ws.dirs[d].bias);
+                    loadState(in.h0(), l, d, batch, p, ws.dirs[d].hState);
+                    loadState(in.c0(), l, d, batch, h, ws.dirs[d].cState);
+                }
+                forEachDirection(d -> recurForward(params, work, layer, d, seqLength, batch, lengths,
+                        out, training), ran);
+                for (int d = 0; d < dirs; d++) {
+                    storeState(ws.dirs[d].hState, l, d, batch, p, hN);
+                    storeState(ws.dirs[d].cState, l, d, batch, h, cN);
+                }
+                x = out;
+                xLd = width;
+            }
+            if (spec.batchFirst()) {
+                transpose(x, output.segment(), seqLength, batch, width);
+            }
+            lastDirectionThreads = Set.copyOf(ran);
+            Saved saved = training ? new Saved(ws, seqLength, batch, lengths) : null;
+            LstmOutput result = new LstmOutput(arena, output, hN, cN, in, saved);
+            handedOver = true;
+            return result;
+        } finally {
+            if (!handedOver) {
+                arena.close();
+            }
+            if (ws != null && (!training || !handedOver)) {
+                release(ws);
+            }
+        }
+    }
+
+    /**
+     * The recurrence of layer l, direction d: reads the input projection in g and the initial state in hState and
+     * cState; leaves the final state there. Touches only the workspace and the parameters (both shared memory): it
+     * may run on a second thread, and a caller's tensors may live in a confined arena.
+     */
+    private void recurForward(LstmParams params, FastCpuWorkspace ws, int l, int d, int seqLength,
+                              int batch, int[] lengths, MemorySegment out, boolean training) {
+        FastCpuWorkspace.Dir dir = ws.dirs[d];
+        int h = spec.hiddenSize();
+        int p = spec.outputSize();
+        int width = spec.numDirections() * p;
+        boolean proj = spec.projSize() > 0;
+        MemorySegment g = dir.g[training ? l : 0];
+        MemorySegment whh = params.weightHh(l, d).segment();
+        MemorySegment whr = proj ? params.weightHr(l, d).segment() : null;
+        MemorySegment peep = spec.peepholes() ? params.weightPeep(l, d).segment() : null;
+        long hBytes = (long) batch * p * Float.BYTES;
+        boolean[] active = lengths == null ? null : dir.active;
+        for (int s = 0; s < seqLength; s++) {
+            int t = d == 0 ? s : seqLength - 1 - s;
+            long row0 = (long) t * batch;
+            if (active != null) {
+                for (int b = 0; b < batch; b++) active[b] = t < lengths[b];
+            }
+            MemorySegment hp = dir.hState;
+            long hpOff = 0;
+            if (training) {
+                hp = dir.hPrev[l];
+                hpOff = row0 * p;
+                MemorySegment.copy(dir.hState, 0, hp, hpOff * Float.BYTES, hBytes);
+            }
+            OpenBlas.sgemm(false, true, batch, 4 * h, p, 1f, hp, hpOff, p, whh, 0, p, 1f, g, row0 * 4 * h, 4 * h);
+            long outOff = row0 * width + (long) d * p;
+            MemorySegment cPrev = training ? dir.cPrev[l] : null;
+            MemorySegment c = training ? dir.c[l] : null;
+            MemorySegment cRaw = training ? dir.cRaw[l] : null;
+            if (proj) {
+                MemorySegment m = training ? dir.m[l] : dir.mStep;
+                long mOff = training ? row0 * h : 0;
+                pointwise.forward(batch, g, row0 * 4 * h, training, dir.bias, peep, dir.cState,
+                        cPrev, row0 * h, c, cRaw, row0 * h, m, mOff, h, null, active);
+                OpenBlas.sgemm(false, true, batch, p, h, 1f, m, mOff, h, whr, 0, h, 0f, out, outOff, width);
+                copyRows(out, outOff, width, dir.hState, p, batch, active);
+            } else {
+                pointwise.forward(batch, g, row0 * 4 * h, training, dir.bias, peep, dir.cState,
+                        cPrev, row0 * h, c, cRaw, row0 * h, out, outOff, width, dir.hState, active);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- backward
+
+    @Override
+    public LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn,
+                                  Tensor gradCn) {
+        requireFloat32(params);
+        Saved saved = forward.saved(Saved.class);
+        saved.requireOpen();
+        FastCpuWorkspace ws = saved.ws;
+        LstmInput in = forward.input();
+        int seqLength = saved.seqLength;
+        int batch = saved.batch;
+        int rows = seqLength * batch;
+        int dirs = spec.numDirections();
+        int h = spec.hiddenSize();
+        int p = spec.outputSize();
+        int width = dirs * p;
+        boolean proj = spec.projSize() > 0;
+
+        LstmParams grads = LstmParams.zeros(spec, DType.FLOAT32);
+        Arena arena = Arena.ofShared();
+        boolean handedOver = false;
+        try {
+            Tensor dInput = Tensor.zeros(arena, DType.FLOAT32, in.input().shape());
+            Tensor dh0 = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.hiddenStateShape(spec, batch));
+            Tensor dc0 = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));
+            OpenBlas.setThreads(threads);
+            Set<String> ran = ConcurrentHashMap.newKeySet();
+
+            MemorySegment dOut;
+            if (gradOutput == null) {
+                dOut = ws.dGradA;
+                dOut.asSlice(0, (long) rows * width * Float.BYTES).fill((byte) 0);
+            } else if (spec.batchFirst()) {
+                dOut = ws.dGradA;
+                transpose(gradOutput.segment(), dOut, batch, seqLength, width);
+            } else {
+                // copied: the reverse direction reads it on another thread, and the caller's arena may be confined
+                dOut = ws.dGradA;
+                MemorySegment.copy(gradOutput.segment(), 0, dOut, 0, (long) rows * width * Float.BYTES);
+            }
+            for (int l = spec.numLayers() - 1; l >= 0; l--) {
+                int layer = l;
+                MemorySegment layerDOut = dOut;
+                for (int d = 0; d < dirs; d++) {
+                    loadState(gradHn, l, d, batch, p, ws.dirs[d].dhState);
+                    loadState(gradCn, l, d, batch, h, ws.dirs[d].dcState);
+                }
+                forEachDirection(d -> recurBackward(params, ws, saved.lengths, layer, d, seqLength, batch,
+                        layerDOut), ran);
+                for (int d = 0; d < dirs; d++) {
+                    storeState(ws.dirs[d].dhState, l, d, batch, p, dh0);
+                    storeState(ws.dirs[d].dcState, l, d, batch, h, dc0);
+                }
+
+                int layerIn = spec.layerInputSize(l);
+                MemorySegment x;
+                int xLd;
+                if (l == 0) {
+                    x = ws.x0;
+                    xLd = spec.inputSize();
+                } else {
+                    x = spec.dropout() > 0 ? ws.dropIn[l] : ws.layerOut[l - 1];
+                    xLd = width;
+                }
+                MemorySegment dX;
+                if (l == 0) {
+                    dX = spec.batchFirst() ? (dOut == ws.dGradA ? ws.dGradB : ws.dGradA) : dInput.segment();
+                } else {
+                    dX = dOut == ws.dGradA ? ws.dGradB : ws.dGradA;
+                }
+                for (int d = 0; d < dirs; d++) {
+                    FastCpuWorkspace.Dir dir = ws.dirs[d];
+                    OpenBlas.sgemm(true, false, 4 * h, layerIn, rows, 1f, dir.dA, 0, 4 * h, x, 0, xLd,
+                            0f, grads.weightIh(l, d).segment(), 0, layerIn);
+                    OpenBlas.sgemm(true, false, 4 * h, p, rows, 1f, dir.dA, 0, 4 * h, dir.hPrev[l], 0, p,
+                            0f, grads.weightHh(l, d).segment(), 0, p);
+                    MemorySegment db = grads.biasIh(l, d).segment();
+                    OpenBlas.sgemv(true, rows, 4 * h, 1f, dir.dA, 0, 4 * h, ws.ones, 0, 0f, db, 0);
+                    MemorySegment.copy(db, 0, grads.biasHh(l, d).segment(), 0, 4L * h * Float.BYTES);
+                    if (proj) {
+                        OpenBlas.sgemm(true, false, p, h, rows, 1f, dir.dh, 0, p, dir.m[l], 0, h,
+                                0f, grads.weightHr(l, d).segment(), 0, h);
+                    }
+                    if (spec.peepholes()) {
+                        MemorySegment.copy(dir.dPeep, 0, grads.weightPeep(l, d).segment(), 0, 3L * h * Float.BYTES);
+                    }
+                    OpenBlas.sgemm(false, false, rows, layerIn, 4 * h, 1f, dir.dA, 0, 4 * h,
+                            params.weightIh(l, d).segment(), 0, layerIn, d == 0 ? 0f : 1f, dX, 0, layerIn);
+                }
+                if (l > 0 && spec.dropout() > 0) {
+                    multiply(dX, ws.dropMask[l], (long) rows * layerIn);
+                }
+                dOut = dX;
+            }
+            if (spec.batchFirst()) {
+                transpose(dOut, dInput.segment(), seqLength, batch, spec.inputSize());
+            }
+            lastDirectionThreads = Set.copyOf(ran);
+            LstmGradients result = new LstmGradients(arena, dInput, dh0, dc0, grads);
+            handedOver = true;
+            return result;
+        } finally {
+            if (!handedOver) {
+                arena.close();
+                grads.close();
+            }
+        }
+    }
+
+    /**
+     * Backward through the recurrence of layer l, direction d: reads dL/d(output) of the layer in dOut (workspace
+     * memory) and dL/dh_n, dL/dc_n in dhState, dcState; leaves dL/dh0, dL/dc0 there and the pre-activation gradients
+     * in dA. Like {@link #recurForward}, touches only shared memory.
+     */
+    private void recurBackward(LstmParams params, FastCpuWorkspace ws, int[] lengths, int l, int d, int seqLength,
+                               int batch, MemorySegment dOut) {
+        FastCpuWorkspace.Dir dir = ws.dirs[d];
+        int h = spec.hiddenSize();
+        int p = spec.outputSize();
+        int width = spec.numDirections() * p;
+        boolean proj = spec.projSize() > 0;
+        MemorySegment whh = params.weightHh(l, d).segment();
+        MemorySegment whr = proj ? params.weightHr(l, d).segment() : null;
+        MemorySegment peep = spec.peepholes() ? params.weightPeep(l, d).segment() : null;
+        dir.dPeep.fill((byte) 0);
+        boolean[] active = lengths == null ? null : dir.active;
+        for (int s = seqLength - 1; s >= 0; s--) {
+            int t = d == 0 ? s : seqLength - 1 - s;
+            long row0 = (long) t * batch;
+            if (active != null) {
+                for (int b = 0; b < batch; b++) active[b] = t < lengths[b];
+            }
+            long outOff = row0 * width + (long) d * p;
+            MemorySegment dm;
+            long dmOff;
+            int dmLd;
+            if (proj) {
+                // dh = dhState + dOut[t] for active rows, 0 for the others (they add nothing to dW_hr)
+                addRows(dir.dhState, dOut, outOff, width, dir.dh, row0 * p, p, batch, active);
+                OpenBlas.sgemm(false, false, batch, h, p, 1f, dir.dh, row0 * p, p, whr, 0, h, 0f, dir.dmStep, 0, h);
+                dm = dir.dmStep;
+                dmOff = 0;
+                dmLd = h;
+            } else {
+                addRows(dir.dhState, dOut, outOff, width, dir.dhStep, 0, p, batch, active);
+                dm = dir.dhStep;
+                dmOff = 0;
+                dmLd = p;
+            }
+            pointwise.backward(batch, dm, dmOff, dmLd, dir.dcState, dir.g[l], row0 * 4 * h,
+                    dir.cPrev[l], dir.c[l], dir.cRaw[l], row0 * h, peep, dir.dPeep, dir.dA, active);
+            if (active == null) {
+                OpenBlas.sgemm(false, false, batch, p, 4 * h, 1f, dir.dA, row0 * 4 * h, 4 * h, whh, 0, p,
+                        0f, dir.dhState, 0, p);
+            } else {
+                OpenBlas.sgemm(false, false, batch, p, 4 * h, 1f, dir.dA, row0 * 4 * h, 4 * h, whh, 0, p,
+                        0f, dir.tmpP, 0, p);
+                copyRows(dir.tmpP, 0, p, dir.dhState, p, batch, active);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void requireFloat32(LstmParams params) {
+        if (params.dtype() != DType.FLOAT32) {
+            throw new IllegalArgumentException("params: the fast CPU backend expects float32, got " + params.dtype());
+        }
+    }
+
+    /** Entry (l, d) of a [D*L, B, w] state tensor into a workspace buffer; a null tensor gives zeros. */
+    private void loadState(Tensor t, int l, int d, int batch, int w, MemorySegment dst) {
+        long bytes = (long) batch * w * Float.BYTES;
+        if (t == null) {
+            dst.asSlice(0, bytes).fill((byte) 0);
+        } else {
+            MemorySegment.copy(t.segment(), (long) (l * spec.numDirections() + d) * bytes, dst, 0, bytes);
+        }
+    }
+
+    private void storeState(MemorySegment src, int l, int d, int batch, int w, Tensor t) {
+        long bytes = (long) batch * w * Float.BYTES;
+        MemorySegment.copy(src, 0, t.segment(), (long) (l * spec.numDirections() + d) * bytes, bytes);
+    }
+
+    private static boolean allFull(int[] lengths, int seqLength) {
+        for (int len : lengths) {
+            if (len != seqLength) return false;
+        }
+        return true;
+    }
+
+    private void combineBias(LstmParams params, int l, int d, MemorySegment bias) {
+        MemorySegment bih = params.biasIh(l, d).segment();
+        MemorySegment bhh = params.biasHh(l, d).segment();
+        long n = 4L * spec.hiddenSize();
+        for (long k = 0; k < n; k++) {
+            bias.setAtIndex(ValueLayout.JAVA_FLOAT, k, bih.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, k)
+                    + bhh.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, k));
+        }
+    }
+
+    /** Inverted dropout with the reference's random stream: element (t, b, k) kept with probability 1-p. */
+    private void applyDropout(SplittableRandom random, MemorySegment x, MemorySegment mask, MemorySegment out, long n) {
+        double keep = 1.0 - spec.dropout();
+        float scale = (float) (1.0 / keep);
+        for (long k = 0; k < n; k++) {
+            float s = random.nextDouble() < keep ? scale : 0f;
+            mask.setAtIndex(ValueLayout.JAVA_FLOAT, k, s);
+            out.setAtIndex(ValueLayout.JAVA_FLOAT, k, x.getAtIndex(ValueLayout.JAVA_FLOAT, k) * s);
+        }
+    }
+
+    private static void multiply(MemorySegment a, MemorySegment mask, long n) {
+        for (long k = 0; k < n; k++) {
+            a.setAtIndex(ValueLayout.JAVA_FLOAT, k,
+                    a.getAtIndex(ValueLayout.JAVA_FLOAT, k) * mask.getAtIndex(ValueLayout.JAVA_FLOAT, k));
+        }
+    }
+
+    /** dst[r0 + c, k] = src[r0 * ... ] for a [outer, inner, w] -> [inner, outer, w] transpose of rows of w floats. */
+    private static void transpose(MemorySegment src, MemorySegment dst, int outer, int inner, int w) {
+        long rowBytes = (long) w * Float.BYTES;
+        for (int a = 0; a < outer; a++) {
+            for (int b = 0; b < inner; b++) {
+                MemorySegment.copy(src, ((long) a * inner + b) * rowBytes, dst, ((long) b * outer + a) * rowBytes,
+                        rowBytes);
+            }
+        }
+    }
+
+    /** Copies rows (width w, source stride srcLd) of the active rows into a dense [rows, w] destination. */
+    private static void copyRows(MemorySegment src, long srcOff, int srcLd, MemorySegment dst, int w, int rows,
+                                 boolean[] active) {
+        long rowBytes = (long) w * Float.BYTES;
+        if (active == null && srcLd == w) {
+            MemorySegment.copy(src, srcOff * Float.BYTES, dst, 0, rows * rowBytes);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            if (active == null || active[r]) {
+                MemorySegment.copy(src, (srcOff + (long) r * srcLd) * Float.BYTES, dst, r * rowBytes, rowBytes);
+            }
+        }
+    }
+
+    /** dst[r] = a[r] + b[bOff + r * bLd] for active rows (width w), 0 for inactive ones. */
+    private static void addRows(MemorySegment a, MemorySegment b, long bOff, int bLd, MemorySegment dst, long dstOff,
+                                int w, int rows, boolean[] active) {
+        for (int r = 0; r < rows; r++) {
+            long dRow = dstOff + (long) r * w;
+            if (active != null && !active[r]) {
+                VectorMath.zero(dst, dRow, w);
+                continue;
+            }
+            VectorMath.add(a, (long) r * w, b, bOff + (long) r * bLd, dst, dRow, w);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package dev.lstm4j.cpu;
+
+import dev.lstm4j.lstm.LstmSpec;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Every buffer one call of {@link FastCpuBackend} needs, allocated once for a capacity (at most {@code batchCap} batch
+ * rows and {@code rowsCap} = T * B sequence rows) and reused by every call that fits. "rows" below means T * B,
+ * time-major (row t * B + b). A training workspace also keeps, per layer and direction, what backward reads.
+ */
+final class FastCpuWorkspace implements AutoCloseable {
+    private static final long ALIGN = 64;
+
+    final int batchCap;
+    final int rowsCap;
+    final boolean training;
+    final long bytes;
+    private final Arena arena;
+
+    final MemorySegment x0;          // [rows, I] time-major copy of the input (batch-first input, or training)
+    final MemorySegment[] layerOut;  // [rows, D*P] per layer (training) or two ping-pong buffers (inference)
+    final MemorySegment[] dropMask;  // [rows, D*P] per layer >= 1, training with dropout; else null entries
+    final MemorySegment[] dropIn;    // [rows, D*P] the masked input of layer l >= 1
+    final MemorySegment dGradA;      // [rows, max(I, D*P)] backward: gradient of a layer's output / input
+    final MemorySegment dGradB;      // [rows, max(I, D*P)]
+    final MemorySegment ones;        // [rows] all 1: bias gradients as one GEMV
+    final Dir[] dirs;
+
+    /** The buffers of one direction; the two directions of a layer run concurrently, each on its own. */
+    static final class Dir {
+        final MemorySegment bias;     // [4H] b_ih + b_hh of the current layer
+        final MemorySegment hState;   // [B, P]
+        final MemorySegment cState;   // [B, H]
+        final MemorySegment tmpP;     // [B, P]
+        final MemorySegment mStep;    // [B, H] m of one step before the projection (inference with projection)
+        final boolean[] active;       // [B]
+        final MemorySegment[] g;      // [rows, 4H] pre-activations: per layer (training) or one (inference)
+        final MemorySegment[] cPrev;  // [rows, H] per layer, training
+        final MemorySegment[] c;      // [rows, H] per layer, training
+        final MemorySegment[] cRaw;   // [rows, H] per layer, training with a cell clip
+        final MemorySegment[] hPrev;  // [rows, P] per layer, training: the h each step read
+        final MemorySegment[] m;      // [rows, H] per layer, training with projection
+        final MemorySegment dA;       // [rows, 4H] backward: pre-activation gradients of one layer
+        final MemorySegment dhState;  // [B, P]
+        final MemorySegment dcState;  // [B, H]
+        final MemorySegment dhStep;   // [B, P]
+        final MemorySegment dh;       // [rows, P] backward with projection: dL/dh of every step
+        final MemorySegment dmStep;   // [B, H] backward with projection
+        final MemorySegment dPeep;    // [3H]
+
+        private Dir(Allocator a, LstmSpec s, int batch, int rows, boolean training) {
+            int h = s.hiddenSize();
+            int p = s.outputSize();
+            int layers = s.numLayers();
+            boolean proj = s.projSize() > 0;
+            bias = a.floats(4L * h);
+            hState = a.floats((long) batch * p);
+            cState = a.floats((long) batch * h);
+            tmpP = a.floats((long) batch * p);
+            mStep = proj ? a.floats((long) batch * h) : null;
+            active = new boolean[batch];
+            g = new MemorySegment[training ? layers : 1];
+            for (int l = 0; l < g.length; l++) g[l] = a.floats((long) rows * 4 * h);
+            cPrev = new MemorySegment[layers];
+            c = new MemorySegment[layers];
+            cRaw = new MemorySegment[layers];
+            hPrev = new MemorySegment[layers];
+            m = new MemorySegment[layers];
+            if (training) {
+                for (int l = 0; l < layers; l++) {
+                    cPrev[l] = a.floats((long) rows * h);
+                    c[l] = a.floats((long) rows * h);
+                    cRaw[l] = s.hasCellClip() ? a.floats((long) rows * h) : null;
+                    hPrev[l] = a.floats((long) rows * p);
+                    m[l] = proj ? a.floats((long) rows * h) : null;
+                }
+                dA = a.floats((long) rows * 4 * h);
+                dhState = a.floats((long) batch * p);
+                dcState = a.floats((long) batch * h);
+                dhStep = a.floats((long) batch * p);
+                dh = proj ? a.floats((long) rows * p) : null;
+                dmStep = proj ? a.floats((long) batch * h) : null;
+                dPeep = a.floats(3L * h);
+            } else {
+                dA = dhState = dcState = dhStep = dh = dmStep = dPeep = null;
+            }
+        }
+    }
+
+    FastCpuWorkspace(LstmSpec spec, int batchCap, int rowsCap, boolean training) {
+        this.batchCap = batchCap;
+        this.rowsCap = rowsCap;
+        this.training = training;
+        this.arena = Arena.ofShared();
+        Allocator a = new Allocator(arena);
+        int layers = spec.numLayers();
+        long width = (long) spec.numDirections() * spec.outputSize();
+        x0 = a.floats((long) rowsCap * spec.inputSize());
+        layerOut = new MemorySegment[training ? layers : 2];
+        for (int l = 0; l < layerOut.length; l++) layerOut[l] = a.floats(rowsCap * width);
+        dropMask = new MemorySegment[layers];
+        dropIn = new MemorySegment[layers];
+        if (training && spec.dropout() > 0) {
+            for (int l = 1; l < layers; l++) {
+                dropMask[l] = a.floats(rowsCap * width);
+                dropIn[l] = a.floats(rowsCap * width);
+            }
+        }
+        long gradWidth = Math.max(spec.inputSize(), width);
+        dGradA = training ? a.floats(rowsCap * gradWidth) : null;
+        dGradB = training ? a.floats(rowsCap * gradWidth) : null;
+        ones = training ? a.floats(rowsCap) : null;
+        if (ones != null) {
+            ones.fill((byte) 0);
+            for (long r = 0; r < rowsCap; r++) ones.setAtIndex(ValueLayout.JAVA_FLOAT, r, 1f);
+        }
+        dirs = new Dir[spec.numDirections()];
+        for (int d = 0; d < dirs.length; d++) dirs[d] = new Dir(a, spec, batchCap, rowsCap, training);
+        this.bytes = a.total;
+    }
+
+    boolean fits(int batch, int rows, boolean needTraining) {
+        return batch <= batchCap && rows <= rowsCap && (training || !needTraining);
+    }
+
+    @Override
+    public void close() {
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+
+    private static final class Allocator {
+        private final Arena arena;
+        private long total;
+
+        Allocator(Arena arena) {
+            this.arena = arena;
+        }
+
+        MemorySegment floats(long count) {
+            long size = Math.multiplyExact(Math.max(1, count), (long) Float.BYTES);
+            total += size;
+            return arena.allocate(size, ALIGN);
+        }
+    }
+}

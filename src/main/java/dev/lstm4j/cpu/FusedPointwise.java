@@ -1,0 +1,263 @@
+package dev.lstm4j.cpu;
+
+import dev.lstm4j.lstm.LstmSpec;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The pointwise part of one LSTM step for a block of batch rows, forward and backward, each in one pass over memory
+ * with the Vector API. The GEMMs around it (input projection, recurrent product, projection) are done before and
+ * after by BLAS; this class sees the summed pre-activations.
+ *
+ * <p>Equations as {@link ReferenceCell}: gates i, f, g, o from the pre-activations (plus bias, plus peepholes), the
+ * ONNX clip bounding every activation's input, the cell clip bounding c, f = 1 - i with a coupled input-forget
+ * gate, m = o * h(c). A row that is past its sequence's length (inactive) keeps its state, gets m = 0 and, backward,
+ * a zero pre-activation gradient.
+ *
+ * <p>All offsets and leading dimensions count floats. Rows of the 4H-wide matrices hold i, f, g, o blocks of H.
+ */
+final class FusedPointwise {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder LE = ByteOrder.nativeOrder();
+
+    private final int h;
+    private final boolean peepholes;
+    private final boolean inputForget;
+    private final boolean hasClip;
+    private final float clip;
+    private final boolean hasCellClip;
+    private final float cellClip;
+    private final VectorActivation fAct;
+    private final VectorActivation gAct;
+    private final VectorActivation hAct;
+
+    FusedPointwise(LstmSpec spec) {
+        this.h = spec.hiddenSize();
+        this.peepholes = spec.peepholes();
+        this.inputForget = spec.inputForget();
+        this.hasClip = spec.hasClip();
+        this.clip = hasClip ? (float) spec.clip() : 0f;
+        this.hasCellClip = spec.hasCellClip();
+        this.cellClip = hasCellClip ? (float) spec.cellClip() : 0f;
+        this.fAct = new VectorActivation(spec.gateActivation());
+        this.gAct = new VectorActivation(spec.cellActivation());
+        this.hAct = new VectorActivation(spec.hiddenActivation());
+    }
+
+    /** Where forward writes m (= h without projection), and optionally a second copy (the h state). */
+    record Target(MemorySegment seg, long offset, int ld) {}
+
+    /**
+     * Forward for rows 0..rows-1.
+     *
+     * @param g        [rows, 4H] at gOff: pre-activations W x + R h (in); with {@code keep}, overwritten with the
+     *                 full pre-activations (bias and peepholes added, before clip) for backward
+     * @param bias     [4H]: b_ih + b_hh
+     * @param peep     [3H] (i, f, o) or null
+     * @param cState   [rows, H]: c of the previous step (in), c of this step (out, active rows only)
+     * @param cPrevOut [rows, H] at cPrevOff or null: receives c of the previous step (training)
+     * @param cOut     [rows, H] at cOutOff or null: receives c of this step (training)
+     * @param cRawOut  [rows, H] at cOutOff or null: receives c before the cell clip (training with a cell clip)
+     * @param mOut     receives m = o * h(c) for active rows and 0 for inactive ones; row stride mLd
+     * @param hState   null, or [rows, H] receiving m for active rows (the h state when there is no projection)
+     * @param active   null (all rows active) or which rows are within their sequence
+     */
+    void forward(int rows, MemorySegment g, long gOff, boolean keep, MemorySegment bias, MemorySegment peep,
+                 MemorySegment cState, MemorySegment cPrevOut, long cPrevOff, MemorySegment cOut, MemorySegment cRawOut,
+                 long cOutOff, MemorySegment mOut, long mOff, int mLd, MemorySegment hState, boolean[] active) {
+        int n = h;
+        for (int r = 0; r < rows; r++) {
+            long mRow = (mOff + (long) r * mLd) * Float.BYTES;
+            if (active != null && !active[r]) {
+                for (int j = 0; j < n; j += S.length()) {
+                    VectorMask<Float> m = S.indexInRange(j, n);
+                    FloatVector.zero(S).intoMemorySegment(mOut, mRow + (long) j * Float.BYTES, LE, m);
+                }
+                continue;
+            }
+            long gRow = (gOff + (long) r * 4 * n) * Float.BYTES;
+            long cRow = (long) r * n * Float.BYTES;
+            long cPrevRow = (cPrevOff + (long) r * n) * Float.BYTES;
+            long cOutRow = (cOutOff + (long) r * n) * Float.BYTES;
+            for (int j = 0; j < n; j += S.length()) {
+                VectorMask<Float> m = S.indexInRange(j, n);
+                long bj = (long) j * Float.BYTES;
+                long oi = gRow + bj;
+                long of = oi + (long) n * Float.BYTES;
+                long og = of + (long) n * Float.BYTES;
+                long oo = og + (long) n * Float.BYTES;
+                long bi = bj;
+                long bf = bi + (long) n * Float.BYTES;
+                long bg = bf + (long) n * Float.BYTES;
+                long bo = bg + (long) n * Float.BYTES;
+                FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE, m);
+                FloatVector ai = FloatVector.fromMemorySegment(S, g, oi, LE, m)
+                        .add(FloatVector.fromMemorySegment(S, bias, bi, LE, m));
+                FloatVector af = FloatVector.fromMemorySegment(S, g, of, LE, m)
+                        .add(FloatVector.fromMemorySegment(S, bias, bf, LE, m));
+                FloatVector ag = FloatVector.fromMemorySegment(S, g, og, LE, m)
+                        .add(FloatVector.fromMemorySegment(S, bias, bg, LE, m));
+                FloatVector ao = FloatVector.fromMemorySegment(S, g, oo, LE, m)
+                        .add(FloatVector.fromMemorySegment(S, bias, bo, LE, m));
+                if (peepholes) {
+                    ai = ai.add(FloatVector.fromMemorySegment(S, peep, bj, LE, m).mul(cp));
+                    af = af.add(FloatVector.fromMemorySegment(S, peep, bj + (long) n * Float.BYTES, LE, m).mul(cp));
+                }
+                FloatVector i = fAct.apply(clip(ai));
+                FloatVector f = inputForget ? i.neg().add(1f) : fAct.apply(clip(af));
+                FloatVector gg = gAct.apply(clip(ag));
+                FloatVector cRaw = f.mul(cp).add(i.mul(gg));
+                FloatVector c = hasCellClip ? cRaw.max(-cellClip).min(cellClip) : cRaw;
+                if (peepholes) {
+                    ao = ao.add(FloatVector.fromMemorySegment(S, peep, bj + 2L * n * Float.BYTES, LE, m).mul(c));
+                }
+                FloatVector o = fAct.apply(clip(ao));
+                FloatVector mv = o.mul(hAct.apply(clip(c)));
+
+                c.intoMemorySegment(cState, cRow + bj, LE, m);
+                mv.intoMemorySegment(mOut, mRow + bj, LE, m);
+                if (hState != null) {
+                    mv.intoMemorySegment(hState, cRow + bj, LE, m);
+                }
+                if (keep) {
+                    ai.intoMemorySegment(g, oi, LE, m);
+                    af.intoMemorySegment(g, of, LE, m);
+                    ag.intoMemorySegment(g, og, LE, m);
+                    ao.intoMemorySegment(g, oo, LE, m);
+                }
+                if (cPrevOut != null) {
+                    cp.intoMemorySegment(cPrevOut, cPrevRow + bj, LE, m);
+                }
+                if (cOut != null) {
+                    c.intoMemorySegment(cOut, cOutRow + bj, LE, m);
+                }
+                if (cRawOut != null) {
+                    cRaw.intoMemorySegment(cRawOut, cOutRow + bj, LE, m);
+                }
+            }
+        }
+    }
+
+    /**
+     * Backward for rows 0..rows-1 of one step.
+     *
+     * @param dm      [rows, ldDm] at dmOff: gradient of the loss for m (for h when there is no projection)
+     * @param dcState [rows, H]: gradient for this step's c from later steps (in); for the previous c (out), active
+     *                rows only
+     * @param a       [rows, 4H] at aOff: the full pre-activations forward kept
+     * @param cPrev   [rows, H] at cOff: c of the previous step; {@code c}, {@code cRaw} (or null) the same rows
+     * @param peep    [3H] or null; {@code dPeep} [3H] accumulates the peephole gradients
+     * @param dA      [rows, 4H] at aOff: receives the pre-activation gradients (0 for inactive rows)
+     */
+    void backward(int rows, MemorySegment dm, long dmOff, int ldDm, MemorySegment dcState,
+                  MemorySegment a, long aOff, MemorySegment cPrev, MemorySegment c, MemorySegment cRaw, long cOff,
+                  MemorySegment peep, MemorySegment dPeep, MemorySegment dA, boolean[] active) {
+        int n = h;
+        long nb = (long) n * Float.BYTES;
+        for (int r = 0; r < rows; r++) {
+            long aRow = (aOff + (long) r * 4 * n) * Float.BYTES;
+            if (active != null && !active[r]) {
+                for (int j = 0; j < 4 * n; j += S.length()) {
+                    VectorMask<Float> m = S.indexInRange(j, 4 * n);
+                    FloatVector.zero(S).intoMemorySegment(dA, aRow + (long) j * Float.BYTES, LE, m);
+                }
+                continue;
+            }
+            long dmRow = (dmOff + (long) r * ldDm) * Float.BYTES;
+            long dcRow = (long) r * n * Float.BYTES;
+            long cRow = (cOff + (long) r * n) * Float.BYTES;
+            for (int j = 0; j < n; j += S.length()) {
+                VectorMask<Float> m = S.indexInRange(j, n);
+                long bj = (long) j * Float.BYTES;
+                long oi = aRow + bj;
+                long of = oi + nb;
+                long og = of + nb;
+                long oo = og + nb;
+                FloatVector ai = FloatVector.fromMemorySegment(S, a, oi, LE, m);
+                FloatVector ag = FloatVector.fromMemorySegment(S, a, og, LE, m);
+                FloatVector ao = FloatVector.fromMemorySegment(S, a, oo, LE, m);
+                FloatVector cp = FloatVector.fromMemorySegment(S, cPrev, cRow + bj, LE, m);
+                FloatVector cv = FloatVector.fromMemorySegment(S, c, cRow + bj, LE, m);
+                FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE, m);
+                FloatVector dcNext = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE, m);
+
+                FloatVector xi = clip(ai);
+                FloatVector i = fAct.apply(xi);
+                FloatVector di = clipGrad(ai, fAct.derivative(xi, i));
+                FloatVector f;
+                FloatVector df = null;
+                if (inputForget) {
+                    f = i.neg().add(1f);
+                } else {
+                    FloatVector af = FloatVector.fromMemorySegment(S, a, of, LE, m);
+                    FloatVector xf = clip(af);
+                    f = fAct.apply(xf);
+                    df = clipGrad(af, fAct.derivative(xf, f));
+                }
+                FloatVector xg = clip(ag);
+                FloatVector gg = gAct.apply(xg);
+                FloatVector dg = clipGrad(ag, gAct.derivative(xg, gg));
+                FloatVector xo = clip(ao);
+                FloatVector o = fAct.apply(xo);
+                FloatVector dOAct = clipGrad(ao, fAct.derivative(xo, o));
+                FloatVector xc = clip(cv);
+                FloatVector hc = hAct.apply(xc);
+                FloatVector dhc = clipGrad(cv, hAct.derivative(xc, hc));
+
+                FloatVector dao = dmv.mul(hc).mul(dOAct);
+                FloatVector dc = dcNext.add(dmv.mul(o).mul(dhc));
+                if (peepholes) {
+                    FloatVector po = FloatVector.fromMemorySegment(S, peep, bj + 2 * nb, LE, m);
+                    dc = dc.add(dao.mul(po));
+                    accumulate(dPeep, bj + 2 * nb, dao.mul(cv), m);
+                }
+                if (hasCellClip) {
+                    FloatVector raw = FloatVector.fromMemorySegment(S, cRaw, cRow + bj, LE, m);
+                    dc = dc.blend(0f, raw.abs().compare(VectorOperators.GT, cellClip));
+                }
+                FloatVector dI = dc.mul(gg);
+                FloatVector dG = dc.mul(i);
+                FloatVector dF = dc.mul(cp);
+                FloatVector dcp = dc.mul(f);
+                FloatVector daf;
+                if (inputForget) {
+                    dI = dI.sub(dF);
+                    daf = FloatVector.zero(S);
+                } else {
+                    daf = dF.mul(df);
+                }
+                FloatVector dai = dI.mul(di);
+                FloatVector dag = dG.mul(dg);
+                if (peepholes) {
+                    FloatVector pi = FloatVector.fromMemorySegment(S, peep, bj, LE, m);
+                    FloatVector pf = FloatVector.fromMemorySegment(S, peep, bj + nb, LE, m);
+                    dcp = dcp.add(dai.mul(pi)).add(daf.mul(pf));
+                    accumulate(dPeep, bj, dai.mul(cp), m);
+                    accumulate(dPeep, bj + nb, daf.mul(cp), m);
+                }
+                dai.intoMemorySegment(dA, oi, LE, m);
+                daf.intoMemorySegment(dA, of, LE, m);
+                dag.intoMemorySegment(dA, og, LE, m);
+                dao.intoMemorySegment(dA, oo, LE, m);
+                dcp.intoMemorySegment(dcState, dcRow + bj, LE, m);
+            }
+        }
+    }
+
+    private static void accumulate(MemorySegment seg, long off, FloatVector v, VectorMask<Float> m) {
+        FloatVector.fromMemorySegment(S, seg, off, LE, m).add(v).intoMemorySegment(seg, off, LE, m);
+    }
+
+    private FloatVector clip(FloatVector x) {
+        return hasClip ? x.max(-clip).min(clip) : x;
+    }
+
+    /** d clip(x)/dx is 0 where |x| > clip: the activation's derivative d is zeroed there. */
+    private FloatVector clipGrad(FloatVector x, FloatVector d) {
+        return hasClip ? d.blend(0f, x.abs().compare(VectorOperators.GT, clip)) : d;
+    }
+}

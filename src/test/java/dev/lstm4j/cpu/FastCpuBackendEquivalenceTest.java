@@ -1,0 +1,217 @@
+package dev.lstm4j.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lstm4j.lstm.Activation;
+import dev.lstm4j.lstm.Initializer;
+import dev.lstm4j.lstm.LstmBackend;
+import dev.lstm4j.lstm.LstmGradients;
+import dev.lstm4j.lstm.LstmInput;
+import dev.lstm4j.lstm.LstmOutput;
+import dev.lstm4j.lstm.LstmParams;
+import dev.lstm4j.lstm.LstmShapes;
+import dev.lstm4j.lstm.LstmSpec;
+import dev.lstm4j.tensor.DType;
+import dev.lstm4j.tensor.Shape;
+import dev.lstm4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The fast float32 backend against the float64 reference, for every variant the spec allows: forward (output, h_n,
+ * c_n) and every gradient (input, h0, c0, each parameter), on the same float32-representable data.
+ *
+ * <p>Tolerances. Both sides see the same inputs and weights (rounded to float32 first), so the difference is the
+ * fast backend's float32 rounding alone. One step rounds each GEMM dot product of K <= I + H + 4 = 20 terms of size
+ * <= 1 (worst case K * 2^-24 * sum|terms| ~ 1e-6, typically sqrt(K) * 2^-24 ~ 3e-7) and a few activations (SVML,
+ * a few ulps ~ 1e-7); over T = 6 dependent steps with contracting gates that stays a few 1e-7 typically and below
+ * ~5e-6 in the worst case for O(1) outputs, so forward values must agree to {@value #FORWARD_TOL} absolute.
+ * Gradients additionally sum over T * B = 24 (batch, step) terms per weight and flow back through the T steps, so
+ * they must agree to {@value #GRAD_TOL} relative to the largest magnitude of that tensor (at least 1). Observed: about
+ * 6e-8 forward and 1e-7 for gradients. A sign error, a missing term or a wrong step is O(0.01..1) wrong and fails by
+ * orders of magnitude.
+ */
+class FastCpuBackendEquivalenceTest {
+    static final double FORWARD_TOL = 5e-6;
+    static final double GRAD_TOL = 2e-5;
+    static final int I = 5;
+    static final int H = 7; // not a multiple of the vector length: exercises the masked tails
+    static final int T = 6;
+    static final int B = 4;
+
+    @BeforeAll
+    static void openBlasLoads() {
+        assertTrue(OpenBlas.isLoaded(), () -> "OpenBLAS must load on this platform: " + OpenBlas.loadFailure());
+    }
+
+    static Stream<Arguments> variants() {
+        List<Arguments> v = new ArrayList<>();
+        LstmSpec.Builder base = LstmSpec.builder(I, H);
+        v.add(Arguments.of("standard", base.build(), Opts.NONE));
+        v.add(Arguments.of("two layers", LstmSpec.builder(I, H).numLayers(2).build(), Opts.NONE));
+        v.add(Arguments.of("bidirectional, lengths, h0/c0",
+                LstmSpec.builder(I, H).numLayers(2).bidirectional(true).build(), Opts.ALL));
+        v.add(Arguments.of("peepholes", LstmSpec.builder(I, H).peepholes(true).build(), Opts.STATE));
+        v.add(Arguments.of("input-forget", LstmSpec.builder(I, H).inputForget(true).build(), Opts.STATE));
+        v.add(Arguments.of("projection", LstmSpec.builder(I, H).projSize(3).numLayers(2).build(), Opts.STATE));
+        v.add(Arguments.of("projection bidirectional lengths",
+                LstmSpec.builder(I, H).projSize(3).bidirectional(true).build(), Opts.ALL));
+        v.add(Arguments.of("clip", LstmSpec.builder(I, H).clip(0.4).build(), Opts.STATE));
+        v.add(Arguments.of("cell clip", LstmSpec.builder(I, H).cellClip(0.3).build(), Opts.STATE));
+        v.add(Arguments.of("clip and cell clip with peepholes",
+                LstmSpec.builder(I, H).clip(0.5).cellClip(0.35).peepholes(true).build(), Opts.STATE));
+        v.add(Arguments.of("activations HardSigmoid, Softsign, Elu", LstmSpec.builder(I, H)
+                .activations(Activation.parse("HardSigmoid(0.2,0.5)"), Activation.parse("Softsign"),
+                        Activation.parse("Elu(0.7)")).build(), Opts.STATE));
+        v.add(Arguments.of("activations Sigmoid, LeakyRelu, Softplus", LstmSpec.builder(I, H)
+                .activations(Activation.SIGMOID, Activation.parse("LeakyRelu(0.1)"), Activation.parse("Softplus"))
+                .build(), Opts.STATE));
+        v.add(Arguments.of("activations ScaledTanh, Relu, Affine", LstmSpec.builder(I, H)
+                .activations(Activation.parse("ScaledTanh(0.9,1.1)"), Activation.parse("Relu"),
+                        Activation.parse("Affine(0.5,0.1)")).build(), Opts.STATE));
+        v.add(Arguments.of("activations Softsign, ThresholdedRelu, Tanh", LstmSpec.builder(I, H)
+                .activations(Activation.parse("Softsign"), Activation.parse("ThresholdedRelu(0.1)"),
+                        Activation.TANH).build(), Opts.STATE));
+        v.add(Arguments.of("activations with clip", LstmSpec.builder(I, H).clip(0.6)
+                .activations(Activation.parse("HardSigmoid"), Activation.parse("ScaledTanh(1.5,0.8)"),
+                        Activation.parse("Softplus")).build(), Opts.ALL));
+        v.add(Arguments.of("dropout", LstmSpec.builder(I, H).numLayers(3).dropout(0.25).build(), Opts.STATE));
+        v.add(Arguments.of("batch-first with lengths",
+                LstmSpec.builder(I, H).batchFirst(true).numLayers(2).build(), Opts.ALL));
+        v.add(Arguments.of("everything", LstmSpec.builder(I, H).numLayers(2).bidirectional(true).projSize(4)
+                .peepholes(true).inputForget(true).clip(0.8).cellClip(0.9).dropout(0.5).batchFirst(true)
+                .activations(Activation.parse("HardSigmoid"), Activation.TANH, Activation.parse("Softsign"))
+                .build(), Opts.ALL));
+        return v.stream();
+    }
+
+    enum Opts {
+        NONE(false, false), STATE(true, false), ALL(true, true);
+        final boolean state;
+        final boolean lengths;
+
+        Opts(boolean state, boolean lengths) {
+            this.state = state;
+            this.lengths = lengths;
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void matchesTheFloat64Reference(String name, LstmSpec spec, Opts opts) {
+        compare(spec, opts, B, T, 2);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void matchesTheReferenceWithBatchOneOnOneThread(String name, LstmSpec spec, Opts opts) {
+        compare(spec, opts, 1, 3, 1);
+    }
+
+    static void compare(LstmSpec spec, Opts opts, int batch, int seqLength, int threads) {
+        try (Arena arena = Arena.ofConfined();
+             LstmParams p32 = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 11);
+             LstmParams p64 = p32.to(DType.FLOAT64);
+             LstmBackend ref = new ReferenceBackend(spec, DType.FLOAT64);
+             LstmBackend fast = new FastCpuBackend(spec, threads)) {
+            if (spec.peepholes()) {
+                // the initializer may leave peepholes at zero; give them weight so that their terms count
+                for (int l = 0; l < spec.numLayers(); l++) {
+                    for (int d = 0; d < spec.numDirections(); d++) {
+                        fill(p32.weightPeep(l, d), new SplittableRandom(l * 7L + d), 0.5);
+                    }
+                }
+                p64.copyFrom(p32);
+            }
+            SplittableRandom r = new SplittableRandom(42);
+            Shape xShape = spec.batchFirst() ? Shape.of(batch, seqLength, I) : Shape.of(seqLength, batch, I);
+            Pair x = Pair.random(arena, xShape, r, 1.0);
+            Pair h0 = opts.state ? Pair.random(arena, LstmShapes.hiddenStateShape(spec, batch), r, 0.5) : null;
+            Pair c0 = opts.state ? Pair.random(arena, LstmShapes.cellStateShape(spec, batch), r, 0.5) : null;
+            int[] lengths = null;
+            if (opts.lengths) {
+                lengths = new int[batch];
+                for (int b = 0; b < batch; b++) lengths[b] = b == 0 ? seqLength : 1 + r.nextInt(seqLength);
+            }
+            LstmInput in64 = LstmInput.of(x.f64).training(true).withDropoutSeed(5);
+            LstmInput in32 = LstmInput.of(x.f32).training(true).withDropoutSeed(5);
+            if (h0 != null) {
+                in64 = in64.withInitialState(h0.f64, c0.f64);
+                in32 = in32.withInitialState(h0.f32, c0.f32);
+            }
+            if (lengths != null) {
+                in64 = in64.withLengths(lengths);
+                in32 = in32.withLengths(lengths);
+            }
+            Pair dy = Pair.random(arena, LstmShapes.outputShape(spec, seqLength, batch), r, 1.0);
+            Pair dhN = Pair.random(arena, LstmShapes.hiddenStateShape(spec, batch), r, 1.0);
+            Pair dcN = Pair.random(arena, LstmShapes.cellStateShape(spec, batch), r, 1.0);
+            try (LstmOutput y64 = ref.forward(p64, in64); LstmOutput y32 = fast.forward(p32, in32)) {
+                assertClose("output", y64.output(), y32.output(), FORWARD_TOL, false);
+                assertClose("h_n", y64.hN(), y32.hN(), FORWARD_TOL, false);
+                assertClose("c_n", y64.cN(), y32.cN(), FORWARD_TOL, false);
+                try (LstmGradients g64 = ref.backward(p64, y64, dy.f64, dhN.f64, dcN.f64);
+                     LstmGradients g32 = fast.backward(p32, y32, dy.f32, dhN.f32, dcN.f32)) {
+                    assertClose("d input", g64.input(), g32.input(), GRAD_TOL, true);
+                    assertClose("d h0", g64.h0(), g32.h0(), GRAD_TOL, true);
+                    assertClose("d c0", g64.c0(), g32.c0(), GRAD_TOL, true);
+                    for (String n : spec.parameterNames()) {
+                        assertClose("d " + n, g64.params().get(n), g32.params().get(n), GRAD_TOL, true);
+                    }
+                }
+            }
+            // inference mode (no dropout, nothing kept) computes the same forward
+            try (LstmOutput y64 = ref.forward(p64, in64.training(false));
+                 LstmOutput y32 = fast.forward(p32, in32.training(false))) {
+                assertClose("inference output", y64.output(), y32.output(), FORWARD_TOL, false);
+                assertClose("inference h_n", y64.hN(), y32.hN(), FORWARD_TOL, false);
+                assertClose("inference c_n", y64.cN(), y32.cN(), FORWARD_TOL, false);
+            }
+        }
+    }
+
+    static void assertClose(String what, Tensor expected, Tensor actual, double tol, boolean relativeToMax) {
+        assertEquals(expected.shape(), actual.shape(), what + " shape");
+        double[] e = expected.toDoubleArray();
+        double[] a = actual.toDoubleArray();
+        double scale = 1;
+        if (relativeToMax) {
+            for (double v : e) scale = Math.max(scale, Math.abs(v));
+        }
+        double worst = 0;
+        int at = -1;
+        for (int k = 0; k < e.length; k++) {
+            double d = Math.abs(e[k] - a[k]);
+            if (!(d <= worst)) {
+                worst = d;
+                at = k;
+            }
+        }
+        double limit = tol * scale;
+        int where = at;
+        double err = worst;
+        assertTrue(err <= limit, () -> what + ": max |fast - reference| = " + err + " at flat index " + where
+                + " (reference " + e[where] + ", fast " + a[where] + "), allowed " + limit);
+    }
+
+    static void fill(Tensor t, SplittableRandom r, double scale) {
+        for (long k = 0; k < t.elementCount(); k++) t.setFlat(k, (float) r.nextDouble(-scale, scale));
+    }
+
+    /** The same float32-representable values as a float64 and a float32 tensor. */
+    record Pair(Tensor f64, Tensor f32) {
+        static Pair random(Arena arena, Shape shape, SplittableRandom r, double scale) {
+            Tensor f32 = Tensor.zeros(arena, DType.FLOAT32, shape);
+            fill(f32, r, scale);
+            return new Pair(f32.to(DType.FLOAT64, arena), f32);
+        }
+    }
+}
