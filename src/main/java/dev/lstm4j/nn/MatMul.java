@@ -1,5 +1,6 @@
 package dev.lstm4j.nn;
 
+import dev.lstm4j.cpu.OpenBlas;
 import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Tensor;
 import java.util.stream.IntStream;
@@ -8,7 +9,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Dense row-major matrix products for the layers around the LSTM (Linear, the heads). Float32 runs a Vector API
+ * Dense row-major matrix products for the layers around the LSTM (Linear, the heads). Float32 tensors go to
+ * OpenBLAS's sgemm (the fast CPU backend's binding) when it is loaded; otherwise, and for float arrays, a Vector API
  * kernel (4 rows x one vector of columns per register block, the B panel kept in L1); float64 runs the same blocking
  * with DoubleVector, so gradient checks in float64 go through the same loop structure. Large products are split over
  * column blocks on the common pool; each output element is computed by one thread in a fixed order, so results do not
@@ -45,7 +47,10 @@ public final class MatMul {
             throw new IllegalArgumentException("dtypes: expected a, b and out of one dtype, got " + a.dtype() + ", "
                     + b.dtype() + ", " + out.dtype());
         }
-        if (out.dtype() == DType.FLOAT32) {
+        if (out.dtype() == DType.FLOAT32 && OpenBlas.isLoaded()) {
+            OpenBlas.sgemm(transA, transB, m, n, k, 1f, a.segment(), 0, a.shape().intDim(1), b.segment(), 0,
+                    b.shape().intDim(1), accumulate ? 1f : 0f, out.segment(), 0, n);
+        } else if (out.dtype() == DType.FLOAT32) {
             float[] av = a.toFloatArray();
             float[] bv = b.toFloatArray();
             float[] cv = accumulate ? out.toFloatArray() : new float[m * n];

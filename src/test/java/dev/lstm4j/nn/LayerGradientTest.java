@@ -77,6 +77,38 @@ class LayerGradientTest {
     }
 
     @Test
+    void tensorProductsInFloat32MatchFloat64ForEveryTransposeAndAccumulate() {
+        int m = 37, k = 29, n = 45;
+        try (Arena arena = Arena.ofConfined()) {
+            SplittableRandom r = new SplittableRandom(4);
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    Tensor a = GradientCheck.random(arena, r, ta ? k : m, ta ? m : k);
+                    Tensor b = GradientCheck.random(arena, r, tb ? n : k, tb ? k : n);
+                    Tensor c = GradientCheck.random(arena, r, m, n);
+                    Tensor c32 = c.to(DType.FLOAT32, arena);
+                    double[] c0 = c.toDoubleArray();
+                    MatMul.multiply(a, ta, b, tb, c, true);
+                    MatMul.multiply(a.to(DType.FLOAT32, arena), ta, b.to(DType.FLOAT32, arena), tb, c32, true);
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < n; j++) {
+                            double expect = c0[i * n + j];
+                            for (int p = 0; p < k; p++) {
+                                expect += (ta ? a.get(p, i) : a.get(i, p)) * (tb ? b.get(j, p) : b.get(p, j));
+                            }
+                            String at = "ta=" + ta + " tb=" + tb + " c[" + i + "," + j + "]";
+                            // float64: only summation order differs from this loop
+                            assertEquals(expect, c.get(i, j), 1e-12, at);
+                            // float32: inputs rounded (6e-8 relative) and k = 29 accumulations of O(1) terms
+                            assertEquals(expect, c32.get(i, j), 2e-5, at);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void embeddingGradientAccumulatesRepeatedIds() {
         try (Arena arena = Arena.ofConfined()) {
             SplittableRandom r = new SplittableRandom(2);
