@@ -58,6 +58,7 @@ final class TrainCommand implements Command {
                   --split-seed S      digits only: seed of that split (default 1)
                   --epochs N (10)  --batch B (128)  --hidden H (128)  --layers L (1)
                   --input-linear N    a Linear 28->N in front of the LSTM (default 0: none)
+                  --dropout P         dropout on the LSTM's input and output, and between layers (default 0)
                   --train-limit N / --test-limit N   use only the first N images (0 = all)
                   --eval-each-epoch   evaluate on the test set after every epoch
                   optimizer (defaults: adam, lr 0.001, constant, no clipping):
@@ -105,6 +106,7 @@ final class TrainCommand implements Command {
         int hidden = a.intOption("hidden", 128);
         int layers = a.intOption("layers", 1);
         int inputLinear = a.intOption("input-linear", 0);
+        double dropout = a.doubleOption("dropout", 0.0);
         int trainLimit = a.intOption("train-limit", 0);
         int testLimit = a.intOption("test-limit", 0);
         boolean evalEach = a.flag("eval-each-epoch");
@@ -122,7 +124,8 @@ final class TrainCommand implements Command {
         ImageDataset test = testLimit > 0 ? data.test().head(testLimit) : data.test();
         out.printf("data:       %s: %d training, %d test images%n", task.describe(), train.size(), test.size());
 
-        ModelConfig config = ModelConfig.classifier(train.cols(), hidden, layers, train.classes(), inputLinear, dtype);
+        ModelConfig config = ModelConfig.classifier(train.cols(), hidden, layers, train.classes(), inputLinear, dropout,
+                dtype);
         TrainingCheckpoint.Loaded loaded = resume != null ? TrainingCheckpoint.load(resume, backend) : null;
         Model model = loaded != null ? loaded.model() : new Model(config, seed, backend);
         Optimizer optimizer = loaded != null ? loaded.optimizer() : opt.optimizer();

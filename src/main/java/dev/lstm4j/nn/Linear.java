@@ -52,6 +52,11 @@ public final class Linear {
 
     /** Accumulates dW += dy^T x and db += colsum(dy); returns dx = dy W: [N, in]. */
     public Tensor backward(Tensor x, Tensor dy, Arena arena) {
+        return backward(x, dy, arena, true);
+    }
+
+    /** As {@link #backward(Tensor, Tensor, Arena)}; with {@code inputGrad} false (a first layer) dx is skipped, null returned. */
+    public Tensor backward(Tensor x, Tensor dy, Arena arena, boolean inputGrad) {
         checkInput(x);
         int n = x.shape().intDim(0);
         if (!dy.shape().equals(Shape.of(n, outFeatures))) {
@@ -59,6 +64,7 @@ public final class Linear {
         }
         MatMul.multiply(dy, true, x, false, weight.grad(), true);
         Tensors.addColumnSums(dy, bias.grad());
+        if (!inputGrad) return null;
         Tensor dx = Tensor.zeros(arena, x.dtype(), n, inFeatures);
         MatMul.multiply(dy, false, weight.value(), false, dx, false);
         return dx;

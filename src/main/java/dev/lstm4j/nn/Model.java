@@ -181,7 +181,7 @@ public final class Model implements AutoCloseable {
                 if (embedding != null) {
                     embedding.backward(in.tokens(), dX);
                 } else if (inputLinear != null) {
-                    inputLinear.backward(pass.linearIn, dX, a);
+                    inputLinear.backward(pass.linearIn, dX, a, false); // the data needs no gradient
                 }
             }
         }

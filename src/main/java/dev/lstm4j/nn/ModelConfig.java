@@ -59,9 +59,16 @@ public record ModelConfig(Input input, int inputFeatures, boolean inputLinear, L
     /** Row-by-row image classifier: T rows of F pixels, the last output into {@code classes}. */
     public static ModelConfig classifier(int features, int hidden, int layers, int classes, int inputLinearSize,
                                          DType dtype) {
+        return classifier(features, hidden, layers, classes, inputLinearSize, 0.0, dtype);
+    }
+
+    /** As above, with dropout on the LSTM's input and output and between its layers. */
+    public static ModelConfig classifier(int features, int hidden, int layers, int classes, int inputLinearSize,
+                                         double dropout, DType dtype) {
         boolean linear = inputLinearSize > 0;
-        LstmSpec spec = LstmSpec.builder(linear ? inputLinearSize : features, hidden).numLayers(layers).build();
-        return new ModelConfig(Input.DENSE, features, linear, spec, 0.0, classes, Readout.LAST, 0.0, dtype);
+        LstmSpec spec = LstmSpec.builder(linear ? inputLinearSize : features, hidden).numLayers(layers)
+                .dropout(layers > 1 ? dropout : 0.0).build();
+        return new ModelConfig(Input.DENSE, features, linear, spec, dropout, classes, Readout.LAST, 0.0, dtype);
     }
 
     /** Word-level language model as Zaremba et al.: embedding = hidden size, dropout around and between layers. */

@@ -51,22 +51,26 @@ public final class Adam implements Optimizer {
             MemorySegment g = p.grad().segment();
             MemorySegment m = state.buffer(p, "m").segment();
             MemorySegment v = state.buffer(p, "v").segment();
-            long n = p.value().elementCount();
             if (p.value().dtype() == DType.FLOAT32) {
+                // bulk copies to heap arrays, so the update loop is plain indexed array code the JIT vectorises
                 ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+                float[] wa = w.toArray(F), ga = g.toArray(F), ma = m.toArray(F), va = v.toArray(F);
                 float b1 = (float) beta1, b2 = (float) beta2, fl2 = (float) l2, fshrink = (float) shrink;
                 float step = (float) (lr / c1), sc2 = (float) (1 / Math.sqrt(c2)), feps = (float) eps;
-                for (long i = 0; i < n; i++) {
-                    float wi = w.getAtIndex(F, i);
-                    float gi = g.getAtIndex(F, i) + fl2 * wi;
-                    float mi = b1 * m.getAtIndex(F, i) + (1 - b1) * gi;
-                    float vi = b2 * v.getAtIndex(F, i) + (1 - b2) * gi * gi;
-                    m.setAtIndex(F, i, mi);
-                    v.setAtIndex(F, i, vi);
-                    w.setAtIndex(F, i, wi * fshrink - step * mi / ((float) Math.sqrt(vi) * sc2 + feps));
+                for (int i = 0; i < wa.length; i++) {
+                    float gi = ga[i] + fl2 * wa[i];
+                    float mi = b1 * ma[i] + (1 - b1) * gi;
+                    float vi = b2 * va[i] + (1 - b2) * gi * gi;
+                    ma[i] = mi;
+                    va[i] = vi;
+                    wa[i] = wa[i] * fshrink - step * mi / ((float) Math.sqrt(vi) * sc2 + feps);
                 }
+                MemorySegment.copy(wa, 0, w, F, 0, wa.length);
+                MemorySegment.copy(ma, 0, m, F, 0, ma.length);
+                MemorySegment.copy(va, 0, v, F, 0, va.length);
             } else {
                 ValueLayout.OfDouble D = ValueLayout.JAVA_DOUBLE_UNALIGNED;
+                long n = p.value().elementCount();
                 double step = lr / c1, sc2 = 1 / Math.sqrt(c2);
                 for (long i = 0; i < n; i++) {
                     double wi = w.getAtIndex(D, i);

@@ -121,6 +121,35 @@ class TrainingTest {
     }
 
     @Test
+    void aSeededRunIsReproducibleAndTheSeedMatters() {
+        ModelConfig cfg = ModelConfig.languageModel(9, 6, 2, 0.3, 0.1, DType.FLOAT32);
+        float[][] a = trainThreeSteps(cfg, 5);
+        float[][] b = trainThreeSteps(cfg, 5);
+        float[][] c = trainThreeSteps(cfg, 6);
+        for (int i = 0; i < a.length; i++) assertArrayEquals(a[i], b[i], 0f, "parameter " + i);
+        boolean differs = false;
+        for (int i = 0; i < a.length; i++) differs |= !java.util.Arrays.equals(a[i], c[i]);
+        assertTrue(differs, "another seed gives another run");
+    }
+
+    private static float[][] trainThreeSteps(ModelConfig cfg, long seed) {
+        try (Model model = new Model(cfg, seed, "auto"); Sgd sgd = new Sgd(0.9, 0)) {
+            Trainer trainer = new Trainer(model, sgd, LrSchedule.constant(0.5), 5, seed);
+            SplittableRandom r = new SplittableRandom(1); // the same data for every seed
+            for (int i = 0; i < 3; i++) {
+                int[] x = new int[12];
+                int[] y = new int[12];
+                for (int k = 0; k < 12; k++) {
+                    x[k] = r.nextInt(9);
+                    y[k] = r.nextInt(9);
+                }
+                trainer.step(ModelInput.tokens(x, 4, 3), y, null, false, 0);
+            }
+            return snapshot(model);
+        }
+    }
+
+    @Test
     void aCorruptCheckpointIsRefused() throws Exception {
         Path file = tmp.resolve("bad.safetensors");
         Files.write(file, new byte[] {1, 2, 3});
