@@ -64,27 +64,29 @@ final class FusedPointwise {
      * @param cRawOut  [rows, H] at cOutOff or null: receives c before the cell clip (training with a cell clip)
      * @param mOut     receives m = o * h(c) for active rows and 0 for inactive ones; row stride mLd
      * @param hState   null, or [rows, H] receiving m for active rows (the h state when there is no projection)
-     * @param active   null (all rows active) or which rows are within their sequence
+     * @param stateOff offset of row 0 in cState and hState
+     * @param active   null (all rows active) or which rows are within their sequence, row r at active[activeOff + r]
      */
     void forward(int rows, MemorySegment g, long gOff, boolean keep, MemorySegment bias, MemorySegment peep,
                  MemorySegment cState, MemorySegment cPrevOut, long cPrevOff, MemorySegment cOut, MemorySegment cRawOut,
-                 long cOutOff, MemorySegment mOut, long mOff, int mLd, MemorySegment hState, boolean[] active) {
+                 long cOutOff, MemorySegment mOut, long mOff, int mLd, MemorySegment hState, long stateOff,
+                 boolean[] active, int activeOff) {
         int n = h;
         for (int r = 0; r < rows; r++) {
             long mRow = (mOff + (long) r * mLd) * Float.BYTES;
-            if (active != null && !active[r]) {
+            if (active != null && !active[activeOff + r]) {
                 for (int j = 0; j < n; j += S.length()) {
-                    VectorMask<Float> m = S.indexInRange(j, n);
-                    FloatVector.zero(S).intoMemorySegment(mOut, mRow + (long) j * Float.BYTES, LE, m);
+                    VectorMask<Float> m = j + S.length() <= n ? null : S.indexInRange(j, n);
+                    store(FloatVector.zero(S), mOut, mRow + (long) j * Float.BYTES, m);
                 }
                 continue;
             }
             long gRow = (gOff + (long) r * 4 * n) * Float.BYTES;
-            long cRow = (long) r * n * Float.BYTES;
+            long cRow = (stateOff + (long) r * n) * Float.BYTES;
             long cPrevRow = (cPrevOff + (long) r * n) * Float.BYTES;
             long cOutRow = (cOutOff + (long) r * n) * Float.BYTES;
             for (int j = 0; j < n; j += S.length()) {
-                VectorMask<Float> m = S.indexInRange(j, n);
+                VectorMask<Float> m = j + S.length() <= n ? null : S.indexInRange(j, n);
                 long bj = (long) j * Float.BYTES;
                 long oi = gRow + bj;
                 long of = oi + (long) n * Float.BYTES;
@@ -94,18 +96,18 @@ final class FusedPointwise {
                 long bf = bi + (long) n * Float.BYTES;
                 long bg = bf + (long) n * Float.BYTES;
                 long bo = bg + (long) n * Float.BYTES;
-                FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE, m);
-                FloatVector ai = FloatVector.fromMemorySegment(S, g, oi, LE, m)
-                        .add(FloatVector.fromMemorySegment(S, bias, bi, LE, m));
-                FloatVector af = FloatVector.fromMemorySegment(S, g, of, LE, m)
-                        .add(FloatVector.fromMemorySegment(S, bias, bf, LE, m));
-                FloatVector ag = FloatVector.fromMemorySegment(S, g, og, LE, m)
-                        .add(FloatVector.fromMemorySegment(S, bias, bg, LE, m));
-                FloatVector ao = FloatVector.fromMemorySegment(S, g, oo, LE, m)
-                        .add(FloatVector.fromMemorySegment(S, bias, bo, LE, m));
+                FloatVector cp = load(cState, cRow + bj, m);
+                FloatVector ai = load(g, oi, m)
+                        .add(load(bias, bi, m));
+                FloatVector af = load(g, of, m)
+                        .add(load(bias, bf, m));
+                FloatVector ag = load(g, og, m)
+                        .add(load(bias, bg, m));
+                FloatVector ao = load(g, oo, m)
+                        .add(load(bias, bo, m));
                 if (peepholes) {
-                    ai = ai.add(FloatVector.fromMemorySegment(S, peep, bj, LE, m).mul(cp));
-                    af = af.add(FloatVector.fromMemorySegment(S, peep, bj + (long) n * Float.BYTES, LE, m).mul(cp));
+                    ai = ai.add(load(peep, bj, m).mul(cp));
+                    af = af.add(load(peep, bj + (long) n * Float.BYTES, m).mul(cp));
                 }
                 FloatVector i = fAct.apply(clip(ai));
                 FloatVector f = inputForget ? i.neg().add(1f) : fAct.apply(clip(af));
@@ -113,30 +115,30 @@ final class FusedPointwise {
                 FloatVector cRaw = f.mul(cp).add(i.mul(gg));
                 FloatVector c = hasCellClip ? cRaw.max(-cellClip).min(cellClip) : cRaw;
                 if (peepholes) {
-                    ao = ao.add(FloatVector.fromMemorySegment(S, peep, bj + 2L * n * Float.BYTES, LE, m).mul(c));
+                    ao = ao.add(load(peep, bj + 2L * n * Float.BYTES, m).mul(c));
                 }
                 FloatVector o = fAct.apply(clip(ao));
                 FloatVector mv = o.mul(hAct.apply(clip(c)));
 
-                c.intoMemorySegment(cState, cRow + bj, LE, m);
-                mv.intoMemorySegment(mOut, mRow + bj, LE, m);
+                store(c, cState, cRow + bj, m);
+                store(mv, mOut, mRow + bj, m);
                 if (hState != null) {
-                    mv.intoMemorySegment(hState, cRow + bj, LE, m);
+                    store(mv, hState, cRow + bj, m);
                 }
                 if (keep) {
-                    ai.intoMemorySegment(g, oi, LE, m);
-                    af.intoMemorySegment(g, of, LE, m);
-                    ag.intoMemorySegment(g, og, LE, m);
-                    ao.intoMemorySegment(g, oo, LE, m);
+                    store(ai, g, oi, m);
+                    store(af, g, of, m);
+                    store(ag, g, og, m);
+                    store(ao, g, oo, m);
                 }
                 if (cPrevOut != null) {
-                    cp.intoMemorySegment(cPrevOut, cPrevRow + bj, LE, m);
+                    store(cp, cPrevOut, cPrevRow + bj, m);
                 }
                 if (cOut != null) {
-                    c.intoMemorySegment(cOut, cOutRow + bj, LE, m);
+                    store(c, cOut, cOutRow + bj, m);
                 }
                 if (cRawOut != null) {
-                    cRaw.intoMemorySegment(cRawOut, cOutRow + bj, LE, m);
+                    store(cRaw, cRawOut, cOutRow + bj, m);
                 }
             }
         }
@@ -150,40 +152,43 @@ final class FusedPointwise {
      *                rows only
      * @param a       [rows, 4H] at aOff: the full pre-activations forward kept
      * @param cPrev   [rows, H] at cOff: c of the previous step; {@code c}, {@code cRaw} (or null) the same rows
-     * @param peep    [3H] or null; {@code dPeep} [3H] accumulates the peephole gradients
+     * @param peep    [3H] or null; {@code dPeep} [3H] at dPeepOff accumulates the peephole gradients
      * @param dA      [rows, 4H] at aOff: receives the pre-activation gradients (0 for inactive rows)
+     * @param stateOff offset of row 0 in dcState; active as in forward
      */
     void backward(int rows, MemorySegment dm, long dmOff, int ldDm, MemorySegment dcState,
                   MemorySegment a, long aOff, MemorySegment cPrev, MemorySegment c, MemorySegment cRaw, long cOff,
-                  MemorySegment peep, MemorySegment dPeep, MemorySegment dA, boolean[] active) {
+                  MemorySegment peep, MemorySegment dPeep, long dPeepOff, MemorySegment dA, long stateOff,
+                  boolean[] active, int activeOff) {
         int n = h;
         long nb = (long) n * Float.BYTES;
         for (int r = 0; r < rows; r++) {
             long aRow = (aOff + (long) r * 4 * n) * Float.BYTES;
-            if (active != null && !active[r]) {
+            if (active != null && !active[activeOff + r]) {
                 for (int j = 0; j < 4 * n; j += S.length()) {
-                    VectorMask<Float> m = S.indexInRange(j, 4 * n);
-                    FloatVector.zero(S).intoMemorySegment(dA, aRow + (long) j * Float.BYTES, LE, m);
+                    VectorMask<Float> m = j + S.length() <= 4 * n ? null : S.indexInRange(j, 4 * n);
+                    store(FloatVector.zero(S), dA, aRow + (long) j * Float.BYTES, m);
                 }
                 continue;
             }
             long dmRow = (dmOff + (long) r * ldDm) * Float.BYTES;
-            long dcRow = (long) r * n * Float.BYTES;
+            long dcRow = (stateOff + (long) r * n) * Float.BYTES;
+            long pRow = dPeepOff * Float.BYTES;
             long cRow = (cOff + (long) r * n) * Float.BYTES;
             for (int j = 0; j < n; j += S.length()) {
-                VectorMask<Float> m = S.indexInRange(j, n);
+                VectorMask<Float> m = j + S.length() <= n ? null : S.indexInRange(j, n);
                 long bj = (long) j * Float.BYTES;
                 long oi = aRow + bj;
                 long of = oi + nb;
                 long og = of + nb;
                 long oo = og + nb;
-                FloatVector ai = FloatVector.fromMemorySegment(S, a, oi, LE, m);
-                FloatVector ag = FloatVector.fromMemorySegment(S, a, og, LE, m);
-                FloatVector ao = FloatVector.fromMemorySegment(S, a, oo, LE, m);
-                FloatVector cp = FloatVector.fromMemorySegment(S, cPrev, cRow + bj, LE, m);
-                FloatVector cv = FloatVector.fromMemorySegment(S, c, cRow + bj, LE, m);
-                FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE, m);
-                FloatVector dcNext = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE, m);
+                FloatVector ai = load(a, oi, m);
+                FloatVector ag = load(a, og, m);
+                FloatVector ao = load(a, oo, m);
+                FloatVector cp = load(cPrev, cRow + bj, m);
+                FloatVector cv = load(c, cRow + bj, m);
+                FloatVector dmv = load(dm, dmRow + bj, m);
+                FloatVector dcNext = load(dcState, dcRow + bj, m);
 
                 FloatVector xi = clip(ai);
                 FloatVector i = fAct.apply(xi);
@@ -193,7 +198,7 @@ final class FusedPointwise {
                 if (inputForget) {
                     f = i.neg().add(1f);
                 } else {
-                    FloatVector af = FloatVector.fromMemorySegment(S, a, of, LE, m);
+                    FloatVector af = load(a, of, m);
                     FloatVector xf = clip(af);
                     f = fAct.apply(xf);
                     df = clipGrad(af, fAct.derivative(xf, f));
@@ -211,12 +216,12 @@ final class FusedPointwise {
                 FloatVector dao = dmv.mul(hc).mul(dOAct);
                 FloatVector dc = dcNext.add(dmv.mul(o).mul(dhc));
                 if (peepholes) {
-                    FloatVector po = FloatVector.fromMemorySegment(S, peep, bj + 2 * nb, LE, m);
+                    FloatVector po = load(peep, bj + 2 * nb, m);
                     dc = dc.add(dao.mul(po));
-                    accumulate(dPeep, bj + 2 * nb, dao.mul(cv), m);
+                    accumulate(dPeep, pRow + bj + 2 * nb, dao.mul(cv), m);
                 }
                 if (hasCellClip) {
-                    FloatVector raw = FloatVector.fromMemorySegment(S, cRaw, cRow + bj, LE, m);
+                    FloatVector raw = load(cRaw, cRow + bj, m);
                     dc = dc.blend(0f, raw.abs().compare(VectorOperators.GT, cellClip));
                 }
                 FloatVector dI = dc.mul(gg);
@@ -233,23 +238,23 @@ final class FusedPointwise {
                 FloatVector dai = dI.mul(di);
                 FloatVector dag = dG.mul(dg);
                 if (peepholes) {
-                    FloatVector pi = FloatVector.fromMemorySegment(S, peep, bj, LE, m);
-                    FloatVector pf = FloatVector.fromMemorySegment(S, peep, bj + nb, LE, m);
+                    FloatVector pi = load(peep, bj, m);
+                    FloatVector pf = load(peep, bj + nb, m);
                     dcp = dcp.add(dai.mul(pi)).add(daf.mul(pf));
-                    accumulate(dPeep, bj, dai.mul(cp), m);
-                    accumulate(dPeep, bj + nb, daf.mul(cp), m);
+                    accumulate(dPeep, pRow + bj, dai.mul(cp), m);
+                    accumulate(dPeep, pRow + bj + nb, daf.mul(cp), m);
                 }
-                dai.intoMemorySegment(dA, oi, LE, m);
-                daf.intoMemorySegment(dA, of, LE, m);
-                dag.intoMemorySegment(dA, og, LE, m);
-                dao.intoMemorySegment(dA, oo, LE, m);
-                dcp.intoMemorySegment(dcState, dcRow + bj, LE, m);
+                store(dai, dA, oi, m);
+                store(daf, dA, of, m);
+                store(dag, dA, og, m);
+                store(dao, dA, oo, m);
+                store(dcp, dcState, dcRow + bj, m);
             }
         }
     }
 
     private static void accumulate(MemorySegment seg, long off, FloatVector v, VectorMask<Float> m) {
-        FloatVector.fromMemorySegment(S, seg, off, LE, m).add(v).intoMemorySegment(seg, off, LE, m);
+        store(load(seg, off, m).add(v), seg, off, m);
     }
 
     private FloatVector clip(FloatVector x) {
@@ -259,5 +264,17 @@ final class FusedPointwise {
     /** d clip(x)/dx is 0 where |x| > clip: the activation's derivative d is zeroed there. */
     private FloatVector clipGrad(FloatVector x, FloatVector d) {
         return hasClip ? d.blend(0f, x.abs().compare(VectorOperators.GT, clip)) : d;
+    }
+    /** A full vector when m is null (the common case, no mask needed), else the lanes of m. */
+    private static FloatVector load(MemorySegment seg, long off, VectorMask<Float> m) {
+        return m == null ? FloatVector.fromMemorySegment(S, seg, off, LE) : FloatVector.fromMemorySegment(S, seg, off, LE, m);
+    }
+
+    private static void store(FloatVector v, MemorySegment seg, long off, VectorMask<Float> m) {
+        if (m == null) {
+            v.intoMemorySegment(seg, off, LE);
+        } else {
+            v.intoMemorySegment(seg, off, LE, m);
+        }
     }
 }

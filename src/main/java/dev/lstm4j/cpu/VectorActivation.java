@@ -20,7 +20,32 @@ final class VectorActivation {
         this.beta = (float) a.beta();
     }
 
+    /*
+     * apply and derivative stay small so that C2 inlines them into the fused step: sigmoid and tanh (the common case)
+     * are handled inline; the others go through a separate method. A vector crossing a call that is not inlined is
+     * boxed, which costs more than the arithmetic.
+     */
     FloatVector apply(FloatVector x) {
+        if (kind == Activation.Kind.SIGMOID) {
+            return sigmoid(x);
+        }
+        if (kind == Activation.Kind.TANH) {
+            return x.lanewise(VectorOperators.TANH);
+        }
+        return applyOther(x);
+    }
+
+    FloatVector derivative(FloatVector x, FloatVector y) {
+        if (kind == Activation.Kind.SIGMOID) {
+            return y.mul(y.neg().add(1f));
+        }
+        if (kind == Activation.Kind.TANH) {
+            return y.mul(y).neg().add(1f);
+        }
+        return derivativeOther(x, y);
+    }
+
+    private FloatVector applyOther(FloatVector x) {
         return switch (kind) {
             case SIGMOID -> sigmoid(x);
             case TANH -> x.lanewise(VectorOperators.TANH);
@@ -38,7 +63,7 @@ final class VectorActivation {
     }
 
     /** The derivative at x, given y = apply(x) (sigmoid and tanh reuse y instead of a second exponential). */
-    FloatVector derivative(FloatVector x, FloatVector y) {
+    private FloatVector derivativeOther(FloatVector x, FloatVector y) {
         return switch (kind) {
             case SIGMOID -> y.mul(y.neg().add(1f));
             case TANH -> y.mul(y).neg().add(1f);
@@ -62,11 +87,6 @@ final class VectorActivation {
             }
             case SOFTPLUS -> sigmoid(x);
         };
-    }
-
-    /** Whether {@link #derivative} needs y (otherwise any vector may be passed). */
-    boolean derivativeUsesValue() {
-        return kind == Activation.Kind.SIGMOID || kind == Activation.Kind.TANH;
     }
 
     private static FloatVector sigmoid(FloatVector x) {
