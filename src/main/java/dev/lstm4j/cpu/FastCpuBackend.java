@@ -50,7 +50,7 @@ public final class FastCpuBackend implements LstmBackend {
     private long liveBytes;          // bytes of every workspace not yet closed
     private boolean closed;
     private ExecutorService workers;            // threads - 1 workers, created on first need
-    private volatile Set<String> lastDirectionThreads = Set.of();
+    private volatile Set<String> lastThreads = Set.of();
 
     /** @param threads threads for our own work and for OpenBLAS, >= 1 */
     public FastCpuBackend(LstmSpec spec, int threads) {
@@ -81,9 +81,9 @@ public final class FastCpuBackend implements LstmBackend {
         }
     }
 
-    /** Names of the threads that ran the recurrences of the last call's layers (for tests and diagnostics). */
-    Set<String> lastDirectionThreads() {
-        return lastDirectionThreads;
+    /** Names of the threads that did the last call's parallel work (for tests and diagnostics). */
+    Set<String> lastThreads() {
+        return lastThreads;
     }
 
     // ---------------------------------------------------------------- workspaces
@@ -319,13 +319,12 @@ public final class FastCpuBackend implements LstmBackend {
             OpenBlas.setThreads(1); // all parallelism is ours: OpenBLAS's spinning workers would compete with it
             Set<String> ran = ConcurrentHashMap.newKeySet();
 
-            MemorySegment x = in.input().segment();
+            // copied: backward reads it later, other threads read it now (the caller's arena may be confined)
+            MemorySegment x = ws.x0;
             if (spec.batchFirst()) {
-                transpose(x, ws.x0, batch, seqLength, spec.inputSize());
-                x = ws.x0;
-            } else if (training) {
-                MemorySegment.copy(x, 0, ws.x0, 0, (long) rows * spec.inputSize() * Float.BYTES);
-                x = ws.x0;
+                transpose(in.input().segment(), x, batch, seqLength, spec.inputSize());
+            } else {
+                MemorySegment.copy(in.input().segment(), 0, x, 0, (long) rows * spec.inputSize() * Float.BYTES);
             }
             int xLd = spec.inputSize();
             SplittableRandom dropoutRandom = new SplittableRandom(in.dropoutSeed());
@@ -369,7 +368,7 @@ public final class FastCpuBackend implements LstmBackend {
             if (spec.batchFirst()) {
                 transpose(x, output.segment(), seqLength, batch, width);
             }
-            lastDirectionThreads = Set.copyOf(ran);
+            lastThreads = Set.copyOf(ran);
             Saved saved = training ? new Saved(ws, seqLength, batch, lengths) : null;
             LstmOutput result = new LstmOutput(arena, output, hN, cN, in, saved);
             handedOver = true;
@@ -528,7 +527,7 @@ public final class FastCpuBackend implements LstmBackend {
             if (spec.batchFirst()) {
                 transpose(dOut, dInput.segment(), seqLength, batch, spec.inputSize());
             }
-            lastDirectionThreads = Set.copyOf(ran);
+            lastThreads = Set.copyOf(ran);
             LstmGradients result = new LstmGradients(arena, dInput, dh0, dc0, grads);
             handedOver = true;
             return result;

@@ -19,7 +19,7 @@ final class FastCpuWorkspace implements AutoCloseable {
     final long bytes;
     private final Arena arena;
 
-    final MemorySegment x0;          // [rows, I] time-major copy of the input (batch-first input, or training)
+    final MemorySegment x0;          // [rows, I] time-major copy of the input
     final MemorySegment[] layerOut;  // [rows, D*P] per layer (training) or two ping-pong buffers (inference)
     final MemorySegment[] dropMask;  // [rows, D*P] per layer >= 1, training with dropout; else null entries
     final MemorySegment[] dropIn;    // [rows, D*P] the masked input of layer l >= 1
