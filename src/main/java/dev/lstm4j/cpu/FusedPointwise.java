@@ -34,6 +34,8 @@ final class FusedPointwise {
     private final VectorActivation fAct;
     private final VectorActivation gAct;
     private final VectorActivation hAct;
+    /** Sigmoid/tanh/tanh without clip, cell clip or coupled gate: the common case, with its own small kernels. */
+    private final boolean standard;
 
     FusedPointwise(LstmSpec spec) {
         this.h = spec.hiddenSize();
@@ -46,6 +48,7 @@ final class FusedPointwise {
         this.fAct = new VectorActivation(spec.gateActivation());
         this.gAct = new VectorActivation(spec.cellActivation());
         this.hAct = new VectorActivation(spec.hiddenActivation());
+        this.standard = spec.hasStandardActivations() && !hasClip && !hasCellClip && !inputForget;
     }
 
     /** Where forward writes m (= h without projection), and optionally a second copy (the h state). */
@@ -85,6 +88,11 @@ final class FusedPointwise {
             long cRow = (stateOff + (long) r * n) * Float.BYTES;
             long cPrevRow = (cPrevOff + (long) r * n) * Float.BYTES;
             long cOutRow = (cOutOff + (long) r * n) * Float.BYTES;
+            if (standard) {
+                forwardRowStandard(n, g, gRow, keep, bias, peep, cState, cRow, cPrevOut, cPrevRow, cOut, cOutRow,
+                        mOut, mRow, hState);
+                continue;
+            }
             for (int j = 0; j < n; j += S.length()) {
                 VectorMask<Float> m = j + S.length() <= n ? null : S.indexInRange(j, n);
                 long bj = (long) j * Float.BYTES;
@@ -110,10 +118,10 @@ final class FusedPointwise {
                     af = af.add(load(peep, bj + (long) n * Float.BYTES, m).mul(cp));
                 }
                 FloatVector i = fAct.apply(clip(ai));
-                FloatVector f = inputForget ? i.neg().add(1f) : fAct.apply(clip(af));
+                FloatVector f = inputForget ? VectorActivation.k(1f).sub(i) : fAct.apply(clip(af));
                 FloatVector gg = gAct.apply(clip(ag));
                 FloatVector cRaw = f.mul(cp).add(i.mul(gg));
-                FloatVector c = hasCellClip ? cRaw.max(-cellClip).min(cellClip) : cRaw;
+                FloatVector c = hasCellClip ? cRaw.max(VectorActivation.k(-cellClip)).min(VectorActivation.k(cellClip)) : cRaw;
                 if (peepholes) {
                     ao = ao.add(load(peep, bj + 2L * n * Float.BYTES, m).mul(c));
                 }
@@ -175,6 +183,10 @@ final class FusedPointwise {
             long dcRow = (stateOff + (long) r * n) * Float.BYTES;
             long pRow = dPeepOff * Float.BYTES;
             long cRow = (cOff + (long) r * n) * Float.BYTES;
+            if (standard) {
+                backwardRowStandard(n, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, peep, dPeep, pRow, dA);
+                continue;
+            }
             for (int j = 0; j < n; j += S.length()) {
                 VectorMask<Float> m = j + S.length() <= n ? null : S.indexInRange(j, n);
                 long bj = (long) j * Float.BYTES;
@@ -196,7 +208,7 @@ final class FusedPointwise {
                 FloatVector f;
                 FloatVector df = null;
                 if (inputForget) {
-                    f = i.neg().add(1f);
+                    f = VectorActivation.k(1f).sub(i);
                 } else {
                     FloatVector af = load(a, of, m);
                     FloatVector xf = clip(af);
@@ -222,7 +234,7 @@ final class FusedPointwise {
                 }
                 if (hasCellClip) {
                     FloatVector raw = load(cRaw, cRow + bj, m);
-                    dc = dc.blend(0f, raw.abs().compare(VectorOperators.GT, cellClip));
+                    dc = dc.blend(VectorActivation.k(0f), raw.abs().compare(VectorOperators.GT, VectorActivation.k(cellClip)));
                 }
                 FloatVector dI = dc.mul(gg);
                 FloatVector dG = dc.mul(i);
@@ -253,17 +265,122 @@ final class FusedPointwise {
         }
     }
 
+    /*
+     * The standard kernels: the same equations for sigmoid/tanh/tanh without clips, one row per call, written with
+     * the Vector API calls inline (no helper methods). C2 then compiles each as one small unit with every vector
+     * operation intrinsified; the general kernels above, larger, may exceed its inlining budget.
+     */
+    private static void forwardRowStandard(int n, MemorySegment g, long gRow, boolean keep, MemorySegment bias,
+                                           MemorySegment peep, MemorySegment cState, long cRow,
+                                           MemorySegment cPrevOut, long cPrevRow, MemorySegment cOut, long cOutRow,
+                                           MemorySegment mOut, long mRow, MemorySegment hState) {
+        long nb = (long) n * Float.BYTES;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int j = 0; j < n; j += S.length()) {
+            VectorMask<Float> m = S.indexInRange(j, n);
+            long bj = (long) j * Float.BYTES;
+            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE, m);
+            FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE, m)
+                    .add(FloatVector.fromMemorySegment(S, bias, bj, LE, m));
+            FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE, m)
+                    .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE, m));
+            FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE, m)
+                    .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE, m));
+            FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE, m)
+                    .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE, m));
+            if (peep != null) {
+                ai = FloatVector.fromMemorySegment(S, peep, bj, LE, m).fma(cp, ai);
+                af = FloatVector.fromMemorySegment(S, peep, nb + bj, LE, m).fma(cp, af);
+            }
+            FloatVector i = one.div(one.add(ai.neg().lanewise(VectorOperators.EXP)));
+            FloatVector f = one.div(one.add(af.neg().lanewise(VectorOperators.EXP)));
+            FloatVector gg = ag.lanewise(VectorOperators.TANH);
+            FloatVector c = f.mul(cp).add(i.mul(gg));
+            if (peep != null) {
+                ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE, m).fma(c, ao);
+            }
+            FloatVector o = one.div(one.add(ao.neg().lanewise(VectorOperators.EXP)));
+            FloatVector mv = o.mul(c.lanewise(VectorOperators.TANH));
+            c.intoMemorySegment(cState, cRow + bj, LE, m);
+            mv.intoMemorySegment(mOut, mRow + bj, LE, m);
+            if (hState != null) {
+                mv.intoMemorySegment(hState, cRow + bj, LE, m);
+            }
+            if (keep) {
+                ai.intoMemorySegment(g, gRow + bj, LE, m);
+                af.intoMemorySegment(g, gRow + nb + bj, LE, m);
+                ag.intoMemorySegment(g, gRow + 2 * nb + bj, LE, m);
+                ao.intoMemorySegment(g, gRow + 3 * nb + bj, LE, m);
+            }
+            if (cPrevOut != null) {
+                cp.intoMemorySegment(cPrevOut, cPrevRow + bj, LE, m);
+            }
+            if (cOut != null) {
+                c.intoMemorySegment(cOut, cOutRow + bj, LE, m);
+            }
+        }
+    }
+
+    private static void backwardRowStandard(int n, MemorySegment dm, long dmRow, MemorySegment dcState, long dcRow,
+                                            MemorySegment a, long aRow, MemorySegment cPrev, MemorySegment c,
+                                            long cRow, MemorySegment peep, MemorySegment dPeep, long pRow,
+                                            MemorySegment dA) {
+        long nb = (long) n * Float.BYTES;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int j = 0; j < n; j += S.length()) {
+            VectorMask<Float> m = S.indexInRange(j, n);
+            long bj = (long) j * Float.BYTES;
+            FloatVector i = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + bj, LE, m).neg()
+                    .lanewise(VectorOperators.EXP)));
+            FloatVector f = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + nb + bj, LE, m).neg()
+                    .lanewise(VectorOperators.EXP)));
+            FloatVector gg = FloatVector.fromMemorySegment(S, a, aRow + 2 * nb + bj, LE, m)
+                    .lanewise(VectorOperators.TANH);
+            FloatVector o = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + 3 * nb + bj, LE, m).neg()
+                    .lanewise(VectorOperators.EXP)));
+            FloatVector cp = FloatVector.fromMemorySegment(S, cPrev, cRow + bj, LE, m);
+            FloatVector cv = FloatVector.fromMemorySegment(S, c, cRow + bj, LE, m);
+            FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE, m);
+            FloatVector dc = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE, m);
+            FloatVector hc = cv.lanewise(VectorOperators.TANH);
+            FloatVector dao = dmv.mul(hc).mul(o.mul(one.sub(o)));
+            dc = dc.add(dmv.mul(o).mul(one.sub(hc.mul(hc))));
+            if (peep != null) {
+                dc = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE, m).fma(dao, dc);
+                FloatVector.fromMemorySegment(S, dPeep, pRow + 2 * nb + bj, LE, m).add(dao.mul(cv))
+                        .intoMemorySegment(dPeep, pRow + 2 * nb + bj, LE, m);
+            }
+            FloatVector dai = dc.mul(gg).mul(i.mul(one.sub(i)));
+            FloatVector daf = dc.mul(cp).mul(f.mul(one.sub(f)));
+            FloatVector dag = dc.mul(i).mul(one.sub(gg.mul(gg)));
+            FloatVector dcp = dc.mul(f);
+            if (peep != null) {
+                dcp = FloatVector.fromMemorySegment(S, peep, bj, LE, m).fma(dai, dcp);
+                dcp = FloatVector.fromMemorySegment(S, peep, nb + bj, LE, m).fma(daf, dcp);
+                FloatVector.fromMemorySegment(S, dPeep, pRow + bj, LE, m).add(dai.mul(cp))
+                        .intoMemorySegment(dPeep, pRow + bj, LE, m);
+                FloatVector.fromMemorySegment(S, dPeep, pRow + nb + bj, LE, m).add(daf.mul(cp))
+                        .intoMemorySegment(dPeep, pRow + nb + bj, LE, m);
+            }
+            dai.intoMemorySegment(dA, aRow + bj, LE, m);
+            daf.intoMemorySegment(dA, aRow + nb + bj, LE, m);
+            dag.intoMemorySegment(dA, aRow + 2 * nb + bj, LE, m);
+            dao.intoMemorySegment(dA, aRow + 3 * nb + bj, LE, m);
+            dcp.intoMemorySegment(dcState, dcRow + bj, LE, m);
+        }
+    }
+
     private static void accumulate(MemorySegment seg, long off, FloatVector v, VectorMask<Float> m) {
         store(load(seg, off, m).add(v), seg, off, m);
     }
 
     private FloatVector clip(FloatVector x) {
-        return hasClip ? x.max(-clip).min(clip) : x;
+        return hasClip ? x.max(VectorActivation.k(-clip)).min(VectorActivation.k(clip)) : x;
     }
 
     /** d clip(x)/dx is 0 where |x| > clip: the activation's derivative d is zeroed there. */
     private FloatVector clipGrad(FloatVector x, FloatVector d) {
-        return hasClip ? d.blend(0f, x.abs().compare(VectorOperators.GT, clip)) : d;
+        return hasClip ? d.blend(VectorActivation.k(0f), x.abs().compare(VectorOperators.GT, VectorActivation.k(clip))) : d;
     }
     /** A full vector when m is null (the common case, no mask needed), else the lanes of m. */
     private static FloatVector load(MemorySegment seg, long off, VectorMask<Float> m) {
