@@ -36,6 +36,8 @@ final class FusedPointwise {
     private final VectorActivation hAct;
     /** Sigmoid/tanh/tanh without clip, cell clip or coupled gate: the common case, with its own small kernels. */
     private final boolean standard;
+    /** [3H] zeros: the peepholes of a spec without them, so that the standard kernels have no branches. */
+    private final MemorySegment zeros;
 
     FusedPointwise(LstmSpec spec) {
         this.h = spec.hiddenSize();
@@ -49,6 +51,7 @@ final class FusedPointwise {
         this.gAct = new VectorActivation(spec.cellActivation());
         this.hAct = new VectorActivation(spec.hiddenActivation());
         this.standard = spec.hasStandardActivations() && !hasClip && !hasCellClip && !inputForget;
+        this.zeros = java.lang.foreign.Arena.ofAuto().allocate(3L * h * Float.BYTES, 64);
     }
 
     /** Where forward writes m (= h without projection), and optionally a second copy (the h state). */
@@ -89,8 +92,16 @@ final class FusedPointwise {
             long cPrevRow = (cPrevOff + (long) r * n) * Float.BYTES;
             long cOutRow = (cOutOff + (long) r * n) * Float.BYTES;
             if (standard) {
-                forwardRowStandard(n, g, gRow, keep, bias, peep, cState, cRow, cPrevOut, cPrevRow, cOut, cOutRow,
-                        mOut, mRow, hState);
+                long rowBytes = (long) n * Float.BYTES;
+                if (cPrevOut != null) {
+                    MemorySegment.copy(cState, cRow, cPrevOut, cPrevRow, rowBytes);
+                }
+                // without a second target, m is simply written twice to the same place
+                forwardRowStandard(n, g, gRow, bias, peep != null ? peep : zeros, cState, cRow, mOut, mRow,
+                        hState != null ? hState : mOut, hState != null ? cRow : mRow);
+                if (cOut != null) {
+                    MemorySegment.copy(cState, cRow, cOut, cOutRow, rowBytes);
+                }
                 continue;
             }
             for (int j = 0; j < n; j += S.length()) {
@@ -184,7 +195,9 @@ final class FusedPointwise {
             long pRow = dPeepOff * Float.BYTES;
             long cRow = (cOff + (long) r * n) * Float.BYTES;
             if (standard) {
-                backwardRowStandard(n, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, peep, dPeep, pRow, dA);
+                // without peepholes: zero peepholes, and their gradients land in the (then unused) accumulator
+                backwardRowStandard(n, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow,
+                        peep != null ? peep : zeros, dPeep, pRow, dA);
                 continue;
             }
             for (int j = 0; j < n; j += S.length()) {
@@ -267,13 +280,13 @@ final class FusedPointwise {
 
     /*
      * The standard kernels: the same equations for sigmoid/tanh/tanh without clips, one row per call, written with
-     * the Vector API calls inline (no helper methods). C2 then compiles each as one small unit with every vector
-     * operation intrinsified; the general kernels above, larger, may exceed its inlining budget.
+     * the Vector API calls inline (no helper methods) and without branches. C2 then compiles each as one small unit
+     * with every vector operation intrinsified, whatever else the JVM has run; the general kernels above, larger
+     * and branchier, may exceed its inlining budget and fall back to boxed vectors.
      */
-    private static void forwardRowStandard(int n, MemorySegment g, long gRow, boolean keep, MemorySegment bias,
+    private static void forwardRowStandard(int n, MemorySegment g, long gRow, MemorySegment bias,
                                            MemorySegment peep, MemorySegment cState, long cRow,
-                                           MemorySegment cPrevOut, long cPrevRow, MemorySegment cOut, long cOutRow,
-                                           MemorySegment mOut, long mRow, MemorySegment hState) {
+                                           MemorySegment mOut, long mRow, MemorySegment hOut, long hRow) {
         long nb = (long) n * Float.BYTES;
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (int j = 0; j < n; j += S.length()) {
@@ -288,36 +301,23 @@ final class FusedPointwise {
                     .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE, m));
             FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE, m)
                     .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE, m));
-            if (peep != null) {
-                ai = FloatVector.fromMemorySegment(S, peep, bj, LE, m).fma(cp, ai);
-                af = FloatVector.fromMemorySegment(S, peep, nb + bj, LE, m).fma(cp, af);
-            }
+            ai = FloatVector.fromMemorySegment(S, peep, bj, LE, m).fma(cp, ai);
+            af = FloatVector.fromMemorySegment(S, peep, nb + bj, LE, m).fma(cp, af);
             FloatVector i = one.div(one.add(ai.neg().lanewise(VectorOperators.EXP)));
             FloatVector f = one.div(one.add(af.neg().lanewise(VectorOperators.EXP)));
             FloatVector gg = ag.lanewise(VectorOperators.TANH);
             FloatVector c = f.mul(cp).add(i.mul(gg));
-            if (peep != null) {
-                ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE, m).fma(c, ao);
-            }
+            ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE, m).fma(c, ao);
             FloatVector o = one.div(one.add(ao.neg().lanewise(VectorOperators.EXP)));
             FloatVector mv = o.mul(c.lanewise(VectorOperators.TANH));
             c.intoMemorySegment(cState, cRow + bj, LE, m);
             mv.intoMemorySegment(mOut, mRow + bj, LE, m);
-            if (hState != null) {
-                mv.intoMemorySegment(hState, cRow + bj, LE, m);
-            }
-            if (keep) {
-                ai.intoMemorySegment(g, gRow + bj, LE, m);
-                af.intoMemorySegment(g, gRow + nb + bj, LE, m);
-                ag.intoMemorySegment(g, gRow + 2 * nb + bj, LE, m);
-                ao.intoMemorySegment(g, gRow + 3 * nb + bj, LE, m);
-            }
-            if (cPrevOut != null) {
-                cp.intoMemorySegment(cPrevOut, cPrevRow + bj, LE, m);
-            }
-            if (cOut != null) {
-                c.intoMemorySegment(cOut, cOutRow + bj, LE, m);
-            }
+            mv.intoMemorySegment(hOut, hRow + bj, LE, m);
+            // the full pre-activations, for backward (in inference the buffer is scratch)
+            ai.intoMemorySegment(g, gRow + bj, LE, m);
+            af.intoMemorySegment(g, gRow + nb + bj, LE, m);
+            ag.intoMemorySegment(g, gRow + 2 * nb + bj, LE, m);
+            ao.intoMemorySegment(g, gRow + 3 * nb + bj, LE, m);
         }
     }
 
@@ -345,23 +345,19 @@ final class FusedPointwise {
             FloatVector hc = cv.lanewise(VectorOperators.TANH);
             FloatVector dao = dmv.mul(hc).mul(o.mul(one.sub(o)));
             dc = dc.add(dmv.mul(o).mul(one.sub(hc.mul(hc))));
-            if (peep != null) {
-                dc = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE, m).fma(dao, dc);
-                FloatVector.fromMemorySegment(S, dPeep, pRow + 2 * nb + bj, LE, m).add(dao.mul(cv))
-                        .intoMemorySegment(dPeep, pRow + 2 * nb + bj, LE, m);
-            }
+            dc = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE, m).fma(dao, dc);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + 2 * nb + bj, LE, m).add(dao.mul(cv))
+                    .intoMemorySegment(dPeep, pRow + 2 * nb + bj, LE, m);
             FloatVector dai = dc.mul(gg).mul(i.mul(one.sub(i)));
             FloatVector daf = dc.mul(cp).mul(f.mul(one.sub(f)));
             FloatVector dag = dc.mul(i).mul(one.sub(gg.mul(gg)));
             FloatVector dcp = dc.mul(f);
-            if (peep != null) {
-                dcp = FloatVector.fromMemorySegment(S, peep, bj, LE, m).fma(dai, dcp);
-                dcp = FloatVector.fromMemorySegment(S, peep, nb + bj, LE, m).fma(daf, dcp);
-                FloatVector.fromMemorySegment(S, dPeep, pRow + bj, LE, m).add(dai.mul(cp))
-                        .intoMemorySegment(dPeep, pRow + bj, LE, m);
-                FloatVector.fromMemorySegment(S, dPeep, pRow + nb + bj, LE, m).add(daf.mul(cp))
-                        .intoMemorySegment(dPeep, pRow + nb + bj, LE, m);
-            }
+            dcp = FloatVector.fromMemorySegment(S, peep, bj, LE, m).fma(dai, dcp);
+            dcp = FloatVector.fromMemorySegment(S, peep, nb + bj, LE, m).fma(daf, dcp);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + bj, LE, m).add(dai.mul(cp))
+                    .intoMemorySegment(dPeep, pRow + bj, LE, m);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + nb + bj, LE, m).add(daf.mul(cp))
+                    .intoMemorySegment(dPeep, pRow + nb + bj, LE, m);
             dai.intoMemorySegment(dA, aRow + bj, LE, m);
             daf.intoMemorySegment(dA, aRow + nb + bj, LE, m);
             dag.intoMemorySegment(dA, aRow + 2 * nb + bj, LE, m);
