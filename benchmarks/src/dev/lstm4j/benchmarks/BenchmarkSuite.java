@@ -38,11 +38,13 @@ public final class BenchmarkSuite {
 
     public static void main(String[] argv) throws Exception {
         Settings s = parse(argv);
-        List<BenchResult> results = run(s, System.err);
         String conditions = BenchReport.machineConditions();
-        BenchReport report = new BenchReport(results, conditions + "; JMH " + s.warmup() + " warm-up and "
-                + s.iterations() + " measured iterations of " + s.iterationSeconds() + " s, " + s.forks()
-                + " fork(s)");
+        List<BenchResult> results = run(s, System.err);
+        BenchReport report = new BenchReport(results, conditions + "; load average " + String.format(
+                java.util.Locale.ROOT, "%.2f",
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())
+                + " at the end; JMH " + s.warmup() + " warm-up and " + s.iterations() + " measured iterations of "
+                + s.iterationSeconds() + " s, " + s.forks() + " fork(s)");
         System.out.print(report.table());
         Path html = report.writeAll(s.out(), "lstm4j benchmarks (JMH)");
         System.err.println("wrote " + s.out().resolve("results.csv") + ", results.json and " + html);

@@ -47,7 +47,7 @@ public final class QuickBench {
             long warmEnd = System.nanoTime() + budget / 3;
             int warm = 0;
             double sink = 0;
-            while (warm < 2 || (System.nanoTime() < warmEnd && warm < 4 * maxSamples)) {
+            while (warm < 1 || (System.nanoTime() < warmEnd && warm < 4 * maxSamples)) {
                 sink += bc.step();
                 warm++;
             }

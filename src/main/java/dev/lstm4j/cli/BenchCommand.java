@@ -82,7 +82,10 @@ final class BenchCommand implements Command {
         String conditions = BenchReport.machineConditions();
         err.println("lstm4j bench: " + cases.size() + " cases, " + seconds + " s each; " + conditions);
         List<BenchResult> results = new QuickBench(seconds, quick ? 15 : 60).run(cases, err);
-        BenchReport report = new BenchReport(results, conditions + "; lstm4j bench" + (quick ? " --quick" : ""));
+        BenchReport report = new BenchReport(results, conditions + "; load average " + String.format(
+                java.util.Locale.ROOT, "%.2f",
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())
+                + " at the end; lstm4j bench" + (quick ? " --quick" : ""));
         out.print(report.table());
         if (outDir != null) {
             Path html = report.writeAll(outDir, "lstm4j bench");

@@ -280,44 +280,66 @@ final class FusedPointwise {
 
     /*
      * The standard kernels: the same equations for sigmoid/tanh/tanh without clips, one row per call, written with
-     * the Vector API calls inline (no helper methods) and without branches. C2 then compiles each as one small unit
-     * with every vector operation intrinsified, whatever else the JVM has run; the general kernels above, larger
-     * and branchier, may exceed its inlining budget and fall back to boxed vectors.
+     * the Vector API calls inline (no helper methods), without branches and without masks: whole vectors, then the
+     * last H mod 16 lanes in scalar code. C2 then compiles each as one small unit with every vector operation
+     * intrinsified, whatever else the JVM has run (partial masks and large units sent it to the slow Java fallback
+     * of the Vector API); the general kernels above may still take that fallback.
      */
     private static void forwardRowStandard(int n, MemorySegment g, long gRow, MemorySegment bias,
                                            MemorySegment peep, MemorySegment cState, long cRow,
                                            MemorySegment mOut, long mRow, MemorySegment hOut, long hRow) {
         long nb = (long) n * Float.BYTES;
         FloatVector one = FloatVector.broadcast(S, 1f);
-        for (int j = 0; j < n; j += S.length()) {
-            VectorMask<Float> m = S.indexInRange(j, n);
+        int full = n - n % S.length();
+        for (int j = 0; j < full; j += S.length()) {
             long bj = (long) j * Float.BYTES;
-            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE, m);
-            FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE, m)
-                    .add(FloatVector.fromMemorySegment(S, bias, bj, LE, m));
-            FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE, m)
-                    .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE, m));
-            FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE, m)
-                    .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE, m));
-            FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE, m)
-                    .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE, m));
-            ai = FloatVector.fromMemorySegment(S, peep, bj, LE, m).fma(cp, ai);
-            af = FloatVector.fromMemorySegment(S, peep, nb + bj, LE, m).fma(cp, af);
+            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
+            FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
+            FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
+            FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
+            FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE));
+            ai = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(cp, ai);
+            af = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af);
             FloatVector i = one.div(one.add(ai.neg().lanewise(VectorOperators.EXP)));
             FloatVector f = one.div(one.add(af.neg().lanewise(VectorOperators.EXP)));
             FloatVector gg = ag.lanewise(VectorOperators.TANH);
             FloatVector c = f.mul(cp).add(i.mul(gg));
-            ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE, m).fma(c, ao);
+            ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(c, ao);
             FloatVector o = one.div(one.add(ao.neg().lanewise(VectorOperators.EXP)));
             FloatVector mv = o.mul(c.lanewise(VectorOperators.TANH));
-            c.intoMemorySegment(cState, cRow + bj, LE, m);
-            mv.intoMemorySegment(mOut, mRow + bj, LE, m);
-            mv.intoMemorySegment(hOut, hRow + bj, LE, m);
+            c.intoMemorySegment(cState, cRow + bj, LE);
+            mv.intoMemorySegment(mOut, mRow + bj, LE);
+            mv.intoMemorySegment(hOut, hRow + bj, LE);
             // the full pre-activations, for backward (in inference the buffer is scratch)
-            ai.intoMemorySegment(g, gRow + bj, LE, m);
-            af.intoMemorySegment(g, gRow + nb + bj, LE, m);
-            ag.intoMemorySegment(g, gRow + 2 * nb + bj, LE, m);
-            ao.intoMemorySegment(g, gRow + 3 * nb + bj, LE, m);
+            ai.intoMemorySegment(g, gRow + bj, LE);
+            af.intoMemorySegment(g, gRow + nb + bj, LE);
+            ag.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
+            ao.intoMemorySegment(g, gRow + 3 * nb + bj, LE);
+        }
+        for (int j = full; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float cp = get(cState, cRow + bj);
+            float ai = get(g, gRow + bj) + get(bias, bj) + get(peep, bj) * cp;
+            float af = get(g, gRow + nb + bj) + get(bias, nb + bj) + get(peep, nb + bj) * cp;
+            float ag = get(g, gRow + 2 * nb + bj) + get(bias, 2 * nb + bj);
+            float ao = get(g, gRow + 3 * nb + bj) + get(bias, 3 * nb + bj);
+            float i = sigmoid(ai);
+            float f = sigmoid(af);
+            float gg = (float) Math.tanh(ag);
+            float c = f * cp + i * gg;
+            ao += get(peep, 2 * nb + bj) * c;
+            float mv = sigmoid(ao) * (float) Math.tanh(c);
+            set(cState, cRow + bj, c);
+            set(mOut, mRow + bj, mv);
+            set(hOut, hRow + bj, mv);
+            set(g, gRow + bj, ai);
+            set(g, gRow + nb + bj, af);
+            set(g, gRow + 2 * nb + bj, ag);
+            set(g, gRow + 3 * nb + bj, ao);
         }
     }
 
@@ -327,43 +349,81 @@ final class FusedPointwise {
                                             MemorySegment dA) {
         long nb = (long) n * Float.BYTES;
         FloatVector one = FloatVector.broadcast(S, 1f);
-        for (int j = 0; j < n; j += S.length()) {
-            VectorMask<Float> m = S.indexInRange(j, n);
+        int full = n - n % S.length();
+        for (int j = 0; j < full; j += S.length()) {
             long bj = (long) j * Float.BYTES;
-            FloatVector i = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + bj, LE, m).neg()
+            FloatVector i = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + bj, LE).neg()
                     .lanewise(VectorOperators.EXP)));
-            FloatVector f = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + nb + bj, LE, m).neg()
+            FloatVector f = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + nb + bj, LE).neg()
                     .lanewise(VectorOperators.EXP)));
-            FloatVector gg = FloatVector.fromMemorySegment(S, a, aRow + 2 * nb + bj, LE, m)
+            FloatVector gg = FloatVector.fromMemorySegment(S, a, aRow + 2 * nb + bj, LE)
                     .lanewise(VectorOperators.TANH);
-            FloatVector o = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + 3 * nb + bj, LE, m).neg()
+            FloatVector o = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + 3 * nb + bj, LE).neg()
                     .lanewise(VectorOperators.EXP)));
-            FloatVector cp = FloatVector.fromMemorySegment(S, cPrev, cRow + bj, LE, m);
-            FloatVector cv = FloatVector.fromMemorySegment(S, c, cRow + bj, LE, m);
-            FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE, m);
-            FloatVector dc = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE, m);
+            FloatVector cp = FloatVector.fromMemorySegment(S, cPrev, cRow + bj, LE);
+            FloatVector cv = FloatVector.fromMemorySegment(S, c, cRow + bj, LE);
+            FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE);
+            FloatVector dc = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE);
             FloatVector hc = cv.lanewise(VectorOperators.TANH);
             FloatVector dao = dmv.mul(hc).mul(o.mul(one.sub(o)));
             dc = dc.add(dmv.mul(o).mul(one.sub(hc.mul(hc))));
-            dc = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE, m).fma(dao, dc);
-            FloatVector.fromMemorySegment(S, dPeep, pRow + 2 * nb + bj, LE, m).add(dao.mul(cv))
-                    .intoMemorySegment(dPeep, pRow + 2 * nb + bj, LE, m);
+            dc = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(dao, dc);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + 2 * nb + bj, LE).add(dao.mul(cv))
+                    .intoMemorySegment(dPeep, pRow + 2 * nb + bj, LE);
             FloatVector dai = dc.mul(gg).mul(i.mul(one.sub(i)));
             FloatVector daf = dc.mul(cp).mul(f.mul(one.sub(f)));
             FloatVector dag = dc.mul(i).mul(one.sub(gg.mul(gg)));
             FloatVector dcp = dc.mul(f);
-            dcp = FloatVector.fromMemorySegment(S, peep, bj, LE, m).fma(dai, dcp);
-            dcp = FloatVector.fromMemorySegment(S, peep, nb + bj, LE, m).fma(daf, dcp);
-            FloatVector.fromMemorySegment(S, dPeep, pRow + bj, LE, m).add(dai.mul(cp))
-                    .intoMemorySegment(dPeep, pRow + bj, LE, m);
-            FloatVector.fromMemorySegment(S, dPeep, pRow + nb + bj, LE, m).add(daf.mul(cp))
-                    .intoMemorySegment(dPeep, pRow + nb + bj, LE, m);
-            dai.intoMemorySegment(dA, aRow + bj, LE, m);
-            daf.intoMemorySegment(dA, aRow + nb + bj, LE, m);
-            dag.intoMemorySegment(dA, aRow + 2 * nb + bj, LE, m);
-            dao.intoMemorySegment(dA, aRow + 3 * nb + bj, LE, m);
-            dcp.intoMemorySegment(dcState, dcRow + bj, LE, m);
+            dcp = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(dai, dcp);
+            dcp = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(daf, dcp);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + bj, LE).add(dai.mul(cp))
+                    .intoMemorySegment(dPeep, pRow + bj, LE);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + nb + bj, LE).add(daf.mul(cp))
+                    .intoMemorySegment(dPeep, pRow + nb + bj, LE);
+            dai.intoMemorySegment(dA, aRow + bj, LE);
+            daf.intoMemorySegment(dA, aRow + nb + bj, LE);
+            dag.intoMemorySegment(dA, aRow + 2 * nb + bj, LE);
+            dao.intoMemorySegment(dA, aRow + 3 * nb + bj, LE);
+            dcp.intoMemorySegment(dcState, dcRow + bj, LE);
         }
+        for (int j = full; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float i = sigmoid(get(a, aRow + bj));
+            float f = sigmoid(get(a, aRow + nb + bj));
+            float gg = (float) Math.tanh(get(a, aRow + 2 * nb + bj));
+            float o = sigmoid(get(a, aRow + 3 * nb + bj));
+            float cp = get(cPrev, cRow + bj);
+            float cv = get(c, cRow + bj);
+            float dmv = get(dm, dmRow + bj);
+            float hc = (float) Math.tanh(cv);
+            float dao = dmv * hc * (o * (1 - o));
+            float dc = get(dcState, dcRow + bj) + dmv * o * (1 - hc * hc);
+            dc += get(peep, 2 * nb + bj) * dao;
+            set(dPeep, pRow + 2 * nb + bj, get(dPeep, pRow + 2 * nb + bj) + dao * cv);
+            float dai = dc * gg * (i * (1 - i));
+            float daf = dc * cp * (f * (1 - f));
+            float dag = dc * i * (1 - gg * gg);
+            float dcp = dc * f + get(peep, bj) * dai + get(peep, nb + bj) * daf;
+            set(dPeep, pRow + bj, get(dPeep, pRow + bj) + dai * cp);
+            set(dPeep, pRow + nb + bj, get(dPeep, pRow + nb + bj) + daf * cp);
+            set(dA, aRow + bj, dai);
+            set(dA, aRow + nb + bj, daf);
+            set(dA, aRow + 2 * nb + bj, dag);
+            set(dA, aRow + 3 * nb + bj, dao);
+            set(dcState, dcRow + bj, dcp);
+        }
+    }
+
+    private static float sigmoid(float x) {
+        return (float) (1.0 / (1.0 + Math.exp(-x)));
+    }
+
+    private static float get(MemorySegment seg, long byteOffset) {
+        return seg.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset);
+    }
+
+    private static void set(MemorySegment seg, long byteOffset, float v) {
+        seg.set(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset, v);
     }
 
     private static void accumulate(MemorySegment seg, long off, FloatVector v, VectorMask<Float> m) {

@@ -99,8 +99,9 @@ class FastCpuBackendBehaviourTest {
             LstmSpec uni = LstmSpec.builder(3, 5).build();
             try (LstmParams pu = LstmParams.initialized(uni, DType.FLOAT32, Initializer.pytorchUniform(), 3);
                  FastCpuBackend three = new FastCpuBackend(uni, 3)) {
-                trainingStep(arena, three, pu, 5, 6);
-                // three batch chunks: this thread runs one, the two workers the others (a quick worker may take two)
+                trainingStep(arena, three, pu, 2, 96);
+                // three batch chunks of 32 rows: this thread runs one, the two workers the others (a quick worker may
+                // take two)
                 int used = three.lastThreads().size();
                 assertTrue(used >= 2 && used <= 3, "threads used: " + three.lastThreads());
             }

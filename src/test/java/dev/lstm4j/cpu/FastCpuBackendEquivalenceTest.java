@@ -124,6 +124,21 @@ class FastCpuBackendEquivalenceTest {
         compare(spec, opts, 1, 3, 1);
     }
 
+    /** Batch 64 on 4 threads: each direction's recurrence runs as two chunks of 32 rows on different threads. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("chunkedVariants")
+    void matchesTheReferenceWhenTheBatchIsSplitAcrossThreads(String name, LstmSpec spec, Opts opts) {
+        compare(spec, opts, 64, 3, 4);
+    }
+
+    static Stream<Arguments> chunkedVariants() {
+        return Stream.of(
+                Arguments.of("standard, peepholes, bidirectional", LstmSpec.builder(I, 20).peepholes(true)
+                        .bidirectional(true).build(), Opts.ALL),
+                Arguments.of("general kernel, projection", LstmSpec.builder(I, H).cellClip(0.4).projSize(3)
+                        .peepholes(true).build(), Opts.ALL));
+    }
+
     static void compare(LstmSpec spec, Opts opts, int batch, int seqLength, int threads) {
         try (Arena arena = Arena.ofConfined();
              LstmParams p32 = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 11);
