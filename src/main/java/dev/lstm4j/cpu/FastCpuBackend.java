@@ -49,8 +49,8 @@ public final class FastCpuBackend implements LstmBackend {
     private FastCpuWorkspace free;   // at most one idle workspace
     private long liveBytes;          // bytes of every workspace not yet closed
     private boolean closed;
-    private ExecutorService secondDirection;
-    private volatile Set<String> lastDirectionThreads = Set.of();
+    private ExecutorService workers;            // threads - 1 workers, created on first need
+    private volatile Set<String> lastThreads = Set.of();
 
     /** @param threads threads for our own work and for OpenBLAS, >= 1 */
     public FastCpuBackend(LstmSpec spec, int threads) {
@@ -81,9 +81,9 @@ public final class FastCpuBackend implements LstmBackend {
         }
     }
 
-    /** Names of the threads that ran the recurrences of the last call's layers (for tests and diagnostics). */
-    Set<String> lastDirectionThreads() {
-        return lastDirectionThreads;
+    /** Names of the threads that did the last call's parallel work (for tests and diagnostics). */
+    Set<String> lastThreads() {
+        return lastThreads;
     }
 
     // ---------------------------------------------------------------- workspaces
@@ -109,7 +109,7 @@ public final class FastCpuBackend implements LstmBackend {
                 liveBytes -= ws.bytes;
                 ws.close();
             }
-            FastCpuWorkspace fresh = new FastCpuWorkspace(spec, batchCap, rowsCap, train);
+            FastCpuWorkspace fresh = new FastCpuWorkspace(spec, batchCap, rowsCap, train, chunksPerDirection());
             liveBytes += fresh.bytes;
             return fresh;
         }
@@ -142,52 +142,115 @@ public final class FastCpuBackend implements LstmBackend {
                 free.close();
                 free = null;
             }
-            ex = secondDirection;
-            secondDirection = null;
+            ex = workers;
+            workers = null;
         }
         if (ex != null) {
             ex.shutdownNow();
         }
     }
 
-    private ExecutorService secondDirection() {
+    private ExecutorService workers() {
         synchronized (poolLock) {
-            if (secondDirection == null) {
-                secondDirection = Executors.newSingleThreadExecutor(r -> {
-                    Thread t = new Thread(r, "lstm4j-cpu-reverse-direction");
+            if (workers == null) {
+                java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+                workers = Executors.newFixedThreadPool(threads - 1, r -> {
+                    Thread t = new Thread(r, "lstm4j-cpu-" + n.incrementAndGet());
                     t.setDaemon(true);
                     return t;
                 });
             }
-            return secondDirection;
+            return workers;
         }
     }
 
-    /** Runs task(0) here and task(1) concurrently on the second thread when there are two directions and threads. */
-    private void forEachDirection(DirectionTask task, Set<String> ran) {
+    /** The most batch chunks per direction: the recurrences of different batch rows are independent. */
+    private int chunksPerDirection() {
+        return Math.max(1, threads / spec.numDirections());
+    }
+
+    /**
+     * Batch chunks per direction for a batch: at least {@value #MIN_CHUNK_ROWS} rows each. Each chunk's per-step
+     * GEMM packs the whole recurrent weight matrix again, and below about 32 rows that packing, not the
+     * arithmetic, sets its time (OpenBLAS single-threaded, this machine: [20 x 650] x [650 x 2600] takes 0.89 ms,
+     * [10 x 650] x [650 x 2600] 0.82 ms), so smaller chunks would only double the work.
+     */
+    private int chunks(int batch) {
+        return Math.max(1, Math.min(chunksPerDirection(), batch / MIN_CHUNK_ROWS));
+    }
+
+    private static final int MIN_CHUNK_ROWS = 32;
+
+    /**
+     * Runs the recurrence of every direction over every batch chunk: one task per (direction, chunk of rows), with
+     * no synchronisation between steps (the rows of a batch are independent sequences).
+     */
+    private void forEachChunk(int batch, ChunkTask task, Set<String> ran) {
         int dirs = spec.numDirections();
-        if (dirs == 1 || threads < 2) {
-            for (int d = 0; d < dirs; d++) {
-                ran.add(Thread.currentThread().getName());
-                task.run(d);
-            }
+        int chunks = chunks(batch);
+        if (threads == 1) {
+            // one thread (then chunks == 1): the directions one after the other, here
+            parallel(1, k -> {
+                for (int d = 0; d < dirs; d++) task.run(d, 0, batch, 0);
+            }, ran);
             return;
         }
-        OpenBlas.setThreads(Math.max(1, threads / 2));
-        try {
-            Future<?> reverse = secondDirection().submit(() -> {
-                ran.add(Thread.currentThread().getName());
-                task.run(1);
-            });
-            ran.add(Thread.currentThread().getName());
-            try {
-                task.run(0);
-            } finally {
-                waitFor(reverse);
-            }
-        } finally {
-            OpenBlas.setThreads(threads);
+        parallel(dirs * chunks, k -> {
+            int d = k / chunks;
+            int c = k % chunks;
+            task.run(d, c * batch / chunks, (c + 1) * batch / chunks, c);
+        }, ran);
+    }
+
+    /**
+     * Runs body(0..parts-1), part 0 on the calling thread and the others on the worker threads, and waits for all.
+     * OpenBLAS itself always runs single-threaded inside (see {@link #forward}): every thread this backend uses is
+     * one of its {@link #threads()}.
+     */
+    private void parallel(int parts, java.util.function.IntConsumer body, Set<String> ran) {
+        if (parts > threads) {
+            throw new IllegalStateException("parallel: " + parts + " parts for " + threads + " threads");
         }
+        if (parts == 1) {
+            ran.add(Thread.currentThread().getName());
+            body.accept(0);
+            return;
+        }
+        Future<?>[] pending = new Future<?>[parts - 1];
+        try {
+            for (int k = 1; k < parts; k++) {
+                int part = k;
+                pending[k - 1] = workers().submit(() -> {
+                    ran.add(Thread.currentThread().getName());
+                    body.accept(part);
+                });
+            }
+            ran.add(Thread.currentThread().getName());
+            body.accept(0);
+        } finally {
+            RuntimeException first = null;
+            for (Future<?> f : pending) {
+                if (f == null) continue;
+                try {
+                    waitFor(f);
+                } catch (RuntimeException e) {
+                    if (first == null) first = e;
+                }
+            }
+            if (first != null) throw first;
+        }
+    }
+
+    /** Start of part k of n over 0..total, cut at multiples of 16 where possible (whole cache lines and vectors). */
+    private static int cut(int total, int parts, int k) {
+        if (k >= parts) return total;
+        int raw = (int) ((long) total * k / parts);
+        int aligned = raw / 16 * 16;
+        return total >= 16 * parts ? aligned : raw;
+    }
+
+    private int partsFor(int total) {
+        return Math.max(1, Math.min(threads, total / 16));
     }
 
     private static void waitFor(Future<?> f) {
@@ -195,18 +258,19 @@ public final class FastCpuBackend implements LstmBackend {
             f.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while the reverse direction ran", e);
+            throw new IllegalStateException("interrupted while waiting for a recurrence task", e);
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof RuntimeException re) throw re;
             if (c instanceof Error err) throw err;
-            throw new IllegalStateException("the reverse direction failed: " + c, c);
+            throw new IllegalStateException("a recurrence task failed: " + c, c);
         }
     }
 
     @FunctionalInterface
-    private interface DirectionTask {
-        void run(int direction);
+    private interface ChunkTask {
+        /** Direction d, batch rows b0..b1-1, chunk index k. */
+        void run(int d, int b0, int b1, int k);
     }
 
     // ---------------------------------------------------------------- forward
@@ -264,16 +328,15 @@ public final class FastCpuBackend implements LstmBackend {
             Tensor cN = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));
             FastCpuWorkspace work = acquire(batch, rows, training);
             ws = work;
-            OpenBlas.setThreads(threads);
+            OpenBlas.setThreads(1); // all parallelism is ours: OpenBLAS's spinning workers would compete with it
             Set<String> ran = ConcurrentHashMap.newKeySet();
 
-            MemorySegment x = in.input().segment();
+            // copied: backward reads it later, other threads read it now (the caller's arena may be confined)
+            MemorySegment x = ws.x0;
             if (spec.batchFirst()) {
-                transpose(x, ws.x0, batch, seqLength, spec.inputSize());
-                x = ws.x0;
-            } else if (training) {
-                MemorySegment.copy(x, 0, ws.x0, 0, (long) rows * spec.inputSize() * Float.BYTES);
-                x = ws.x0;
+                transpose(in.input().segment(), x, batch, seqLength, spec.inputSize());
+            } else {
+                MemorySegment.copy(in.input().segment(), 0, x, 0, (long) rows * spec.inputSize() * Float.BYTES);
             }
             int xLd = spec.inputSize();
             SplittableRandom dropoutRandom = new SplittableRandom(in.dropoutSeed());
@@ -288,16 +351,25 @@ public final class FastCpuBackend implements LstmBackend {
                 int layer = l;
                 int layerIn = spec.layerInputSize(l);
                 MemorySegment layerX = x;
+                int xStride = xLd;
+                int parts = partsFor(rows);
+                parallel(parts, k -> {
+                    int r0 = cut(rows, parts, k);
+                    int r1 = cut(rows, parts, k + 1);
+                    for (int d = 0; d < dirs; d++) {
+                        MemorySegment g = work.dirs[d].g[training ? layer : 0];
+                        OpenBlas.sgemm(false, true, r1 - r0, 4 * h, layerIn, 1f, layerX, (long) r0 * xStride,
+                                xStride, params.weightIh(layer, d).segment(), 0, layerIn, 0f, g, (long) r0 * 4 * h,
+                                4 * h);
+                    }
+                }, ran);
                 for (int d = 0; d < dirs; d++) {
-                    MemorySegment g = ws.dirs[d].g[training ? l : 0];
-                    OpenBlas.sgemm(false, true, rows, 4 * h, layerIn, 1f, layerX, 0, xLd,
-                            params.weightIh(l, d).segment(), 0, layerIn, 0f, g, 0, 4 * h);
                     combineBias(params, l, d, ws.dirs[d].bias);
                     loadState(in.h0(), l, d, batch, p, ws.dirs[d].hState);
                     loadState(in.c0(), l, d, batch, h, ws.dirs[d].cState);
                 }
-                forEachDirection(d -> recurForward(params, work, layer, d, seqLength, batch, lengths,
-                        out, training), ran);
+                forEachChunk(batch, (d, b0, b1, k) -> recurForward(params, work, layer, d, seqLength, batch,
+                        b0, b1, lengths, out, training), ran);
                 for (int d = 0; d < dirs; d++) {
                     storeState(ws.dirs[d].hState, l, d, batch, p, hN);
                     storeState(ws.dirs[d].cState, l, d, batch, h, cN);
@@ -308,7 +380,7 @@ public final class FastCpuBackend implements LstmBackend {
             if (spec.batchFirst()) {
                 transpose(x, output.segment(), seqLength, batch, width);
             }
-            lastDirectionThreads = Set.copyOf(ran);
+            lastThreads = Set.copyOf(ran);
             Saved saved = training ? new Saved(ws, seqLength, batch, lengths) : null;
             LstmOutput result = new LstmOutput(arena, output, hN, cN, in, saved);
             handedOver = true;
@@ -328,47 +400,50 @@ public final class FastCpuBackend implements LstmBackend {
      * cState; leaves the final state there. Touches only the workspace and the parameters (both shared memory): it
      * may run on a second thread, and a caller's tensors may live in a confined arena.
      */
-    private void recurForward(LstmParams params, FastCpuWorkspace ws, int l, int d, int seqLength,
-                              int batch, int[] lengths, MemorySegment out, boolean training) {
+    private void recurForward(LstmParams params, FastCpuWorkspace ws, int l, int d, int seqLength, int batch,
+                              int b0, int b1, int[] lengths, MemorySegment out, boolean training) {
         FastCpuWorkspace.Dir dir = ws.dirs[d];
         int h = spec.hiddenSize();
         int p = spec.outputSize();
         int width = spec.numDirections() * p;
+        int rows = b1 - b0;
         boolean proj = spec.projSize() > 0;
         MemorySegment g = dir.g[training ? l : 0];
         MemorySegment whh = params.weightHh(l, d).segment();
         MemorySegment whr = proj ? params.weightHr(l, d).segment() : null;
         MemorySegment peep = spec.peepholes() ? params.weightPeep(l, d).segment() : null;
-        long hBytes = (long) batch * p * Float.BYTES;
+        long hOff = (long) b0 * p;                 // chunk's first row in the [B, P] state
+        long cOff = (long) b0 * h;                 // and in the [B, H] ones
+        long hBytes = (long) rows * p * Float.BYTES;
         boolean[] active = lengths == null ? null : dir.active;
         for (int s = 0; s < seqLength; s++) {
             int t = d == 0 ? s : seqLength - 1 - s;
-            long row0 = (long) t * batch;
+            long row0 = (long) t * batch + b0;     // first sequence row of this chunk at step t
             if (active != null) {
-                for (int b = 0; b < batch; b++) active[b] = t < lengths[b];
+                for (int b = b0; b < b1; b++) active[b] = t < lengths[b];
             }
             MemorySegment hp = dir.hState;
-            long hpOff = 0;
+            long hpOff = hOff;
             if (training) {
                 hp = dir.hPrev[l];
                 hpOff = row0 * p;
-                MemorySegment.copy(dir.hState, 0, hp, hpOff * Float.BYTES, hBytes);
+                MemorySegment.copy(dir.hState, hOff * Float.BYTES, hp, hpOff * Float.BYTES, hBytes);
             }
-            OpenBlas.sgemm(false, true, batch, 4 * h, p, 1f, hp, hpOff, p, whh, 0, p, 1f, g, row0 * 4 * h, 4 * h);
+            OpenBlas.sgemm(false, true, rows, 4 * h, p, 1f, hp, hpOff, p, whh, 0, p, 1f, g, row0 * 4 * h, 4 * h);
             long outOff = row0 * width + (long) d * p;
             MemorySegment cPrev = training ? dir.cPrev[l] : null;
             MemorySegment c = training ? dir.c[l] : null;
             MemorySegment cRaw = training ? dir.cRaw[l] : null;
             if (proj) {
                 MemorySegment m = training ? dir.m[l] : dir.mStep;
-                long mOff = training ? row0 * h : 0;
-                pointwise.forward(batch, g, row0 * 4 * h, training, dir.bias, peep, dir.cState,
-                        cPrev, row0 * h, c, cRaw, row0 * h, m, mOff, h, null, active);
-                OpenBlas.sgemm(false, true, batch, p, h, 1f, m, mOff, h, whr, 0, h, 0f, out, outOff, width);
-                copyRows(out, outOff, width, dir.hState, p, batch, active);
+                long mOff = training ? row0 * h : cOff;
+                pointwise.forward(rows, g, row0 * 4 * h, training, dir.bias, peep, dir.cState,
+                        cPrev, row0 * h, c, cRaw, row0 * h, m, mOff, h, null, cOff, active, b0);
+                OpenBlas.sgemm(false, true, rows, p, h, 1f, m, mOff, h, whr, 0, h, 0f, out, outOff, width);
+                copyRows(out, outOff, width, dir.hState, hOff, p, rows, active, b0);
             } else {
-                pointwise.forward(batch, g, row0 * 4 * h, training, dir.bias, peep, dir.cState,
-                        cPrev, row0 * h, c, cRaw, row0 * h, out, outOff, width, dir.hState, active);
+                pointwise.forward(rows, g, row0 * 4 * h, training, dir.bias, peep, dir.cState,
+                        cPrev, row0 * h, c, cRaw, row0 * h, out, outOff, width, dir.hState, cOff, active, b0);
             }
         }
     }
@@ -399,7 +474,7 @@ public final class FastCpuBackend implements LstmBackend {
             Tensor dInput = Tensor.zeros(arena, DType.FLOAT32, in.input().shape());
             Tensor dh0 = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.hiddenStateShape(spec, batch));
             Tensor dc0 = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));
-            OpenBlas.setThreads(threads);
+            OpenBlas.setThreads(1); // all parallelism is ours: OpenBLAS's spinning workers would compete with it
             Set<String> ran = ConcurrentHashMap.newKeySet();
 
             MemorySegment dOut;
@@ -421,8 +496,8 @@ public final class FastCpuBackend implements LstmBackend {
                     loadState(gradHn, l, d, batch, p, ws.dirs[d].dhState);
                     loadState(gradCn, l, d, batch, h, ws.dirs[d].dcState);
                 }
-                forEachDirection(d -> recurBackward(params, ws, saved.lengths, layer, d, seqLength, batch,
-                        layerDOut), ran);
+                forEachChunk(batch, (d, b0, b1, k) -> recurBackward(params, ws, saved.lengths, layer, d, seqLength,
+                        batch, b0, b1, k, layerDOut), ran);
                 for (int d = 0; d < dirs; d++) {
                     storeState(ws.dirs[d].dhState, l, d, batch, p, dh0);
                     storeState(ws.dirs[d].dcState, l, d, batch, h, dc0);
@@ -444,25 +519,18 @@ public final class FastCpuBackend implements LstmBackend {
                 } else {
                     dX = dOut == ws.dGradA ? ws.dGradB : ws.dGradA;
                 }
-                for (int d = 0; d < dirs; d++) {
-                    FastCpuWorkspace.Dir dir = ws.dirs[d];
-                    OpenBlas.sgemm(true, false, 4 * h, layerIn, rows, 1f, dir.dA, 0, 4 * h, x, 0, xLd,
-                            0f, grads.weightIh(l, d).segment(), 0, layerIn);
-                    OpenBlas.sgemm(true, false, 4 * h, p, rows, 1f, dir.dA, 0, 4 * h, dir.hPrev[l], 0, p,
-                            0f, grads.weightHh(l, d).segment(), 0, p);
-                    MemorySegment db = grads.biasIh(l, d).segment();
-                    OpenBlas.sgemv(true, rows, 4 * h, 1f, dir.dA, 0, 4 * h, ws.ones, 0, 0f, db, 0);
-                    MemorySegment.copy(db, 0, grads.biasHh(l, d).segment(), 0, 4L * h * Float.BYTES);
-                    if (proj) {
-                        OpenBlas.sgemm(true, false, p, h, rows, 1f, dir.dh, 0, p, dir.m[l], 0, h,
-                                0f, grads.weightHr(l, d).segment(), 0, h);
+                weightGradients(params, grads, ws, l, rows, batch, x, xLd, ran);
+                MemorySegment dXf = dX;
+                int rowParts = partsFor(rows);
+                parallel(rowParts, k -> {
+                    int r0 = cut(rows, rowParts, k);
+                    int r1 = cut(rows, rowParts, k + 1);
+                    for (int d = 0; d < dirs; d++) {
+                        OpenBlas.sgemm(false, false, r1 - r0, layerIn, 4 * h, 1f, ws.dirs[d].dA, (long) r0 * 4 * h,
+                                4 * h, params.weightIh(layer, d).segment(), 0, layerIn, d == 0 ? 0f : 1f, dXf,
+                                (long) r0 * layerIn, layerIn);
                     }
-                    if (spec.peepholes()) {
-                        MemorySegment.copy(dir.dPeep, 0, grads.weightPeep(l, d).segment(), 0, 3L * h * Float.BYTES);
-                    }
-                    OpenBlas.sgemm(false, false, rows, layerIn, 4 * h, 1f, dir.dA, 0, 4 * h,
-                            params.weightIh(l, d).segment(), 0, layerIn, d == 0 ? 0f : 1f, dX, 0, layerIn);
-                }
+                }, ran);
                 if (l > 0 && spec.dropout() > 0) {
                     multiply(dX, ws.dropMask[l], (long) rows * layerIn);
                 }
@@ -471,7 +539,7 @@ public final class FastCpuBackend implements LstmBackend {
             if (spec.batchFirst()) {
                 transpose(dOut, dInput.segment(), seqLength, batch, spec.inputSize());
             }
-            lastDirectionThreads = Set.copyOf(ran);
+            lastThreads = Set.copyOf(ran);
             LstmGradients result = new LstmGradients(arena, dInput, dh0, dc0, grads);
             handedOver = true;
             return result;
@@ -489,22 +557,26 @@ public final class FastCpuBackend implements LstmBackend {
      * in dA. Like {@link #recurForward}, touches only shared memory.
      */
     private void recurBackward(LstmParams params, FastCpuWorkspace ws, int[] lengths, int l, int d, int seqLength,
-                               int batch, MemorySegment dOut) {
+                               int batch, int b0, int b1, int chunk, MemorySegment dOut) {
         FastCpuWorkspace.Dir dir = ws.dirs[d];
         int h = spec.hiddenSize();
         int p = spec.outputSize();
         int width = spec.numDirections() * p;
+        int rows = b1 - b0;
         boolean proj = spec.projSize() > 0;
         MemorySegment whh = params.weightHh(l, d).segment();
         MemorySegment whr = proj ? params.weightHr(l, d).segment() : null;
         MemorySegment peep = spec.peepholes() ? params.weightPeep(l, d).segment() : null;
-        dir.dPeep.fill((byte) 0);
+        long hOff = (long) b0 * p;
+        long cOff = (long) b0 * h;
+        long peepOff = 3L * h * chunk;
+        dir.dPeep.asSlice(peepOff * Float.BYTES, 3L * h * Float.BYTES).fill((byte) 0);
         boolean[] active = lengths == null ? null : dir.active;
         for (int s = seqLength - 1; s >= 0; s--) {
             int t = d == 0 ? s : seqLength - 1 - s;
-            long row0 = (long) t * batch;
+            long row0 = (long) t * batch + b0;
             if (active != null) {
-                for (int b = 0; b < batch; b++) active[b] = t < lengths[b];
+                for (int b = b0; b < b1; b++) active[b] = t < lengths[b];
             }
             long outOff = row0 * width + (long) d * p;
             MemorySegment dm;
@@ -512,26 +584,70 @@ public final class FastCpuBackend implements LstmBackend {
             int dmLd;
             if (proj) {
                 // dh = dhState + dOut[t] for active rows, 0 for the others (they add nothing to dW_hr)
-                addRows(dir.dhState, dOut, outOff, width, dir.dh, row0 * p, p, batch, active);
-                OpenBlas.sgemm(false, false, batch, h, p, 1f, dir.dh, row0 * p, p, whr, 0, h, 0f, dir.dmStep, 0, h);
+                addRows(dir.dhState, hOff, dOut, outOff, width, dir.dh, row0 * p, p, rows, active, b0);
+                OpenBlas.sgemm(false, false, rows, h, p, 1f, dir.dh, row0 * p, p, whr, 0, h, 0f, dir.dmStep, cOff, h);
                 dm = dir.dmStep;
-                dmOff = 0;
+                dmOff = cOff;
                 dmLd = h;
             } else {
-                addRows(dir.dhState, dOut, outOff, width, dir.dhStep, 0, p, batch, active);
+                addRows(dir.dhState, hOff, dOut, outOff, width, dir.dhStep, hOff, p, rows, active, b0);
                 dm = dir.dhStep;
-                dmOff = 0;
+                dmOff = hOff;
                 dmLd = p;
             }
-            pointwise.backward(batch, dm, dmOff, dmLd, dir.dcState, dir.g[l], row0 * 4 * h,
-                    dir.cPrev[l], dir.c[l], dir.cRaw[l], row0 * h, peep, dir.dPeep, dir.dA, active);
+            pointwise.backward(rows, dm, dmOff, dmLd, dir.dcState, dir.g[l], row0 * 4 * h,
+                    dir.cPrev[l], dir.c[l], dir.cRaw[l], row0 * h, peep, dir.dPeep, peepOff, dir.dA, cOff,
+                    active, b0);
             if (active == null) {
-                OpenBlas.sgemm(false, false, batch, p, 4 * h, 1f, dir.dA, row0 * 4 * h, 4 * h, whh, 0, p,
-                        0f, dir.dhState, 0, p);
+                OpenBlas.sgemm(false, false, rows, p, 4 * h, 1f, dir.dA, row0 * 4 * h, 4 * h, whh, 0, p,
+                        0f, dir.dhState, hOff, p);
             } else {
-                OpenBlas.sgemm(false, false, batch, p, 4 * h, 1f, dir.dA, row0 * 4 * h, 4 * h, whh, 0, p,
-                        0f, dir.tmpP, 0, p);
-                copyRows(dir.tmpP, 0, p, dir.dhState, p, batch, active);
+                OpenBlas.sgemm(false, false, rows, p, 4 * h, 1f, dir.dA, row0 * 4 * h, 4 * h, whh, 0, p,
+                        0f, dir.tmpP, hOff, p);
+                copyRows(dir.tmpP, hOff, p, dir.dhState, hOff, p, rows, active, b0);
+            }
+        }
+    }
+
+    /**
+     * The weight gradients of layer l from the whole sequence at once: dW_ih = dA^T X, dW_hh = dA^T H_prev,
+     * db = dA^T 1, dW_hr = dH^T M, each split by output rows across the threads.
+     */
+    private void weightGradients(LstmParams params, LstmParams grads, FastCpuWorkspace ws, int l, int rows, int batch,
+                                 MemorySegment x, int xLd, Set<String> ran) {
+        int h = spec.hiddenSize();
+        int p = spec.outputSize();
+        int layerIn = spec.layerInputSize(l);
+        int gates = 4 * h;
+        int parts = partsFor(gates);
+        parallel(parts, k -> {
+            int m0 = cut(gates, parts, k);
+            int m1 = cut(gates, parts, k + 1);
+            for (int d = 0; d < spec.numDirections(); d++) {
+                FastCpuWorkspace.Dir dir = ws.dirs[d];
+                OpenBlas.sgemm(true, false, m1 - m0, layerIn, rows, 1f, dir.dA, m0, gates, x, 0, xLd,
+                        0f, grads.weightIh(l, d).segment(), (long) m0 * layerIn, layerIn);
+                OpenBlas.sgemm(true, false, m1 - m0, p, rows, 1f, dir.dA, m0, gates, dir.hPrev[l], 0, p,
+                        0f, grads.weightHh(l, d).segment(), (long) m0 * p, p);
+                OpenBlas.sgemv(true, rows, m1 - m0, 1f, dir.dA, m0, gates, ws.ones, 0, 0f,
+                        grads.biasIh(l, d).segment(), m0);
+                if (spec.projSize() > 0 && k == 0) {
+                    OpenBlas.sgemm(true, false, p, h, rows, 1f, dir.dh, 0, p, dir.m[l], 0, h,
+                            0f, grads.weightHr(l, d).segment(), 0, h);
+                }
+            }
+        }, ran);
+        for (int d = 0; d < spec.numDirections(); d++) {
+            FastCpuWorkspace.Dir dir = ws.dirs[d];
+            MemorySegment.copy(grads.biasIh(l, d).segment(), 0, grads.biasHh(l, d).segment(), 0,
+                    4L * h * Float.BYTES);
+            if (spec.peepholes()) {
+                MemorySegment dp = grads.weightPeep(l, d).segment();
+                int chunks = chunks(batch);
+                MemorySegment.copy(dir.dPeep, 0, dp, 0, 3L * h * Float.BYTES);
+                for (int c = 1; c < chunks; c++) {
+                    VectorMath.add(dp, 0, dir.dPeep, 3L * h * c, dp, 0, 3 * h);
+                }
             }
         }
     }
@@ -605,31 +721,28 @@ public final class FastCpuBackend implements LstmBackend {
         }
     }
 
-    /** Copies rows (width w, source stride srcLd) of the active rows into a dense [rows, w] destination. */
-    private static void copyRows(MemorySegment src, long srcOff, int srcLd, MemorySegment dst, int w, int rows,
-                                 boolean[] active) {
+    /** Copies the active rows (width w, source stride srcLd) into a dense [rows, w] destination at dstOff. */
+    private static void copyRows(MemorySegment src, long srcOff, int srcLd, MemorySegment dst, long dstOff, int w,
+                                 int rows, boolean[] active, int activeOff) {
         long rowBytes = (long) w * Float.BYTES;
-        if (active == null && srcLd == w) {
-            MemorySegment.copy(src, srcOff * Float.BYTES, dst, 0, rows * rowBytes);
-            return;
-        }
         for (int r = 0; r < rows; r++) {
-            if (active == null || active[r]) {
-                MemorySegment.copy(src, (srcOff + (long) r * srcLd) * Float.BYTES, dst, r * rowBytes, rowBytes);
+            if (active == null || active[activeOff + r]) {
+                MemorySegment.copy(src, (srcOff + (long) r * srcLd) * Float.BYTES, dst,
+                        dstOff * Float.BYTES + r * rowBytes, rowBytes);
             }
         }
     }
 
-    /** dst[r] = a[r] + b[bOff + r * bLd] for active rows (width w), 0 for inactive ones. */
-    private static void addRows(MemorySegment a, MemorySegment b, long bOff, int bLd, MemorySegment dst, long dstOff,
-                                int w, int rows, boolean[] active) {
+    /** dst[r] = a[r] + b[bOff + r * bLd] for active rows (width w, a and dst dense), 0 for inactive ones. */
+    private static void addRows(MemorySegment a, long aOff, MemorySegment b, long bOff, int bLd, MemorySegment dst,
+                                long dstOff, int w, int rows, boolean[] active, int activeOff) {
         for (int r = 0; r < rows; r++) {
             long dRow = dstOff + (long) r * w;
-            if (active != null && !active[r]) {
+            if (active != null && !active[activeOff + r]) {
                 VectorMath.zero(dst, dRow, w);
                 continue;
             }
-            VectorMath.add(a, (long) r * w, b, bOff + (long) r * bLd, dst, dRow, w);
+            VectorMath.add(a, aOff + (long) r * w, b, bOff + (long) r * bLd, dst, dRow, w);
         }
     }
 }

@@ -19,7 +19,7 @@ final class FastCpuWorkspace implements AutoCloseable {
     final long bytes;
     private final Arena arena;
 
-    final MemorySegment x0;          // [rows, I] time-major copy of the input (batch-first input, or training)
+    final MemorySegment x0;          // [rows, I] time-major copy of the input
     final MemorySegment[] layerOut;  // [rows, D*P] per layer (training) or two ping-pong buffers (inference)
     final MemorySegment[] dropMask;  // [rows, D*P] per layer >= 1, training with dropout; else null entries
     final MemorySegment[] dropIn;    // [rows, D*P] the masked input of layer l >= 1
@@ -48,9 +48,9 @@ final class FastCpuWorkspace implements AutoCloseable {
         final MemorySegment dhStep;   // [B, P]
         final MemorySegment dh;       // [rows, P] backward with projection: dL/dh of every step
         final MemorySegment dmStep;   // [B, H] backward with projection
-        final MemorySegment dPeep;    // [3H]
+        final MemorySegment dPeep;    // [chunks, 3H]: one peephole-gradient accumulator per batch chunk
 
-        private Dir(Allocator a, LstmSpec s, int batch, int rows, boolean training) {
+        private Dir(Allocator a, LstmSpec s, int batch, int rows, boolean training, int chunks) {
             int h = s.hiddenSize();
             int p = s.outputSize();
             int layers = s.numLayers();
@@ -82,14 +82,14 @@ final class FastCpuWorkspace implements AutoCloseable {
                 dhStep = a.floats((long) batch * p);
                 dh = proj ? a.floats((long) rows * p) : null;
                 dmStep = proj ? a.floats((long) batch * h) : null;
-                dPeep = a.floats(3L * h);
+                dPeep = a.floats(3L * h * chunks);
             } else {
                 dA = dhState = dcState = dhStep = dh = dmStep = dPeep = null;
             }
         }
     }
 
-    FastCpuWorkspace(LstmSpec spec, int batchCap, int rowsCap, boolean training) {
+    FastCpuWorkspace(LstmSpec spec, int batchCap, int rowsCap, boolean training, int chunks) {
         this.batchCap = batchCap;
         this.rowsCap = rowsCap;
         this.training = training;
@@ -117,7 +117,7 @@ final class FastCpuWorkspace implements AutoCloseable {
             for (long r = 0; r < rowsCap; r++) ones.setAtIndex(ValueLayout.JAVA_FLOAT, r, 1f);
         }
         dirs = new Dir[spec.numDirections()];
-        for (int d = 0; d < dirs.length; d++) dirs[d] = new Dir(a, spec, batchCap, rowsCap, training);
+        for (int d = 0; d < dirs.length; d++) dirs[d] = new Dir(a, spec, batchCap, rowsCap, training, chunks);
         this.bytes = a.total;
     }
 

@@ -34,6 +34,10 @@ final class FusedPointwise {
     private final VectorActivation fAct;
     private final VectorActivation gAct;
     private final VectorActivation hAct;
+    /** Sigmoid/tanh/tanh without clip, cell clip or coupled gate: the common case, with its own small kernels. */
+    private final boolean standard;
+    /** [3H] zeros: the peepholes of a spec without them, so that the standard kernels have no branches. */
+    private final MemorySegment zeros;
 
     FusedPointwise(LstmSpec spec) {
         this.h = spec.hiddenSize();
@@ -46,6 +50,8 @@ final class FusedPointwise {
         this.fAct = new VectorActivation(spec.gateActivation());
         this.gAct = new VectorActivation(spec.cellActivation());
         this.hAct = new VectorActivation(spec.hiddenActivation());
+        this.standard = spec.hasStandardActivations() && !hasClip && !hasCellClip && !inputForget;
+        this.zeros = java.lang.foreign.Arena.ofAuto().allocate(3L * h * Float.BYTES, 64);
     }
 
     /** Where forward writes m (= h without projection), and optionally a second copy (the h state). */
@@ -64,27 +70,42 @@ final class FusedPointwise {
      * @param cRawOut  [rows, H] at cOutOff or null: receives c before the cell clip (training with a cell clip)
      * @param mOut     receives m = o * h(c) for active rows and 0 for inactive ones; row stride mLd
      * @param hState   null, or [rows, H] receiving m for active rows (the h state when there is no projection)
-     * @param active   null (all rows active) or which rows are within their sequence
+     * @param stateOff offset of row 0 in cState and hState
+     * @param active   null (all rows active) or which rows are within their sequence, row r at active[activeOff + r]
      */
     void forward(int rows, MemorySegment g, long gOff, boolean keep, MemorySegment bias, MemorySegment peep,
                  MemorySegment cState, MemorySegment cPrevOut, long cPrevOff, MemorySegment cOut, MemorySegment cRawOut,
-                 long cOutOff, MemorySegment mOut, long mOff, int mLd, MemorySegment hState, boolean[] active) {
+                 long cOutOff, MemorySegment mOut, long mOff, int mLd, MemorySegment hState, long stateOff,
+                 boolean[] active, int activeOff) {
         int n = h;
         for (int r = 0; r < rows; r++) {
             long mRow = (mOff + (long) r * mLd) * Float.BYTES;
-            if (active != null && !active[r]) {
+            if (active != null && !active[activeOff + r]) {
                 for (int j = 0; j < n; j += S.length()) {
-                    VectorMask<Float> m = S.indexInRange(j, n);
-                    FloatVector.zero(S).intoMemorySegment(mOut, mRow + (long) j * Float.BYTES, LE, m);
+                    VectorMask<Float> m = j + S.length() <= n ? null : S.indexInRange(j, n);
+                    store(FloatVector.zero(S), mOut, mRow + (long) j * Float.BYTES, m);
                 }
                 continue;
             }
             long gRow = (gOff + (long) r * 4 * n) * Float.BYTES;
-            long cRow = (long) r * n * Float.BYTES;
+            long cRow = (stateOff + (long) r * n) * Float.BYTES;
             long cPrevRow = (cPrevOff + (long) r * n) * Float.BYTES;
             long cOutRow = (cOutOff + (long) r * n) * Float.BYTES;
+            if (standard) {
+                long rowBytes = (long) n * Float.BYTES;
+                if (cPrevOut != null) {
+                    MemorySegment.copy(cState, cRow, cPrevOut, cPrevRow, rowBytes);
+                }
+                // without a second target, m is simply written twice to the same place
+                forwardRowStandard(n, g, gRow, bias, peep != null ? peep : zeros, cState, cRow, mOut, mRow,
+                        hState != null ? hState : mOut, hState != null ? cRow : mRow);
+                if (cOut != null) {
+                    MemorySegment.copy(cState, cRow, cOut, cOutRow, rowBytes);
+                }
+                continue;
+            }
             for (int j = 0; j < n; j += S.length()) {
-                VectorMask<Float> m = S.indexInRange(j, n);
+                VectorMask<Float> m = j + S.length() <= n ? null : S.indexInRange(j, n);
                 long bj = (long) j * Float.BYTES;
                 long oi = gRow + bj;
                 long of = oi + (long) n * Float.BYTES;
@@ -94,49 +115,49 @@ final class FusedPointwise {
                 long bf = bi + (long) n * Float.BYTES;
                 long bg = bf + (long) n * Float.BYTES;
                 long bo = bg + (long) n * Float.BYTES;
-                FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE, m);
-                FloatVector ai = FloatVector.fromMemorySegment(S, g, oi, LE, m)
-                        .add(FloatVector.fromMemorySegment(S, bias, bi, LE, m));
-                FloatVector af = FloatVector.fromMemorySegment(S, g, of, LE, m)
-                        .add(FloatVector.fromMemorySegment(S, bias, bf, LE, m));
-                FloatVector ag = FloatVector.fromMemorySegment(S, g, og, LE, m)
-                        .add(FloatVector.fromMemorySegment(S, bias, bg, LE, m));
-                FloatVector ao = FloatVector.fromMemorySegment(S, g, oo, LE, m)
-                        .add(FloatVector.fromMemorySegment(S, bias, bo, LE, m));
+                FloatVector cp = load(cState, cRow + bj, m);
+                FloatVector ai = load(g, oi, m)
+                        .add(load(bias, bi, m));
+                FloatVector af = load(g, of, m)
+                        .add(load(bias, bf, m));
+                FloatVector ag = load(g, og, m)
+                        .add(load(bias, bg, m));
+                FloatVector ao = load(g, oo, m)
+                        .add(load(bias, bo, m));
                 if (peepholes) {
-                    ai = ai.add(FloatVector.fromMemorySegment(S, peep, bj, LE, m).mul(cp));
-                    af = af.add(FloatVector.fromMemorySegment(S, peep, bj + (long) n * Float.BYTES, LE, m).mul(cp));
+                    ai = ai.add(load(peep, bj, m).mul(cp));
+                    af = af.add(load(peep, bj + (long) n * Float.BYTES, m).mul(cp));
                 }
                 FloatVector i = fAct.apply(clip(ai));
-                FloatVector f = inputForget ? i.neg().add(1f) : fAct.apply(clip(af));
+                FloatVector f = inputForget ? VectorActivation.k(1f).sub(i) : fAct.apply(clip(af));
                 FloatVector gg = gAct.apply(clip(ag));
                 FloatVector cRaw = f.mul(cp).add(i.mul(gg));
-                FloatVector c = hasCellClip ? cRaw.max(-cellClip).min(cellClip) : cRaw;
+                FloatVector c = hasCellClip ? cRaw.max(VectorActivation.k(-cellClip)).min(VectorActivation.k(cellClip)) : cRaw;
                 if (peepholes) {
-                    ao = ao.add(FloatVector.fromMemorySegment(S, peep, bj + 2L * n * Float.BYTES, LE, m).mul(c));
+                    ao = ao.add(load(peep, bj + 2L * n * Float.BYTES, m).mul(c));
                 }
                 FloatVector o = fAct.apply(clip(ao));
                 FloatVector mv = o.mul(hAct.apply(clip(c)));
 
-                c.intoMemorySegment(cState, cRow + bj, LE, m);
-                mv.intoMemorySegment(mOut, mRow + bj, LE, m);
+                store(c, cState, cRow + bj, m);
+                store(mv, mOut, mRow + bj, m);
                 if (hState != null) {
-                    mv.intoMemorySegment(hState, cRow + bj, LE, m);
+                    store(mv, hState, cRow + bj, m);
                 }
                 if (keep) {
-                    ai.intoMemorySegment(g, oi, LE, m);
-                    af.intoMemorySegment(g, of, LE, m);
-                    ag.intoMemorySegment(g, og, LE, m);
-                    ao.intoMemorySegment(g, oo, LE, m);
+                    store(ai, g, oi, m);
+                    store(af, g, of, m);
+                    store(ag, g, og, m);
+                    store(ao, g, oo, m);
                 }
                 if (cPrevOut != null) {
-                    cp.intoMemorySegment(cPrevOut, cPrevRow + bj, LE, m);
+                    store(cp, cPrevOut, cPrevRow + bj, m);
                 }
                 if (cOut != null) {
-                    c.intoMemorySegment(cOut, cOutRow + bj, LE, m);
+                    store(c, cOut, cOutRow + bj, m);
                 }
                 if (cRawOut != null) {
-                    cRaw.intoMemorySegment(cRawOut, cOutRow + bj, LE, m);
+                    store(cRaw, cRawOut, cOutRow + bj, m);
                 }
             }
         }
@@ -150,40 +171,49 @@ final class FusedPointwise {
      *                rows only
      * @param a       [rows, 4H] at aOff: the full pre-activations forward kept
      * @param cPrev   [rows, H] at cOff: c of the previous step; {@code c}, {@code cRaw} (or null) the same rows
-     * @param peep    [3H] or null; {@code dPeep} [3H] accumulates the peephole gradients
+     * @param peep    [3H] or null; {@code dPeep} [3H] at dPeepOff accumulates the peephole gradients
      * @param dA      [rows, 4H] at aOff: receives the pre-activation gradients (0 for inactive rows)
+     * @param stateOff offset of row 0 in dcState; active as in forward
      */
     void backward(int rows, MemorySegment dm, long dmOff, int ldDm, MemorySegment dcState,
                   MemorySegment a, long aOff, MemorySegment cPrev, MemorySegment c, MemorySegment cRaw, long cOff,
-                  MemorySegment peep, MemorySegment dPeep, MemorySegment dA, boolean[] active) {
+                  MemorySegment peep, MemorySegment dPeep, long dPeepOff, MemorySegment dA, long stateOff,
+                  boolean[] active, int activeOff) {
         int n = h;
         long nb = (long) n * Float.BYTES;
         for (int r = 0; r < rows; r++) {
             long aRow = (aOff + (long) r * 4 * n) * Float.BYTES;
-            if (active != null && !active[r]) {
+            if (active != null && !active[activeOff + r]) {
                 for (int j = 0; j < 4 * n; j += S.length()) {
-                    VectorMask<Float> m = S.indexInRange(j, 4 * n);
-                    FloatVector.zero(S).intoMemorySegment(dA, aRow + (long) j * Float.BYTES, LE, m);
+                    VectorMask<Float> m = j + S.length() <= 4 * n ? null : S.indexInRange(j, 4 * n);
+                    store(FloatVector.zero(S), dA, aRow + (long) j * Float.BYTES, m);
                 }
                 continue;
             }
             long dmRow = (dmOff + (long) r * ldDm) * Float.BYTES;
-            long dcRow = (long) r * n * Float.BYTES;
+            long dcRow = (stateOff + (long) r * n) * Float.BYTES;
+            long pRow = dPeepOff * Float.BYTES;
             long cRow = (cOff + (long) r * n) * Float.BYTES;
+            if (standard) {
+                // without peepholes: zero peepholes, and their gradients land in the (then unused) accumulator
+                backwardRowStandard(n, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow,
+                        peep != null ? peep : zeros, dPeep, pRow, dA);
+                continue;
+            }
             for (int j = 0; j < n; j += S.length()) {
-                VectorMask<Float> m = S.indexInRange(j, n);
+                VectorMask<Float> m = j + S.length() <= n ? null : S.indexInRange(j, n);
                 long bj = (long) j * Float.BYTES;
                 long oi = aRow + bj;
                 long of = oi + nb;
                 long og = of + nb;
                 long oo = og + nb;
-                FloatVector ai = FloatVector.fromMemorySegment(S, a, oi, LE, m);
-                FloatVector ag = FloatVector.fromMemorySegment(S, a, og, LE, m);
-                FloatVector ao = FloatVector.fromMemorySegment(S, a, oo, LE, m);
-                FloatVector cp = FloatVector.fromMemorySegment(S, cPrev, cRow + bj, LE, m);
-                FloatVector cv = FloatVector.fromMemorySegment(S, c, cRow + bj, LE, m);
-                FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE, m);
-                FloatVector dcNext = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE, m);
+                FloatVector ai = load(a, oi, m);
+                FloatVector ag = load(a, og, m);
+                FloatVector ao = load(a, oo, m);
+                FloatVector cp = load(cPrev, cRow + bj, m);
+                FloatVector cv = load(c, cRow + bj, m);
+                FloatVector dmv = load(dm, dmRow + bj, m);
+                FloatVector dcNext = load(dcState, dcRow + bj, m);
 
                 FloatVector xi = clip(ai);
                 FloatVector i = fAct.apply(xi);
@@ -191,9 +221,9 @@ final class FusedPointwise {
                 FloatVector f;
                 FloatVector df = null;
                 if (inputForget) {
-                    f = i.neg().add(1f);
+                    f = VectorActivation.k(1f).sub(i);
                 } else {
-                    FloatVector af = FloatVector.fromMemorySegment(S, a, of, LE, m);
+                    FloatVector af = load(a, of, m);
                     FloatVector xf = clip(af);
                     f = fAct.apply(xf);
                     df = clipGrad(af, fAct.derivative(xf, f));
@@ -211,13 +241,13 @@ final class FusedPointwise {
                 FloatVector dao = dmv.mul(hc).mul(dOAct);
                 FloatVector dc = dcNext.add(dmv.mul(o).mul(dhc));
                 if (peepholes) {
-                    FloatVector po = FloatVector.fromMemorySegment(S, peep, bj + 2 * nb, LE, m);
+                    FloatVector po = load(peep, bj + 2 * nb, m);
                     dc = dc.add(dao.mul(po));
-                    accumulate(dPeep, bj + 2 * nb, dao.mul(cv), m);
+                    accumulate(dPeep, pRow + bj + 2 * nb, dao.mul(cv), m);
                 }
                 if (hasCellClip) {
-                    FloatVector raw = FloatVector.fromMemorySegment(S, cRaw, cRow + bj, LE, m);
-                    dc = dc.blend(0f, raw.abs().compare(VectorOperators.GT, cellClip));
+                    FloatVector raw = load(cRaw, cRow + bj, m);
+                    dc = dc.blend(VectorActivation.k(0f), raw.abs().compare(VectorOperators.GT, VectorActivation.k(cellClip)));
                 }
                 FloatVector dI = dc.mul(gg);
                 FloatVector dG = dc.mul(i);
@@ -233,31 +263,191 @@ final class FusedPointwise {
                 FloatVector dai = dI.mul(di);
                 FloatVector dag = dG.mul(dg);
                 if (peepholes) {
-                    FloatVector pi = FloatVector.fromMemorySegment(S, peep, bj, LE, m);
-                    FloatVector pf = FloatVector.fromMemorySegment(S, peep, bj + nb, LE, m);
+                    FloatVector pi = load(peep, bj, m);
+                    FloatVector pf = load(peep, bj + nb, m);
                     dcp = dcp.add(dai.mul(pi)).add(daf.mul(pf));
-                    accumulate(dPeep, bj, dai.mul(cp), m);
-                    accumulate(dPeep, bj + nb, daf.mul(cp), m);
+                    accumulate(dPeep, pRow + bj, dai.mul(cp), m);
+                    accumulate(dPeep, pRow + bj + nb, daf.mul(cp), m);
                 }
-                dai.intoMemorySegment(dA, oi, LE, m);
-                daf.intoMemorySegment(dA, of, LE, m);
-                dag.intoMemorySegment(dA, og, LE, m);
-                dao.intoMemorySegment(dA, oo, LE, m);
-                dcp.intoMemorySegment(dcState, dcRow + bj, LE, m);
+                store(dai, dA, oi, m);
+                store(daf, dA, of, m);
+                store(dag, dA, og, m);
+                store(dao, dA, oo, m);
+                store(dcp, dcState, dcRow + bj, m);
             }
         }
     }
 
+    /*
+     * The standard kernels: the same equations for sigmoid/tanh/tanh without clips, one row per call, written with
+     * the Vector API calls inline (no helper methods), without branches and without masks: whole vectors, then the
+     * last H mod 16 lanes in scalar code. C2 then compiles each as one small unit with every vector operation
+     * intrinsified, whatever else the JVM has run (partial masks and large units sent it to the slow Java fallback
+     * of the Vector API); the general kernels above may still take that fallback.
+     */
+    private static void forwardRowStandard(int n, MemorySegment g, long gRow, MemorySegment bias,
+                                           MemorySegment peep, MemorySegment cState, long cRow,
+                                           MemorySegment mOut, long mRow, MemorySegment hOut, long hRow) {
+        long nb = (long) n * Float.BYTES;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        int full = n - n % S.length();
+        for (int j = 0; j < full; j += S.length()) {
+            long bj = (long) j * Float.BYTES;
+            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
+            FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
+            FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
+            FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
+            FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE));
+            ai = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(cp, ai);
+            af = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af);
+            FloatVector i = one.div(one.add(ai.neg().lanewise(VectorOperators.EXP)));
+            FloatVector f = one.div(one.add(af.neg().lanewise(VectorOperators.EXP)));
+            FloatVector gg = ag.lanewise(VectorOperators.TANH);
+            FloatVector c = f.mul(cp).add(i.mul(gg));
+            ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(c, ao);
+            FloatVector o = one.div(one.add(ao.neg().lanewise(VectorOperators.EXP)));
+            FloatVector mv = o.mul(c.lanewise(VectorOperators.TANH));
+            c.intoMemorySegment(cState, cRow + bj, LE);
+            mv.intoMemorySegment(mOut, mRow + bj, LE);
+            mv.intoMemorySegment(hOut, hRow + bj, LE);
+            // the full pre-activations, for backward (in inference the buffer is scratch)
+            ai.intoMemorySegment(g, gRow + bj, LE);
+            af.intoMemorySegment(g, gRow + nb + bj, LE);
+            ag.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
+            ao.intoMemorySegment(g, gRow + 3 * nb + bj, LE);
+        }
+        for (int j = full; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float cp = get(cState, cRow + bj);
+            float ai = get(g, gRow + bj) + get(bias, bj) + get(peep, bj) * cp;
+            float af = get(g, gRow + nb + bj) + get(bias, nb + bj) + get(peep, nb + bj) * cp;
+            float ag = get(g, gRow + 2 * nb + bj) + get(bias, 2 * nb + bj);
+            float ao = get(g, gRow + 3 * nb + bj) + get(bias, 3 * nb + bj);
+            float i = sigmoid(ai);
+            float f = sigmoid(af);
+            float gg = (float) Math.tanh(ag);
+            float c = f * cp + i * gg;
+            ao += get(peep, 2 * nb + bj) * c;
+            float mv = sigmoid(ao) * (float) Math.tanh(c);
+            set(cState, cRow + bj, c);
+            set(mOut, mRow + bj, mv);
+            set(hOut, hRow + bj, mv);
+            set(g, gRow + bj, ai);
+            set(g, gRow + nb + bj, af);
+            set(g, gRow + 2 * nb + bj, ag);
+            set(g, gRow + 3 * nb + bj, ao);
+        }
+    }
+
+    private static void backwardRowStandard(int n, MemorySegment dm, long dmRow, MemorySegment dcState, long dcRow,
+                                            MemorySegment a, long aRow, MemorySegment cPrev, MemorySegment c,
+                                            long cRow, MemorySegment peep, MemorySegment dPeep, long pRow,
+                                            MemorySegment dA) {
+        long nb = (long) n * Float.BYTES;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        int full = n - n % S.length();
+        for (int j = 0; j < full; j += S.length()) {
+            long bj = (long) j * Float.BYTES;
+            FloatVector i = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + bj, LE).neg()
+                    .lanewise(VectorOperators.EXP)));
+            FloatVector f = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + nb + bj, LE).neg()
+                    .lanewise(VectorOperators.EXP)));
+            FloatVector gg = FloatVector.fromMemorySegment(S, a, aRow + 2 * nb + bj, LE)
+                    .lanewise(VectorOperators.TANH);
+            FloatVector o = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + 3 * nb + bj, LE).neg()
+                    .lanewise(VectorOperators.EXP)));
+            FloatVector cp = FloatVector.fromMemorySegment(S, cPrev, cRow + bj, LE);
+            FloatVector cv = FloatVector.fromMemorySegment(S, c, cRow + bj, LE);
+            FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE);
+            FloatVector dc = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE);
+            FloatVector hc = cv.lanewise(VectorOperators.TANH);
+            FloatVector dao = dmv.mul(hc).mul(o.mul(one.sub(o)));
+            dc = dc.add(dmv.mul(o).mul(one.sub(hc.mul(hc))));
+            dc = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(dao, dc);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + 2 * nb + bj, LE).add(dao.mul(cv))
+                    .intoMemorySegment(dPeep, pRow + 2 * nb + bj, LE);
+            FloatVector dai = dc.mul(gg).mul(i.mul(one.sub(i)));
+            FloatVector daf = dc.mul(cp).mul(f.mul(one.sub(f)));
+            FloatVector dag = dc.mul(i).mul(one.sub(gg.mul(gg)));
+            FloatVector dcp = dc.mul(f);
+            dcp = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(dai, dcp);
+            dcp = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(daf, dcp);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + bj, LE).add(dai.mul(cp))
+                    .intoMemorySegment(dPeep, pRow + bj, LE);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + nb + bj, LE).add(daf.mul(cp))
+                    .intoMemorySegment(dPeep, pRow + nb + bj, LE);
+            dai.intoMemorySegment(dA, aRow + bj, LE);
+            daf.intoMemorySegment(dA, aRow + nb + bj, LE);
+            dag.intoMemorySegment(dA, aRow + 2 * nb + bj, LE);
+            dao.intoMemorySegment(dA, aRow + 3 * nb + bj, LE);
+            dcp.intoMemorySegment(dcState, dcRow + bj, LE);
+        }
+        for (int j = full; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float i = sigmoid(get(a, aRow + bj));
+            float f = sigmoid(get(a, aRow + nb + bj));
+            float gg = (float) Math.tanh(get(a, aRow + 2 * nb + bj));
+            float o = sigmoid(get(a, aRow + 3 * nb + bj));
+            float cp = get(cPrev, cRow + bj);
+            float cv = get(c, cRow + bj);
+            float dmv = get(dm, dmRow + bj);
+            float hc = (float) Math.tanh(cv);
+            float dao = dmv * hc * (o * (1 - o));
+            float dc = get(dcState, dcRow + bj) + dmv * o * (1 - hc * hc);
+            dc += get(peep, 2 * nb + bj) * dao;
+            set(dPeep, pRow + 2 * nb + bj, get(dPeep, pRow + 2 * nb + bj) + dao * cv);
+            float dai = dc * gg * (i * (1 - i));
+            float daf = dc * cp * (f * (1 - f));
+            float dag = dc * i * (1 - gg * gg);
+            float dcp = dc * f + get(peep, bj) * dai + get(peep, nb + bj) * daf;
+            set(dPeep, pRow + bj, get(dPeep, pRow + bj) + dai * cp);
+            set(dPeep, pRow + nb + bj, get(dPeep, pRow + nb + bj) + daf * cp);
+            set(dA, aRow + bj, dai);
+            set(dA, aRow + nb + bj, daf);
+            set(dA, aRow + 2 * nb + bj, dag);
+            set(dA, aRow + 3 * nb + bj, dao);
+            set(dcState, dcRow + bj, dcp);
+        }
+    }
+
+    private static float sigmoid(float x) {
+        return (float) (1.0 / (1.0 + Math.exp(-x)));
+    }
+
+    private static float get(MemorySegment seg, long byteOffset) {
+        return seg.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset);
+    }
+
+    private static void set(MemorySegment seg, long byteOffset, float v) {
+        seg.set(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset, v);
+    }
+
     private static void accumulate(MemorySegment seg, long off, FloatVector v, VectorMask<Float> m) {
-        FloatVector.fromMemorySegment(S, seg, off, LE, m).add(v).intoMemorySegment(seg, off, LE, m);
+        store(load(seg, off, m).add(v), seg, off, m);
     }
 
     private FloatVector clip(FloatVector x) {
-        return hasClip ? x.max(-clip).min(clip) : x;
+        return hasClip ? x.max(VectorActivation.k(-clip)).min(VectorActivation.k(clip)) : x;
     }
 
     /** d clip(x)/dx is 0 where |x| > clip: the activation's derivative d is zeroed there. */
     private FloatVector clipGrad(FloatVector x, FloatVector d) {
-        return hasClip ? d.blend(0f, x.abs().compare(VectorOperators.GT, clip)) : d;
+        return hasClip ? d.blend(VectorActivation.k(0f), x.abs().compare(VectorOperators.GT, VectorActivation.k(clip))) : d;
+    }
+    /** A full vector when m is null (the common case, no mask needed), else the lanes of m. */
+    private static FloatVector load(MemorySegment seg, long off, VectorMask<Float> m) {
+        return m == null ? FloatVector.fromMemorySegment(S, seg, off, LE) : FloatVector.fromMemorySegment(S, seg, off, LE, m);
+    }
+
+    private static void store(FloatVector v, MemorySegment seg, long off, VectorMask<Float> m) {
+        if (m == null) {
+            v.intoMemorySegment(seg, off, LE);
+        } else {
+            v.intoMemorySegment(seg, off, LE, m);
+        }
     }
 }

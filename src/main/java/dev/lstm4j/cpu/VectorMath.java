@@ -16,11 +16,10 @@ final class VectorMath {
     /** dst[dOff..+n] = a[aOff..+n] + b[bOff..+n] */
     static void add(MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment dst, long dOff, int n) {
         for (int j = 0; j < n; j += S.length()) {
-            VectorMask<Float> m = S.indexInRange(j, n);
+            VectorMask<Float> m = j + S.length() <= n ? null : S.indexInRange(j, n);
             long o = (long) j * Float.BYTES;
-            FloatVector.fromMemorySegment(S, a, aOff * Float.BYTES + o, LE, m)
-                    .add(FloatVector.fromMemorySegment(S, b, bOff * Float.BYTES + o, LE, m))
-                    .intoMemorySegment(dst, dOff * Float.BYTES + o, LE, m);
+            store(load(a, aOff * Float.BYTES + o, m).add(load(b, bOff * Float.BYTES + o, m)), dst,
+                    dOff * Float.BYTES + o, m);
         }
     }
 
@@ -28,8 +27,20 @@ final class VectorMath {
     static void zero(MemorySegment dst, long dOff, int n) {
         FloatVector z = FloatVector.zero(S);
         for (int j = 0; j < n; j += S.length()) {
-            VectorMask<Float> m = S.indexInRange(j, n);
-            z.intoMemorySegment(dst, (dOff + j) * Float.BYTES, LE, m);
+            VectorMask<Float> m = j + S.length() <= n ? null : S.indexInRange(j, n);
+            store(z, dst, (dOff + j) * Float.BYTES, m);
+        }
+    }
+    /** A full vector when m is null (the common case, no mask needed), else the lanes of m. */
+    private static FloatVector load(MemorySegment seg, long off, VectorMask<Float> m) {
+        return m == null ? FloatVector.fromMemorySegment(S, seg, off, LE) : FloatVector.fromMemorySegment(S, seg, off, LE, m);
+    }
+
+    private static void store(FloatVector v, MemorySegment seg, long off, VectorMask<Float> m) {
+        if (m == null) {
+            v.intoMemorySegment(seg, off, LE);
+        } else {
+            v.intoMemorySegment(seg, off, LE, m);
         }
     }
 }
