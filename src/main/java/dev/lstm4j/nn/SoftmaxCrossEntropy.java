@@ -5,6 +5,9 @@ import dev.lstm4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Softmax cross-entropy over the last dimension, computed stably as logsumexp(z) - z[target] with the row maximum
@@ -12,6 +15,7 @@ import java.lang.foreign.ValueLayout;
  * PyTorch's ignore_index) contribute neither loss nor gradient. The loss is the mean over counted rows.
  */
 public final class SoftmaxCrossEntropy {
+    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
     /** Target value of a row to skip. */
     public static final int IGNORE = -100;
 
@@ -51,6 +55,9 @@ public final class SoftmaxCrossEntropy {
             count++;
         }
         Tensor grad = arena == null ? null : Tensor.zeros(arena, logits.dtype(), logits.shape());
+        if (logits.dtype() == DType.FLOAT32) {
+            return float32(logits, targets, grad, n, classes, count);
+        }
         double[] row = new double[classes];
         double sumLoss = 0;
         int correct = 0;
@@ -80,6 +87,54 @@ public final class SoftmaxCrossEntropy {
                 for (int c = 0; c < classes; c++) row[c] *= inv;
                 row[t] -= 1.0 / count;
                 writeRow(grad, r, row);
+            }
+        }
+        return new Result(sumLoss, count, correct, grad);
+    }
+
+    /**
+     * The float32 path: exp over whole vectors (the Vector API's EXP), the row's sum and the loss in double. Agrees
+     * with the float64 path to float32 rounding.
+     */
+    private static Result float32(Tensor logits, int[] targets, Tensor grad, int n, int classes, int count) {
+        float[] row = new float[classes];
+        int width = FS.length();
+        int bound = classes - classes % width;
+        double sumLoss = 0;
+        int correct = 0;
+        MemorySegment src = logits.segment();
+        for (int r = 0; r < n; r++) {
+            int t = targets[r];
+            if (t == IGNORE) continue;
+            MemorySegment.copy(src, ValueLayout.JAVA_FLOAT_UNALIGNED, (long) r * classes * 4, row, 0, classes);
+            float max = Float.NEGATIVE_INFINITY;
+            int arg = 0;
+            for (int c = 0; c < classes; c++) {
+                if (row[c] > max) {
+                    max = row[c];
+                    arg = c;
+                }
+            }
+            float zt = row[t] - max;
+            double sum = 0;
+            int c = 0;
+            for (; c < bound; c += width) {
+                FloatVector e = FloatVector.fromArray(FS, row, c).sub(max).lanewise(VectorOperators.EXP);
+                e.intoArray(row, c);
+                sum += e.reduceLanes(VectorOperators.ADD);
+            }
+            for (; c < classes; c++) {
+                row[c] = (float) Math.exp(row[c] - max);
+                sum += row[c];
+            }
+            sumLoss += Math.log(sum) - zt;
+            if (arg == t) correct++;
+            if (grad != null) {
+                float inv = (float) (1.0 / (sum * count));
+                for (c = 0; c < bound; c += width) FloatVector.fromArray(FS, row, c).mul(inv).intoArray(row, c);
+                for (; c < classes; c++) row[c] *= inv;
+                row[t] -= (float) (1.0 / count);
+                MemorySegment.copy(row, 0, grad.segment(), ValueLayout.JAVA_FLOAT_UNALIGNED, (long) r * classes * 4, classes);
             }
         }
         return new Result(sumLoss, count, correct, grad);

@@ -4,11 +4,17 @@ import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /** Elementwise helpers on host tensors, with one loop per dtype so the JIT sees plain indexed loads and stores. */
 public final class Tensors {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfDouble D = ValueLayout.JAVA_DOUBLE_UNALIGNED;
+    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     private Tensors() {}
 
@@ -35,7 +41,11 @@ public final class Tensors {
         long n = t.elementCount();
         if (t.dtype() == DType.FLOAT32) {
             float f = (float) factor;
-            for (long i = 0; i < n; i++) s.setAtIndex(F, i, s.getAtIndex(F, i) * f);
+            long i = 0;
+            for (long bound = n - n % FS.length(); i < bound; i += FS.length()) {
+                FloatVector.fromMemorySegment(FS, s, i * 4, ORDER).mul(f).intoMemorySegment(s, i * 4, ORDER);
+            }
+            for (; i < n; i++) s.setAtIndex(F, i, s.getAtIndex(F, i) * f);
         } else {
             for (long i = 0; i < n; i++) s.setAtIndex(D, i, s.getAtIndex(D, i) * factor);
         }
@@ -47,7 +57,19 @@ public final class Tensors {
         long n = t.elementCount();
         double sum = 0;
         if (t.dtype() == DType.FLOAT32) {
-            for (long i = 0; i < n; i++) {
+            // float lanes over blocks of 1024 elements, each block's total added in double
+            int width = FS.length();
+            long i = 0;
+            while (i + width <= n) {
+                long end = Math.min(n - n % width, i + 1024);
+                FloatVector acc = FloatVector.zero(FS);
+                for (; i < end; i += width) {
+                    FloatVector v = FloatVector.fromMemorySegment(FS, s, i * 4, ORDER);
+                    acc = v.fma(v, acc);
+                }
+                sum += acc.reduceLanes(VectorOperators.ADD);
+            }
+            for (; i < n; i++) {
                 double v = s.getAtIndex(F, i);
                 sum += v * v;
             }

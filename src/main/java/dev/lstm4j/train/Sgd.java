@@ -34,17 +34,20 @@ public final class Sgd implements Optimizer {
             long n = p.value().elementCount();
             boolean first = steps == 0;
             if (p.value().dtype() == DType.FLOAT32) {
+                // bulk copies to heap arrays, so the update loop is plain indexed array code the JIT vectorises
                 ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+                float[] wa = w.toArray(F), ga = g.toArray(F), va = v != null ? v.toArray(F) : null;
                 float lrf = (float) lr, wd = (float) weightDecay, mu = (float) momentum;
-                for (long i = 0; i < n; i++) {
-                    float wi = w.getAtIndex(F, i);
-                    float gi = g.getAtIndex(F, i) + wd * wi;
-                    if (v != null) {
-                        gi = first ? gi : mu * v.getAtIndex(F, i) + gi;
-                        v.setAtIndex(F, i, gi);
+                for (int i = 0; i < wa.length; i++) {
+                    float gi = ga[i] + wd * wa[i];
+                    if (va != null) {
+                        gi = first ? gi : mu * va[i] + gi;
+                        va[i] = gi;
                     }
-                    w.setAtIndex(F, i, wi - lrf * gi);
+                    wa[i] = wa[i] - lrf * gi;
                 }
+                MemorySegment.copy(wa, 0, w, F, 0, wa.length);
+                if (va != null) MemorySegment.copy(va, 0, v, F, 0, va.length);
             } else {
                 ValueLayout.OfDouble D = ValueLayout.JAVA_DOUBLE_UNALIGNED;
                 for (long i = 0; i < n; i++) {

@@ -167,6 +167,34 @@ class LayerGradientTest {
     }
 
     @Test
+    void float32CrossEntropyAndReductionsAgreeWithFloat64() {
+        try (Arena arena = Arena.ofConfined()) {
+            SplittableRandom r = new SplittableRandom(6);
+            int rows = 7, classes = 1003; // not a multiple of any vector width
+            Tensor logits = Tensor.zeros(arena, DType.FLOAT64, rows, classes);
+            for (long i = 0; i < logits.elementCount(); i++) logits.setFlat(i, r.nextDouble(-8, 8));
+            Tensor l32 = logits.to(DType.FLOAT32, arena);
+            logits = l32.to(DType.FLOAT64, arena); // the same (float32-representable) inputs for both
+            int[] targets = {5, SoftmaxCrossEntropy.IGNORE, 1002, 0, 77, 999, 500};
+            SoftmaxCrossEntropy.Result a = SoftmaxCrossEntropy.compute(logits, targets, arena);
+            SoftmaxCrossEntropy.Result b = SoftmaxCrossEntropy.compute(l32, targets, arena);
+            assertEquals(a.count(), b.count());
+            assertEquals(a.correct(), b.correct());
+            // float32 exp has about 1 ulp (6e-8 relative) error; summed in double, the loss keeps ~1e-7 relative
+            assertEquals(a.sumLoss(), b.sumLoss(), 1e-6 * Math.abs(a.sumLoss()));
+            for (long i = 0; i < a.gradLogits().elementCount(); i++) {
+                // gradients are probabilities / count, at most 1/6: 1e-7 absolute is a few float32 ulps of that
+                assertEquals(a.gradLogits().getFlat(i), b.gradLogits().getFlat(i), 1e-7, "grad " + i);
+            }
+            double ss = Tensors.sumOfSquares(logits);
+            assertEquals(ss, Tensors.sumOfSquares(l32), 1e-6 * ss);
+            Tensors.scale(l32, 0.5);
+            Tensors.scale(logits, 0.5);
+            for (long i = 0; i < logits.elementCount(); i++) assertEquals(logits.getFlat(i), l32.getFlat(i), 0.0);
+        }
+    }
+
+    @Test
     void crossEntropyIsStableForHugeLogitsAndMatchesHandValue() {
         try (Arena arena = Arena.ofConfined()) {
             // uniform logits over 4 classes: loss is ln 4 whatever the offset
