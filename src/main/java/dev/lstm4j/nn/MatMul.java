@@ -48,8 +48,7 @@ public final class MatMul {
                     + b.dtype() + ", " + out.dtype());
         }
         if (out.dtype() == DType.FLOAT32 && OpenBlas.isLoaded()) {
-            OpenBlas.sgemm(transA, transB, m, n, k, 1f, a.segment(), 0, a.shape().intDim(1), b.segment(), 0,
-                    b.shape().intDim(1), accumulate ? 1f : 0f, out.segment(), 0, n);
+            blas(a, transA, b, transB, out, accumulate, m, n, k);
         } else if (out.dtype() == DType.FLOAT32) {
             float[] av = a.toFloatArray();
             float[] bv = b.toFloatArray();
@@ -64,6 +63,41 @@ public final class MatMul {
             out.copyFrom(cv);
         }
     }
+
+    /**
+     * OpenBLAS runs single-threaded in lstm4j (the fast CPU backend keeps it so); a large product is split here by
+     * rows of the output, one sgemm call per chunk on the common pool. Each output element is computed by one call, so
+     * the result does not depend on how the rows were split.
+     */
+    private static void blas(Tensor a, boolean transA, Tensor b, boolean transB, Tensor out, boolean accumulate,
+                             int m, int n, int k) {
+        int lda = a.shape().intDim(1);
+        int ldb = b.shape().intDim(1);
+        float beta = accumulate ? 1f : 0f;
+        int chunks = (long) m * n * k < PARALLEL_MIN_WORK * 4 ? 1
+                : Math.min(Runtime.getRuntime().availableProcessors(), Math.max(1, m / 16));
+        if (chunks <= 1 || !sharable(a) || !sharable(b) || !sharable(out)) {
+            OpenBlas.sgemm(transA, transB, m, n, k, 1f, a.segment(), 0, lda, b.segment(), 0, ldb, beta, out.segment(), 0, n);
+            return;
+        }
+        int per = (m + chunks - 1) / chunks;
+        IntStream.range(0, chunks).parallel().forEach(ch -> {
+            int r0 = ch * per;
+            int rows = Math.min(m, r0 + per) - r0;
+            if (rows <= 0) return;
+            long aOffset = transA ? r0 : (long) r0 * lda; // op(A) row r0 is A's column r0 when transposed
+            OpenBlas.sgemm(transA, transB, rows, n, k, 1f, a.segment(), aOffset, lda, b.segment(), 0, ldb, beta,
+                    out.segment(), (long) r0 * n, n);
+        });
+    }
+
+    /** Whether other threads may read the tensor's memory (not so for a confined arena's). */
+    private static boolean sharable(Tensor t) {
+        return t.segment().isAccessibleBy(PROBE);
+    }
+
+    /** A thread that is never started: only a segment every thread may access is accessible by it. */
+    private static final Thread PROBE = new Thread(() -> { });
 
     /** c[m, n] += a[m, k] . b[k, n], all row-major. */
     public static void multiply(float[] a, float[] b, float[] c, int m, int n, int k) {

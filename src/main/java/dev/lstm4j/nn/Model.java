@@ -159,7 +159,7 @@ public final class Model implements AutoCloseable {
         int rows = steps * batch;
         int width = config.headInputSize();
         LstmSpec spec = config.lstm();
-        try (Arena a = Arena.ofConfined()) {
+        try (Arena a = Arena.ofShared()) { // shared: large products are split over threads
             Tensor dFeat = Dropout.apply(head.backward(pass.headIn, gradLogits, a), pass.outMask);
             Tensor dY;
             if (config.readout() == ModelConfig.Readout.EVERY) {

@@ -62,7 +62,7 @@ public final class ClassifierRun {
         for (int b = (int) done; b < batches; b++) {
             int from = b * batchSize;
             int to = Math.min(train.size(), from + batchSize);
-            try (Arena arena = Arena.ofConfined()) {
+            try (Arena arena = Arena.ofShared()) { // shared: large products are split over threads
                 Tensor x = train.batch(order, from, to, dtype, arena);
                 Trainer.Step s = trainer.step(ModelInput.dense(x), train.labels(order, from, to), null, false, epoch);
                 sumLoss += s.loss() * s.count();
@@ -85,7 +85,7 @@ public final class ClassifierRun {
         long t0 = System.nanoTime();
         for (int from = 0; from < data.size(); from += batchSize) {
             int to = Math.min(data.size(), from + batchSize);
-            try (Arena arena = Arena.ofConfined()) {
+            try (Arena arena = Arena.ofShared()) {
                 Tensor x = data.batch(order, from, to, dtype, arena);
                 Trainer.Eval e = trainer.evaluate(ModelInput.dense(x), data.labels(order, from, to), null, false);
                 sumLoss += e.sumLoss();

@@ -60,7 +60,7 @@ public final class Trainer {
         long stepNo = optimizer.steps();
         double lr = schedule.lr(epoch, stepNo);
         model.zeroGrad();
-        try (Model.Pass pass = model.forward(in, state, true, dropoutSeed(stepNo)); Arena a = Arena.ofConfined()) {
+        try (Model.Pass pass = model.forward(in, state, true, dropoutSeed(stepNo)); Arena a = Arena.ofShared()) {
             SoftmaxCrossEntropy.Result res = SoftmaxCrossEntropy.compute(pass.logits(), targets, a);
             if (!Double.isFinite(res.sumLoss())) {
                 throw new IllegalStateException("training diverged at step " + stepNo + ": loss is " + res.meanLoss()

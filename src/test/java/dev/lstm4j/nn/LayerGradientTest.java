@@ -109,6 +109,31 @@ class LayerGradientTest {
     }
 
     @Test
+    void largeFloat32ProductsSplitOverThreadsMatchTheUnsplitOne() {
+        int m = 64, k = 500, n = 300; // 9.6M multiply-adds: above the split threshold
+        SplittableRandom r = new SplittableRandom(9);
+        try (Arena shared = Arena.ofShared(); Arena confined = Arena.ofConfined()) {
+            for (boolean ta : new boolean[] {false, true}) {
+                Tensor a = GradientCheck.random(shared, r, ta ? k : m, ta ? m : k).to(DType.FLOAT32, shared);
+                Tensor b = GradientCheck.random(shared, r, n, k).to(DType.FLOAT32, shared);
+                Tensor split = Tensor.zeros(shared, DType.FLOAT32, m, n);      // other threads may write it
+                Tensor whole = Tensor.zeros(confined, DType.FLOAT32, m, n);    // confined: one call on this thread
+                MatMul.multiply(a, ta, b, true, split, false);
+                MatMul.multiply(a.copy(confined), ta, b.copy(confined), true, whole, false);
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        double expect = 0;
+                        for (int p = 0; p < k; p++) expect += (ta ? a.get(p, i) : a.get(i, p)) * b.get(j, p);
+                        // k = 500 float32 accumulations of O(1) products: error well under 1e-3
+                        assertEquals(expect, split.get(i, j), 1e-3, "split ta=" + ta);
+                        assertEquals(whole.get(i, j), split.get(i, j), 1e-3, "split vs whole ta=" + ta);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void embeddingGradientAccumulatesRepeatedIds() {
         try (Arena arena = Arena.ofConfined()) {
             SplittableRandom r = new SplittableRandom(2);
