@@ -32,8 +32,11 @@ import java.util.concurrent.Future;
  *   <li>backward: per step the fused pointwise backward and one GEMM for dh of the previous step; then the weight
  *   gradients as whole-sequence GEMMs (dW_ih = dA^T X, dW_hh = dA^T H, dW_hr = dH^T M, db = dA^T 1) and the input
  *   gradient as one GEMM (dX = dA W_ih);</li>
- *   <li>the two directions of a bidirectional layer run their recurrences concurrently when {@link #threads()} >= 2
- *   (each with half of OpenBLAS's threads); the large GEMMs use all of them;</li>
+ *   <li>threads: all parallel work runs on {@link #threads()} threads of our own (the caller's and threads - 1
+ *   workers). The recurrences of the two directions of a bidirectional layer run concurrently, and a batch of at
+ *   least 64 rows is split into chunks of at least 32 rows that run their whole recurrence independently (rows are
+ *   independent sequences: no synchronisation per step). The large GEMMs are split by output rows. OpenBLAS is set
+ *   to one thread: its own workers spin between calls and, on a busy machine, stall each small per-step GEMM;</li>
  *   <li>buffers live in a {@link FastCpuWorkspace} that is reused by every call that fits it and replaced (not
  *   added to) when a larger call comes, so memory is bounded by the largest call; nothing is allocated per step.</li>
  * </ul>
