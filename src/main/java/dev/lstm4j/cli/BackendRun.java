@@ -43,7 +43,8 @@ final class BackendRun implements AutoCloseable {
         return backend + ":" + dtype.label();
     }
 
-    static BackendRun run(RunInputs in, String backend, DType dtype, boolean backward, int repeats) {
+    /** @param warmups untimed runs first, so the timed ones measure compiled code rather than JIT warm-up */
+    static BackendRun run(RunInputs in, String backend, DType dtype, boolean backward, int warmups, int repeats) {
         Arena arena = Arena.ofShared();
         try (Lstm lstm = Lstm.builder(in.spec).backend(backend).params(in.weights.params().to(dtype)).build();
              Arena work = Arena.ofConfined()) {
@@ -52,6 +53,13 @@ final class BackendRun implements AutoCloseable {
             double[] fwd = new double[repeats];
             double[] bwd = new double[repeats];
             Map<String, Tensor> kept = new LinkedHashMap<>();
+            for (int w = 0; w < warmups; w++) {
+                try (LstmOutput out = lstm.forward(input)) {
+                    if (backward) {
+                        lstm.backward(out, g).close();
+                    }
+                }
+            }
             for (int r = 0; r < repeats; r++) {
                 boolean last = r == repeats - 1;
                 long t0 = System.nanoTime();

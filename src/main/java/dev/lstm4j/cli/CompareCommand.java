@@ -34,7 +34,8 @@ final class CompareCommand implements Command {
                 usage: lstm4j compare --weights W.safetensors [--format ...] --input X.npy [--lengths L.npy]
                                       [--h0 H.npy --c0 C.npy] [--batch-first] [--activations A,B,C] [--clip V]
                                       [--input-forget] [--grad-output G.npy] [--backends B:DTYPE,B:DTYPE,...]
-                                      [--dtype float32|float64] [--forward-only] [--repeat N] [--tolerance TOL]
+                                      [--dtype float32|float64] [--forward-only] [--warmup N] [--repeat N]
+                                      [--tolerance TOL]
                                       [--report FILE.html]
                 Runs forward and backward (the gradient of sum(output), or of <output, G>) on every backend in
                 --backends and compares each with the first: for output, h_n, c_n and every gradient (each weight
@@ -49,7 +50,8 @@ final class CompareCommand implements Command {
                                             backend present that can run the spec in float32, then reference:float32.
                   --dtype D                 dtype for entries without one (default float32)
                   --forward-only            compare output, h_n, c_n only
-                  --repeat N                run each backend N times and report the median time (default 1)
+                  --warmup N                untimed runs of each backend before timing it (default 1)
+                  --repeat N                timed runs of each backend; the median is reported (default 1)
                   --tolerance TOL           hold every tensor to |a - b| <= TOL * (1 + |b|) instead of the model
                   --report FILE.html        also write the tables and timings as one HTML page
                 Tolerances (unless --tolerance):
@@ -73,6 +75,10 @@ final class CompareCommand implements Command {
         DType defaultDType = ForwardCommand.parseDType(args.option("dtype", "float32"));
         String backends = args.option("backends", null);
         boolean backward = !args.flag("forward-only");
+        int warmup = args.intOption("warmup", 1);
+        if (warmup < 0) {
+            throw new UsageException("--warmup: expected >= 0, got " + warmup);
+        }
         int repeat = args.intOption("repeat", 1);
         if (repeat < 1) {
             throw new UsageException("--repeat: expected >= 1, got " + repeat);
@@ -97,7 +103,7 @@ final class CompareCommand implements Command {
             List<BackendRun> runs = new ArrayList<>();
             try {
                 for (Target t : targets) {
-                    runs.add(BackendRun.run(in, t.backend, t.dtype, backward, repeat));
+                    runs.add(BackendRun.run(in, t.backend, t.dtype, backward, warmup, repeat));
                 }
                 List<Comparison> comparisons = new ArrayList<>();
                 BackendRun base = runs.getFirst();
@@ -107,7 +113,7 @@ final class CompareCommand implements Command {
                             : Tolerance.fixed(fixedTol);
                     comparisons.add(Comparison.of(r, base, tol));
                 }
-                printTimings(out, runs, backward, repeat);
+                printTimings(out, runs, backward, warmup, repeat);
                 for (Comparison c : comparisons) {
                     printTable(out, c);
                 }
@@ -122,7 +128,7 @@ final class CompareCommand implements Command {
                 if (report != null) {
                     Path parent = report.toAbsolutePath().getParent();
                     if (parent != null) Files.createDirectories(parent);
-                    Files.writeString(report, HtmlReport.render(in, runs, comparisons, backward, repeat,
+                    Files.writeString(report, HtmlReport.render(in, runs, comparisons, backward, timingNote(warmup, repeat),
                             Double.isNaN(fixedTol) ? Tolerance.RULE : "|a - b| <= " + fixedTol + " * (1 + |b|) (--tolerance)",
                             verdict));
                     out.println("report:   " + report);
@@ -132,6 +138,11 @@ final class CompareCommand implements Command {
                 for (BackendRun r : runs) r.close();
             }
         }
+    }
+
+    static String timingNote(int warmup, int repeat) {
+        return (repeat == 1 ? "times of one run" : "median times of " + repeat + " runs") + " after " + warmup
+                + " untimed warm-up run" + (warmup == 1 ? "" : "s");
     }
 
     static List<Target> parseTargets(String text, DType defaultDType) {
@@ -178,15 +189,14 @@ final class CompareCommand implements Command {
         return out;
     }
 
-    private static void printTimings(PrintStream out, List<BackendRun> runs, boolean backward, int repeat) {
+    private static void printTimings(PrintStream out, List<BackendRun> runs, boolean backward, int warmup, int repeat) {
         out.println();
         out.printf("%-22s %12s %12s  %s%n", "backend", "forward ms", backward ? "backward ms" : "", "picked");
         for (BackendRun r : runs) {
             out.printf("%-22s %12.2f %12s  %s%n", r.label() + (r == runs.getFirst() ? " *" : ""), r.forwardMs,
                     backward ? String.format(Locale.ROOT, "%.2f", r.backwardMs) : "", r.choice);
         }
-        out.println("(* baseline; times are " + (repeat == 1 ? "one run" : "medians of " + repeat + " runs")
-                + ", first run includes JIT warm-up)");
+        out.println("(* baseline; " + timingNote(warmup, repeat) + ")");
     }
 
     private static void printTable(PrintStream out, Comparison c) {

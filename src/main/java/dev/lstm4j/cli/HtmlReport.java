@@ -9,7 +9,7 @@ final class HtmlReport {
     private HtmlReport() {}
 
     static String render(RunInputs in, List<BackendRun> runs, List<Comparison> comparisons, boolean backward,
-                         int repeat, String rule, String verdict) {
+                         String timingNote, String rule, String verdict) {
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>lstm4j compare</title>\n<style>")
                 .append("body{font-family:system-ui,sans-serif;margin:2em;max-width:70em;color:#222}")
@@ -31,8 +31,8 @@ final class HtmlReport {
                 .append(esc(System.getProperty("os.name") + " " + System.getProperty("os.arch"))).append(", ")
                 .append(Runtime.getRuntime().availableProcessors()).append(" CPUs</li></ul>\n");
 
-        h.append("<h2>Time per backend</h2>\n<p>").append(repeat == 1 ? "One run each" : "Median of " + repeat + " runs")
-                .append("; the first run includes JIT warm-up. * marks the baseline.</p>\n<table><tr><th class=\"l\">backend</th>")
+        h.append("<h2>Time per backend</h2>\n<p>").append(esc(timingNote))
+                .append("; * marks the baseline.</p>\n<table><tr><th class=\"l\">backend</th>")
                 .append("<th>forward ms</th>").append(backward ? "<th>backward ms</th>" : "")
                 .append("<th class=\"l\"></th><th class=\"l\">picked</th></tr>\n");
         double max = 0;

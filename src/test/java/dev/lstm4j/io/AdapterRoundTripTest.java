@@ -214,4 +214,24 @@ class AdapterRoundTripTest {
             assertTrue(e.getMessage().contains("give --format"), e.getMessage());
         }
     }
+
+    @Test
+    void checkpointSpecWinsAndConflictingOptionsAreRefused() throws IOException {
+        LstmSpec spec = LstmSpec.builder(3, 4).peepholes(true).inputForget(true).clip(2.0).build();
+        Path file = dir.resolve("ck.safetensors");
+        try (LstmParams p = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 1)) {
+            Checkpoint.save(file, p);
+        }
+        try (ImportedWeights w = WeightFiles.read(file, null, VariantOptions.DEFAULT, DType.FLOAT32)) {
+            assertEquals(WeightFormat.LSTM4J, w.format());
+            assertEquals(spec, w.params().spec(), "the checkpoint alone rebuilds the variant");
+        }
+        VariantOptions batchFirst = new VariantOptions(null, Double.NaN, false, true);
+        try (ImportedWeights w = WeightFiles.read(file, WeightFormat.LSTM4J, batchFirst, DType.FLOAT32)) {
+            assertTrue(w.params().spec().batchFirst(), "the input layout is the caller's");
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WeightFiles.read(file, null,
+                new VariantOptions(null, 3.0, false, false), DType.FLOAT32));
+        assertTrue(e.getMessage().contains("leave those options out"), e.getMessage());
+    }
 }
