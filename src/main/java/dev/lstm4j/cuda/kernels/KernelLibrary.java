@@ -79,10 +79,10 @@ public enum KernelLibrary {
                         + hint);
             }
             Path dir = Files.createTempDirectory("lstm4j-native-");
+            dir.toFile().deleteOnExit(); // deleted after the file: deleteOnExit runs in reverse order
             Path file = dir.resolve(fileName);
-            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
             file.toFile().deleteOnExit();
-            dir.toFile().deleteOnExit();
+            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
             return file;
         } catch (IOException e) {
             throw new KernelException("kernel library: extracting " + resource + " to a temporary directory failed: "
