@@ -61,6 +61,13 @@ LSTM4J_API const char* lstm4j_status_text(int status) {
     return lstm4j_runtime_status_text(status);
 }
 
+// How many devices the library's own CUDA runtime sees: a check that this build can run here at all (a library
+// built with a newer CUDA than the driver supports answers cudaErrorInsufficientDriver).
+LSTM4J_API int lstm4j_device_count(long long count_out) {
+    if (!count_out) return LSTM4J_BAD_ARGUMENT;
+    return lstm4j_runtime_device_count(ptr<int>(count_out));
+}
+
 LSTM4J_API int lstm4j_forward_pointwise(long long stream, int batch, int hidden, long long gx, long long gh,
                                         long long bias_ih, long long bias_hh, long long peep, long long c_prev,
                                         long long h_prev, long long lengths, int step, int f_kind, float f_alpha,

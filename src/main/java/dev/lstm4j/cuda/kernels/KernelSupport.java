@@ -11,7 +11,7 @@ final class KernelSupport {
     static Optional<String> unsupportedReason(LstmSpec spec, DType dtype) {
         if (dtype != DType.FLOAT32) {
             return Optional.of("lstm4j's kernels compute in float32 only, got " + dtype
-                    + " (use FLOAT32, or the reference backend for float64)");
+                    + " (use DType.FLOAT32, or the reference backend for float64)");
         }
         return Optional.empty();
     }

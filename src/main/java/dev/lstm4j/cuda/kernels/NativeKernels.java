@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
@@ -26,7 +27,8 @@ public final class NativeKernels {
     private final long stream;
     private final Handles h;
 
-    private record Handles(MethodHandle buildInfo, MethodHandle statusText, MethodHandle forwardPointwise,
+    private record Handles(MethodHandle buildInfo, MethodHandle statusText, MethodHandle deviceCount,
+                           MethodHandle forwardPointwise,
                            MethodHandle backwardPointwise, MethodHandle seqCopy, MethodHandle maskSelect,
                            MethodHandle add, MethodHandle multiply, MethodHandle fill, MethodHandle columnSum) {}
 
@@ -46,6 +48,7 @@ public final class NativeKernels {
         Handles h = new Handles(
                 handle(library, lookup, "lstm4j_build_info", FunctionDescriptor.of(ADDRESS)),
                 handle(library, lookup, "lstm4j_status_text", FunctionDescriptor.of(ADDRESS, JAVA_INT)),
+                handle(library, lookup, "lstm4j_device_count", FunctionDescriptor.of(JAVA_INT, l)),
                 handle(library, lookup, "lstm4j_forward_pointwise", FunctionDescriptor.of(JAVA_INT,
                         concat(new MemoryLayout[] {l, i, i, l, l, l, l, l, l, l, l, i}, act, act, act,
                                 new MemoryLayout[] {i, i, f, i, f, l, l, l, l, l, l}))),
@@ -77,6 +80,24 @@ public final class NativeKernels {
             return ((MemorySegment) h.buildInfo.invokeExact()).reinterpret(64).getString(0);
         } catch (Throwable t) {
             throw rethrow("lstm4j_build_info", t);
+        }
+    }
+
+    /**
+     * The number of devices the library's own (static) CUDA runtime sees; 1 for the host build. Fails with the
+     * runtime's status when this build cannot run here (no driver, or a driver older than the CUDA it was built with).
+     */
+    public int deviceCount() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(JAVA_INT);
+            int status;
+            try {
+                status = (int) h.deviceCount.invokeExact(out.address());
+            } catch (Throwable t) {
+                throw rethrow("lstm4j_device_count", t);
+            }
+            check("lstm4j_device_count", status);
+            return out.get(JAVA_INT, 0);
         }
     }
 

@@ -72,6 +72,8 @@ class NativeBuildTest {
                 () -> gpu.fill(4, 1f, new DevicePtr(0x1000, 16, null)));
         assertTrue(e.getMessage().contains("lstm4j_fill"), e.getMessage());
         assertTrue(e.getMessage().contains("status 35") || e.getMessage().contains("status 100"), e.getMessage());
+        KernelException count = org.junit.jupiter.api.Assertions.assertThrows(KernelException.class, gpu::deviceCount);
+        assertTrue(count.getMessage().contains("lstm4j_device_count"), count.getMessage());
     }
 
     @Test

@@ -36,6 +36,7 @@ class NativeKernelsHostTest {
     void theHostLibraryIsTheGccBuild() {
         assertEquals("host", k.buildInfo());
         assertEquals("success", k.statusText(0));
+        assertEquals(1, k.deviceCount());
     }
 
     @Test

@@ -30,9 +30,9 @@ import org.junit.jupiter.api.Test;
  * gradient off, a wrong gate) changes the loss after one update by 1e-3 or more.
  */
 class PeepholeTrainingTest {
-    private static final int STEPS = 12;
+    static final int STEPS = 12;
     private static final double LEARNING_RATE = 3.0;
-    private static final double TOLERANCE = 1e-5;
+    static final double TOLERANCE = 1e-5;
 
     @Test
     void peepholeLstmTrainsOnHostKernelsLikeTheReference() {
@@ -51,7 +51,7 @@ class PeepholeTrainingTest {
                 "training lowers the loss: " + referenceLosses[0] + " -> " + referenceLosses[STEPS - 1]);
     }
 
-    private static double[] train(LstmSpec spec, String backend, DType dtype, LstmParams init) {
+    static double[] train(LstmSpec spec, String backend, DType dtype, LstmParams init) {
         int steps = 6;
         int batch = 8;
         SplittableRandom random = new SplittableRandom(7);
