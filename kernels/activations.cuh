@@ -33,7 +33,7 @@ __device__ __forceinline__ float act_apply(const Act& a, float x) {
         case ACT_RELU: return fmaxf(0.0f, x);
         case ACT_AFFINE: return a.alpha * x + a.beta;
         case ACT_LEAKY_RELU: return x >= 0.0f ? x : a.alpha * x;
-        case ACT_THRESHOLDED_RELU: return x >= a.alpha ? x : 0.0f;
+        case ACT_THRESHOLDED_RELU: return x > a.alpha ? x : 0.0f;
         case ACT_SCALED_TANH: return a.alpha * tanhf(a.beta * x);
         case ACT_HARD_SIGMOID: return fminf(fmaxf(a.alpha * x + a.beta, 0.0f), 1.0f);
         case ACT_ELU: return x >= 0.0f ? x : a.alpha * (expf(x) - 1.0f);
@@ -57,7 +57,7 @@ __device__ __forceinline__ float act_derivative(const Act& a, float x) {
         case ACT_RELU: return x > 0.0f ? 1.0f : 0.0f;
         case ACT_AFFINE: return a.alpha;
         case ACT_LEAKY_RELU: return x >= 0.0f ? 1.0f : a.alpha;
-        case ACT_THRESHOLDED_RELU: return x >= a.alpha ? 1.0f : 0.0f;
+        case ACT_THRESHOLDED_RELU: return x > a.alpha ? 1.0f : 0.0f;
         case ACT_SCALED_TANH: {
             float t = tanhf(a.beta * x);
             return a.alpha * a.beta * (1.0f - t * t);
