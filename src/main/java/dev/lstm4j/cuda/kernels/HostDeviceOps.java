@@ -73,9 +73,6 @@ public final class HostDeviceOps implements DeviceOps {
             for (int p = 0; p < k; p++) {
                 long at = transA ? (long) p * lda + i : (long) i * lda + p;
                 float av = as.getAtIndex(JAVA_FLOAT, at);
-                if (av == 0f) {
-                    continue;
-                }
                 int base = p * n;
                 for (int j = 0; j < n; j++) {
                     row[j] += av * opB[base + j];
