@@ -106,9 +106,12 @@ final class CudnnCallPlan implements AutoCloseable {
         MemorySegment.copy(lengths, 0, hostLengths, ValueLayout.JAVA_INT, 0, batch);
         DeviceCopies.toDevice(hostLengths, deviceLengths, 0, stream);
         try (SizeTPointer work = new SizeTPointer(1); SizeTPointer reserve = new SizeTPointer(1)) {
+            CudaCheck.cudnn("cudnnGetRNNTempSpaceSizes(inference)", cudnnGetRNNTempSpaceSizes(handle.handle(),
+                    rnn.descriptor(), CUDNN_FWD_MODE_INFERENCE, xDesc, work, reserve));
+            long need = work.get();
             CudaCheck.cudnn("cudnnGetRNNTempSpaceSizes(training)", cudnnGetRNNTempSpaceSizes(handle.handle(),
                     rnn.descriptor(), CUDNN_FWD_MODE_TRAINING, xDesc, work, reserve));
-            long need = work.get();
+            need = Math.max(need, work.get()); // one workspace serves both modes and the backward calls
             reserveBytes = reserve.get();
             if (workspace == null || workspace.byteSize() < need) {
                 if (workspace != null) workspace.close();
