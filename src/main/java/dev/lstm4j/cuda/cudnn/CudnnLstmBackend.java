@@ -175,6 +175,7 @@ public final class CudnnLstmBackend implements LstmBackend {
         device.makeCurrent();
         List<DeviceBuffer> temps = new ArrayList<>();
         Arena arena = Arena.ofShared();
+        Arena scratch = Arena.ofConfined(); // the masked copy of gradOutput
         LstmParams grads = LstmParams.zeros(spec, dtype);
         try {
             rnn.uploadWeights(params);
@@ -188,7 +189,7 @@ public final class CudnnLstmBackend implements LstmBackend {
                 dy = allocate(saved.y.byteSize(), temps);
                 DeviceCopies.zero(dy, stream);
             } else {
-                Tensor masked = gradOutput.copy(arena); // no gradient flows from padded steps
+                Tensor masked = gradOutput.copy(scratch); // no gradient flows from padded steps
                 Padding.zero(masked, saved.lengths, spec.batchFirst());
                 dy = upload(masked, temps);
             }
@@ -221,6 +222,7 @@ public final class CudnnLstmBackend implements LstmBackend {
             throw e;
         } finally {
             temps.forEach(DeviceBuffer::close);
+            scratch.close();
         }
     }
 
