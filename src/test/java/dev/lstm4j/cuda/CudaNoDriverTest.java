@@ -48,6 +48,45 @@ class CudaNoDriverTest {
         }
     }
 
+    /** What a user's program and `lstm4j info` do on a machine without a GPU: discover, choose, build, run. */
+    public static final class DispatchAndInfo implements Callable<String> {
+        @Override
+        public String call() {
+            dev.lstm4j.lstm.LstmSpec spec = dev.lstm4j.lstm.LstmSpec.builder(3, 4).numLayers(2).build();
+            dev.lstm4j.lstm.Dispatcher d = dev.lstm4j.lstm.Dispatcher.discover();
+            StringBuilder sb = new StringBuilder();
+            for (dev.lstm4j.lstm.LstmBackendProvider p : d.providers()) {
+                sb.append(p.kind()).append(": ").append(p.availability()).append('\n');
+            }
+            sb.append(d.chooseAuto(spec, dev.lstm4j.tensor.DType.FLOAT32).choice()).append('\n');
+            try (dev.lstm4j.lstm.Lstm lstm = dev.lstm4j.lstm.Lstm.builder(spec).build();
+                 java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined();
+                 dev.lstm4j.lstm.LstmOutput out = lstm.forward(dev.lstm4j.tensor.Tensor.zeros(arena,
+                         dev.lstm4j.tensor.DType.FLOAT32, 2, 1, 3))) {
+                sb.append(lstm.backendChoice().kind()).append('\n');
+            }
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream ps = new java.io.PrintStream(bytes, true);
+            int rc = dev.lstm4j.cli.Main.run(new String[] {"info", "--bidirectional"}, ps, ps);
+            sb.append("info exit ").append(rc).append('\n').append(bytes);
+            return sb.toString();
+        }
+    }
+
+    @Test
+    void dispatchLayerAndInfoCommandLoadNoJavaCppClass() throws Exception {
+        try (ClassLoadingProbe probe = new ClassLoadingProbe()) {
+            String out = (String) probe.run(DispatchAndInfo.class.getName());
+            assertTrue(probe.definedMatching("dev.lstm4j.").contains("dev.lstm4j.cuda.cudnn.CudnnProvider"),
+                    "the probe loaded the cuDNN provider through the services file: " + probe.definedMatching("dev."));
+            assertTrue(probe.definedMatching("dev.lstm4j.").contains("dev.lstm4j.cli.InfoCommand"));
+            assertEquals(List.of(), probe.definedMatching("org.bytedeco."));
+            assertTrue(out.contains("cudnn: Availability[available=false, hardwareAbsent=true, reason=no NVIDIA driver"),
+                    out);
+            assertTrue(out.contains("\nreference\ninfo exit 0\n"), out);
+        }
+    }
+
     @Test
     void theProbeDoesSeeJavaCppClassesWhenTheyAreLoaded() throws Exception {
         try (ClassLoadingProbe probe = new ClassLoadingProbe()) {
