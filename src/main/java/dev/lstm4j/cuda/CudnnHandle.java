@@ -4,15 +4,10 @@ import org.bytedeco.cuda.cudnn.cudnnContext;
 import org.bytedeco.cuda.global.cudnn;
 
 /** A cuDNN handle on one device, bound to one stream at a time. Not for concurrent use from several threads. */
-public final class CudnnHandle implements AutoCloseable {
-    private final CudaDevice device;
-    private final cudnnContext handle;
-    private Stream stream;
-    private boolean closed;
+public final class CudnnHandle extends StreamBoundHandle<cudnnContext> {
 
     private CudnnHandle(CudaDevice device, cudnnContext handle) {
-        this.device = device;
-        this.handle = handle;
+        super(device, handle, "cuDNN");
     }
 
     public static CudnnHandle create(CudaDevice device, Stream stream) {
@@ -25,38 +20,13 @@ public final class CudnnHandle implements AutoCloseable {
         return handle;
     }
 
-    public CudaDevice device() {
-        return device;
-    }
-
-    public synchronized cudnnContext handle() {
-        if (closed) {
-            throw new IllegalStateException("cuDNN handle: already closed");
-        }
-        return handle;
-    }
-
-    public synchronized Stream stream() {
-        return stream;
-    }
-
-    /** Later cuDNN calls with this handle are queued on {@code stream}. */
-    public synchronized void bindTo(Stream stream) {
-        if (stream.device() != device) {
-            throw new IllegalArgumentException("stream: expected one on cuda:" + device.ordinal() + ", got one on cuda:"
-                    + stream.device().ordinal());
-        }
-        CudaCheck.cudnn("cudnnSetStream", cudnn.cudnnSetStream(handle(), stream.handle()));
-        this.stream = stream;
+    @Override
+    void setStream(cudnnContext handle, Stream stream) {
+        CudaCheck.cudnn("cudnnSetStream", cudnn.cudnnSetStream(handle, stream.handle()));
     }
 
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        device.makeCurrent();
+    void destroy(cudnnContext handle) {
         CudaCheck.cudnn("cudnnDestroy", cudnn.cudnnDestroy(handle));
     }
 }
