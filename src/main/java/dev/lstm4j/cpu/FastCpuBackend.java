@@ -34,7 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   independent sequences: no synchronisation per step). The large GEMMs are split by output rows. OpenBLAS is set
  *   to one thread: its own workers spin between calls and, on a busy machine, stall each small per-step GEMM;</li>
  *   <li>buffers live in a {@link FastCpuWorkspace} that is reused by every call that fits it and replaced (not
- *   added to) when a larger call comes, so memory is bounded by the largest call; nothing is allocated per step.</li>
+ *   added to) when a larger call comes, so memory is bounded by the largest call; no buffer is allocated per step.</li>
  * </ul>
  *
  * Masking follows DESIGN.md: a row past its sequence's length is inactive at that step: its state carries over, its
