@@ -60,8 +60,9 @@ final class FusedPointwise {
     /**
      * Forward for rows 0..rows-1.
      *
-     * @param g        [rows, 4H] at gOff: pre-activations W x + R h (in); with {@code keep}, overwritten with the
-     *                 full pre-activations (bias and peepholes added, before clip) for backward
+     * @param g        [rows, 4H] at gOff: pre-activations W x + R h (in); overwritten with the full pre-activations
+     *                 (bias and peepholes added, before clip) for backward: with {@code keep} by the general kernel,
+     *                 always by the standard one (in inference the buffer is scratch)
      * @param bias     [4H]: b_ih + b_hh
      * @param peep     [3H] (i, f, o) or null
      * @param cState   [rows, H]: c of the previous step (in), c of this step (out, active rows only)
