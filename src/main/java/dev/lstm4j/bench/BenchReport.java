@@ -38,8 +38,10 @@ public final class BenchReport {
             // not Linux: keep "unknown CPU"
         }
         double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        return String.format(Locale.ROOT, "%s, %d cores, load average %.2f at start, Java %s, %s",
-                cpu, Runtime.getRuntime().availableProcessors(), load, Runtime.version(), Instant.now());
+        String blas = dev.lstm4j.cpu.OpenBlas.isLoaded()
+                ? "OpenBLAS kernels " + dev.lstm4j.cpu.OpenBlas.coreName() : "OpenBLAS not loaded";
+        return String.format(Locale.ROOT, "%s, %d cores, load average %.2f at start, Java %s, %s, %s",
+                cpu, Runtime.getRuntime().availableProcessors(), load, Runtime.version(), blas, Instant.now());
     }
 
     public String table() {

@@ -38,14 +38,14 @@ final class BenchCommand implements Command {
                 each workload on each backend present, float32, and prints median ms per step and GFLOP/s
                 (forward = 2*4H*(I+H)*B*T per layer and direction, training = 3x forward).
                   --quick        about 0.6 s per case (default: 3 s per case)
-                  --workloads    default all: %s
+                  --workloads    default all: %s (and tiny, for tests)
                   --backends     default all present here; the reference runs only on the small workloads
                   --threads      CPU backend thread counts, default 1,all (all = %d cores here)
                   --seconds S    time budget per case (overrides --quick)
                   --out DIR      also write DIR/results.csv, results.json and results.html (an SVG bar chart)
                 This is a first look: short warm-up, no forked JVMs. For figures to publish run the JMH suite:
                 benchmarks/run (see benchmarks/README.md).""".formatted(
-                String.join(", ", Workload.known().stream().map(Workload::name).toList()),
+                String.join(", ", Workload.suite().stream().map(Workload::name).toList()),
                 Runtime.getRuntime().availableProcessors());
     }
 

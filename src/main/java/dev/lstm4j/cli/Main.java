@@ -10,8 +10,8 @@ import java.util.Map;
 public final class Main {
     /** Every subcommand, in the order {@code lstm4j --help} lists them. Add new ones here. */
     private static List<Command> commands() {
-        return List.of(new ExampleCommand(), new BenchCommand(), new TrainCommand(), new EvalCommand(),
-                new SampleCommand());
+        return List.of(new ExampleCommand(), new InfoCommand(), new ForwardCommand(), new CompareCommand(),
+                new BenchCommand(), new TrainCommand(), new EvalCommand(), new SampleCommand());
     }
 
     public static void main(String[] argv) {

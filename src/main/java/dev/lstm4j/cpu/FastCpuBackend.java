@@ -16,10 +16,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * The fast CPU LSTM, float32: BLAS for every matrix product, one fused Vector API pass for the pointwise part of a
@@ -32,10 +28,13 @@ import java.util.concurrent.Future;
  *   <li>backward: per step the fused pointwise backward and one GEMM for dh of the previous step; then the weight
  *   gradients as whole-sequence GEMMs (dW_ih = dA^T X, dW_hh = dA^T H, dW_hr = dH^T M, db = dA^T 1) and the input
  *   gradient as one GEMM (dX = dA W_ih);</li>
- *   <li>the two directions of a bidirectional layer run their recurrences concurrently when {@link #threads()} >= 2
- *   (each with half of OpenBLAS's threads); the large GEMMs use all of them;</li>
+ *   <li>threads: all parallel work runs on {@link #threads()} threads of our own (the caller's and threads - 1
+ *   workers). The recurrences of the two directions of a bidirectional layer run concurrently, and a batch of at
+ *   least 64 rows is split into chunks of at least 32 rows that run their whole recurrence independently (rows are
+ *   independent sequences: no synchronisation per step). The large GEMMs are split by output rows. OpenBLAS is set
+ *   to one thread: its own workers spin between calls and, on a busy machine, stall each small per-step GEMM;</li>
  *   <li>buffers live in a {@link FastCpuWorkspace} that is reused by every call that fits it and replaced (not
- *   added to) when a larger call comes, so memory is bounded by the largest call; nothing is allocated per step.</li>
+ *   added to) when a larger call comes, so memory is bounded by the largest call; no buffer is allocated per step.</li>
  * </ul>
  *
  * Masking follows DESIGN.md: a row past its sequence's length is inactive at that step: its state carries over, its
@@ -45,11 +44,8 @@ public final class FastCpuBackend implements LstmBackend {
     private final LstmSpec spec;
     private final int threads;
     private final FusedPointwise pointwise;
-    private final Object poolLock = new Object();
-    private FastCpuWorkspace free;   // at most one idle workspace
-    private long liveBytes;          // bytes of every workspace not yet closed
-    private boolean closed;
-    private ExecutorService workers;            // threads - 1 workers, created on first need
+    private final WorkspacePool pool;
+    private final CpuThreads threadPool;
     private volatile Set<String> lastThreads = Set.of();
 
     /** @param threads threads for our own work and for OpenBLAS, >= 1 */
@@ -63,6 +59,8 @@ public final class FastCpuBackend implements LstmBackend {
         this.spec = spec;
         this.threads = threads;
         this.pointwise = new FusedPointwise(spec);
+        this.pool = new WorkspacePool(spec, chunksPerDirection());
+        this.threadPool = new CpuThreads(threads);
     }
 
     @Override
@@ -76,9 +74,7 @@ public final class FastCpuBackend implements LstmBackend {
 
     /** Bytes held by this backend's workspaces (idle or in use). */
     public long workspaceBytes() {
-        synchronized (poolLock) {
-            return liveBytes;
-        }
+        return pool.bytes();
     }
 
     /** Names of the threads that did the last call's parallel work (for tests and diagnostics). */
@@ -86,81 +82,12 @@ public final class FastCpuBackend implements LstmBackend {
         return lastThreads;
     }
 
-    // ---------------------------------------------------------------- workspaces
-
-    private FastCpuWorkspace acquire(int batch, int rows, boolean training) {
-        synchronized (poolLock) {
-            if (closed) {
-                throw new IllegalStateException("fast CPU backend: used after close");
-            }
-            FastCpuWorkspace ws = free;
-            free = null;
-            if (ws != null && ws.fits(batch, rows, training)) {
-                return ws;
-            }
-            int batchCap = batch;
-            int rowsCap = rows;
-            boolean train = training;
-            if (ws != null) {
-                // grow to cover both, so that alternating shapes settle on one workspace
-                batchCap = Math.max(batchCap, ws.batchCap);
-                rowsCap = Math.max(rowsCap, ws.rowsCap);
-                train |= ws.training;
-                liveBytes -= ws.bytes;
-                ws.close();
-            }
-            FastCpuWorkspace fresh = new FastCpuWorkspace(spec, batchCap, rowsCap, train, chunksPerDirection());
-            liveBytes += fresh.bytes;
-            return fresh;
-        }
-    }
-
-    private void release(FastCpuWorkspace ws) {
-        synchronized (poolLock) {
-            if (!closed && (free == null || free.bytes < ws.bytes)) {
-                FastCpuWorkspace old = free;
-                free = ws;
-                ws = old;
-            }
-            if (ws != null) {
-                liveBytes -= ws.bytes;
-                ws.close();
-            }
-        }
-    }
-
     @Override
     public void close() {
-        ExecutorService ex;
-        synchronized (poolLock) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            if (free != null) {
-                liveBytes -= free.bytes;
-                free.close();
-                free = null;
-            }
-            ex = workers;
-            workers = null;
-        }
-        if (ex != null) {
-            ex.shutdownNow();
-        }
-    }
-
-    private ExecutorService workers() {
-        synchronized (poolLock) {
-            if (workers == null) {
-                java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
-                workers = Executors.newFixedThreadPool(threads - 1, r -> {
-                    Thread t = new Thread(r, "lstm4j-cpu-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-            }
-            return workers;
+        try {
+            pool.close();
+        } finally {
+            threadPool.close();
         }
     }
 
@@ -190,81 +117,16 @@ public final class FastCpuBackend implements LstmBackend {
         int chunks = chunks(batch);
         if (threads == 1) {
             // one thread (then chunks == 1): the directions one after the other, here
-            parallel(1, k -> {
+            threadPool.parallel(1, k -> {
                 for (int d = 0; d < dirs; d++) task.run(d, 0, batch, 0);
             }, ran);
             return;
         }
-        parallel(dirs * chunks, k -> {
+        threadPool.parallel(dirs * chunks, k -> {
             int d = k / chunks;
             int c = k % chunks;
             task.run(d, c * batch / chunks, (c + 1) * batch / chunks, c);
         }, ran);
-    }
-
-    /**
-     * Runs body(0..parts-1), part 0 on the calling thread and the others on the worker threads, and waits for all.
-     * OpenBLAS itself always runs single-threaded inside (see {@link #forward}): every thread this backend uses is
-     * one of its {@link #threads()}.
-     */
-    private void parallel(int parts, java.util.function.IntConsumer body, Set<String> ran) {
-        if (parts > threads) {
-            throw new IllegalStateException("parallel: " + parts + " parts for " + threads + " threads");
-        }
-        if (parts == 1) {
-            ran.add(Thread.currentThread().getName());
-            body.accept(0);
-            return;
-        }
-        Future<?>[] pending = new Future<?>[parts - 1];
-        try {
-            for (int k = 1; k < parts; k++) {
-                int part = k;
-                pending[k - 1] = workers().submit(() -> {
-                    ran.add(Thread.currentThread().getName());
-                    body.accept(part);
-                });
-            }
-            ran.add(Thread.currentThread().getName());
-            body.accept(0);
-        } finally {
-            RuntimeException first = null;
-            for (Future<?> f : pending) {
-                if (f == null) continue;
-                try {
-                    waitFor(f);
-                } catch (RuntimeException e) {
-                    if (first == null) first = e;
-                }
-            }
-            if (first != null) throw first;
-        }
-    }
-
-    /** Start of part k of n over 0..total, cut at multiples of 16 where possible (whole cache lines and vectors). */
-    private static int cut(int total, int parts, int k) {
-        if (k >= parts) return total;
-        int raw = (int) ((long) total * k / parts);
-        int aligned = raw / 16 * 16;
-        return total >= 16 * parts ? aligned : raw;
-    }
-
-    private int partsFor(int total) {
-        return Math.max(1, Math.min(threads, total / 16));
-    }
-
-    private static void waitFor(Future<?> f) {
-        try {
-            f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for a recurrence task", e);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException re) throw re;
-            if (c instanceof Error err) throw err;
-            throw new IllegalStateException("a recurrence task failed: " + c, c);
-        }
     }
 
     @FunctionalInterface
@@ -300,7 +162,7 @@ public final class FastCpuBackend implements LstmBackend {
         public synchronized void close() {
             if (!released) {
                 released = true;
-                release(ws);
+                pool.release(ws);
             }
         }
     }
@@ -326,7 +188,7 @@ public final class FastCpuBackend implements LstmBackend {
             Tensor output = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.outputShape(spec, seqLength, batch));
             Tensor hN = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.hiddenStateShape(spec, batch));
             Tensor cN = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));
-            FastCpuWorkspace work = acquire(batch, rows, training);
+            FastCpuWorkspace work = pool.acquire(batch, rows, training);
             ws = work;
             OpenBlas.setThreads(1); // all parallelism is ours: OpenBLAS's spinning workers would compete with it
             Set<String> ran = ConcurrentHashMap.newKeySet();
@@ -352,10 +214,10 @@ public final class FastCpuBackend implements LstmBackend {
                 int layerIn = spec.layerInputSize(l);
                 MemorySegment layerX = x;
                 int xStride = xLd;
-                int parts = partsFor(rows);
-                parallel(parts, k -> {
-                    int r0 = cut(rows, parts, k);
-                    int r1 = cut(rows, parts, k + 1);
+                int parts = threadPool.partsFor(rows);
+                threadPool.parallel(parts, k -> {
+                    int r0 = CpuThreads.cut(rows, parts, k);
+                    int r1 = CpuThreads.cut(rows, parts, k + 1);
                     for (int d = 0; d < dirs; d++) {
                         MemorySegment g = work.dirs[d].g[training ? layer : 0];
                         OpenBlas.sgemm(false, true, r1 - r0, 4 * h, layerIn, 1f, layerX, (long) r0 * xStride,
@@ -390,7 +252,7 @@ public final class FastCpuBackend implements LstmBackend {
                 arena.close();
             }
             if (ws != null && (!training || !handedOver)) {
-                release(ws);
+                pool.release(ws);
             }
         }
     }
@@ -521,10 +383,10 @@ public final class FastCpuBackend implements LstmBackend {
                 }
                 weightGradients(params, grads, ws, l, rows, batch, x, xLd, ran);
                 MemorySegment dXf = dX;
-                int rowParts = partsFor(rows);
-                parallel(rowParts, k -> {
-                    int r0 = cut(rows, rowParts, k);
-                    int r1 = cut(rows, rowParts, k + 1);
+                int rowParts = threadPool.partsFor(rows);
+                threadPool.parallel(rowParts, k -> {
+                    int r0 = CpuThreads.cut(rows, rowParts, k);
+                    int r1 = CpuThreads.cut(rows, rowParts, k + 1);
                     for (int d = 0; d < dirs; d++) {
                         OpenBlas.sgemm(false, false, r1 - r0, layerIn, 4 * h, 1f, ws.dirs[d].dA, (long) r0 * 4 * h,
                                 4 * h, params.weightIh(layer, d).segment(), 0, layerIn, d == 0 ? 0f : 1f, dXf,
@@ -619,10 +481,10 @@ public final class FastCpuBackend implements LstmBackend {
         int p = spec.outputSize();
         int layerIn = spec.layerInputSize(l);
         int gates = 4 * h;
-        int parts = partsFor(gates);
-        parallel(parts, k -> {
-            int m0 = cut(gates, parts, k);
-            int m1 = cut(gates, parts, k + 1);
+        int parts = threadPool.partsFor(gates);
+        threadPool.parallel(parts, k -> {
+            int m0 = CpuThreads.cut(gates, parts, k);
+            int m1 = CpuThreads.cut(gates, parts, k + 1);
             for (int d = 0; d < spec.numDirections(); d++) {
                 FastCpuWorkspace.Dir dir = ws.dirs[d];
                 OpenBlas.sgemm(true, false, m1 - m0, layerIn, rows, 1f, dir.dA, m0, gates, x, 0, xLd,

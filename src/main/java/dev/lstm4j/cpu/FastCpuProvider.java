@@ -11,7 +11,8 @@ import java.util.Optional;
  * Provides {@link FastCpuBackend}: every spec, float32 only, wherever OpenBLAS loads.
  *
  * <p>Thread count: the constructor argument, else the system property {@value #THREADS_PROPERTY}, else every core
- * ({@link Runtime#availableProcessors()}). It bounds both the backend's own threads and OpenBLAS's. To give one layer
+ * ({@link Runtime#availableProcessors()}). The backend runs all its parallel work on that many threads of its own and
+ * keeps OpenBLAS single-threaded, so no more threads than that ever compute for it. To give one layer
  * its own setting, pass {@code Dispatcher(List.of(new FastCpuProvider(n), ...))} to {@code Lstm.builder(..).dispatcher}.
  */
 public final class FastCpuProvider implements LstmBackendProvider {

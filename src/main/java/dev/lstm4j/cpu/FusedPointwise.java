@@ -24,6 +24,28 @@ final class FusedPointwise {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder LE = ByteOrder.nativeOrder();
 
+    static {
+        primeProfiles();
+    }
+
+    /**
+     * Runs the standard kernels once for H = 7, 16 and 17 on scratch memory, so that their profiles have seen both
+     * outcomes of every loop check (vector loop entered or not, scalar tail entered or not). Otherwise C2 compiles
+     * them for the first shape the JVM ran, and the first H with (or without) a tail deoptimises them, back to C1
+     * code where every vector is a heap object, until C2 gets round to compiling them again.
+     */
+    private static void primeProfiles() {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            long bytes = 4L * 17 * Float.BYTES;
+            MemorySegment[] m = new MemorySegment[8];
+            for (int i = 0; i < m.length; i++) m[i] = arena.allocate(bytes, 64);
+            for (int n : new int[] {7, 16, 17}) {
+                forwardRowStandard(n, m[0], 0, m[1], m[2], m[3], 0, m[4], 0, m[4], 0);
+                backwardRowStandard(n, m[4], 0, m[5], 0, m[0], 0, m[6], m[3], 0, m[2], m[7], 0, m[1]);
+            }
+        }
+    }
+
     private final int h;
     private final boolean peepholes;
     private final boolean inputForget;
@@ -60,8 +82,9 @@ final class FusedPointwise {
     /**
      * Forward for rows 0..rows-1.
      *
-     * @param g        [rows, 4H] at gOff: pre-activations W x + R h (in); with {@code keep}, overwritten with the
-     *                 full pre-activations (bias and peepholes added, before clip) for backward
+     * @param g        [rows, 4H] at gOff: pre-activations W x + R h (in); overwritten with the full pre-activations
+     *                 (bias and peepholes added, before clip) for backward: with {@code keep} by the general kernel,
+     *                 always by the standard one (in inference the buffer is scratch)
      * @param bias     [4H]: b_ih + b_hh
      * @param peep     [3H] (i, f, o) or null
      * @param cState   [rows, H]: c of the previous step (in), c of this step (out, active rows only)

@@ -59,7 +59,7 @@ final class VectorActivation {
             case RELU -> x.max(zero);
             case AFFINE -> x.fma(k(alpha), k(beta));
             case LEAKY_RELU -> x.blend(x.mul(k(alpha)), x.compare(VectorOperators.LT, zero));
-            case THRESHOLDED_RELU -> x.blend(zero, x.compare(VectorOperators.LT, k(alpha)));
+            case THRESHOLDED_RELU -> x.blend(zero, x.compare(VectorOperators.LE, k(alpha))); // ONNX: x for x > alpha
             case SCALED_TANH -> x.mul(k(beta)).lanewise(VectorOperators.TANH).mul(k(alpha));
             case HARD_SIGMOID -> x.fma(k(alpha), k(beta)).max(zero).min(k(1f));
             case ELU -> x.blend(x.lanewise(VectorOperators.EXPM1).mul(k(alpha)), x.compare(VectorOperators.LT, zero));
@@ -79,7 +79,7 @@ final class VectorActivation {
             case RELU -> one.blend(zero, x.compare(VectorOperators.LE, zero));
             case AFFINE -> k(alpha);
             case LEAKY_RELU -> one.blend(k(alpha), x.compare(VectorOperators.LT, zero));
-            case THRESHOLDED_RELU -> one.blend(zero, x.compare(VectorOperators.LT, k(alpha)));
+            case THRESHOLDED_RELU -> one.blend(zero, x.compare(VectorOperators.LE, k(alpha)));
             case SCALED_TANH -> {
                 FloatVector t = x.mul(k(beta)).lanewise(VectorOperators.TANH);
                 yield one.sub(t.mul(t)).mul(k(alpha * beta));

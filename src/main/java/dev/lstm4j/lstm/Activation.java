@@ -114,7 +114,7 @@ public record Activation(Kind kind, double alpha, double beta) {
             case RELU -> Math.max(0.0, x);
             case AFFINE -> alpha * x + beta;
             case LEAKY_RELU -> x >= 0 ? x : alpha * x;
-            case THRESHOLDED_RELU -> x >= alpha ? x : 0.0;
+            case THRESHOLDED_RELU -> x > alpha ? x : 0.0; // ONNX: y = x for x > alpha, y = 0 otherwise
             case SCALED_TANH -> alpha * Math.tanh(beta * x);
             case HARD_SIGMOID -> Math.min(Math.max(alpha * x + beta, 0.0), 1.0);
             case ELU -> x >= 0 ? x : alpha * (Math.exp(x) - 1.0);
@@ -137,7 +137,7 @@ public record Activation(Kind kind, double alpha, double beta) {
             case RELU -> x > 0 ? 1.0 : 0.0;
             case AFFINE -> alpha;
             case LEAKY_RELU -> x >= 0 ? 1.0 : alpha;
-            case THRESHOLDED_RELU -> x >= alpha ? 1.0 : 0.0;
+            case THRESHOLDED_RELU -> x > alpha ? 1.0 : 0.0;
             case SCALED_TANH -> {
                 double t = Math.tanh(beta * x);
                 yield alpha * beta * (1.0 - t * t);

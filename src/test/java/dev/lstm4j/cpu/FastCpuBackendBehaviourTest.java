@@ -219,6 +219,75 @@ class FastCpuBackendBehaviourTest {
         assertEquals(List.of(), new FastCpuProvider().unsupportedReason(spec, DType.FLOAT32).stream().toList());
     }
 
+    /**
+     * No buffer is allocated per step: in steady state (after the JIT has compiled the kernels) a training step of 64
+     * time steps allocates at most a few small objects more per step than one of 4, and less than the smallest
+     * per-step buffer ([B, H] = 8 x 32 floats = 1 KiB here; the bound is half of it). The few objects are the segment
+     * slices that carry GEMM arguments to OpenBLAS, which C2 usually scalar-replaces (measured: 0 or 128 bytes per
+     * step). Measured in a fresh JVM ({@link AllocationProbe}), on one thread: in the shared test JVM the kernels
+     * may just have been deoptimised by another test's shapes (a branch the profile had never seen), and until C2
+     * compiles them again they run in C1, where every vector is a heap object.
+     */
+    @Test
+    void allocatesNoBufferPerStep() throws Exception {
+        String javaBin = ProcessHandle.current().info().command().orElseThrow();
+        Process p = new ProcessBuilder(javaBin, "--enable-native-access=ALL-UNNAMED", "--add-modules",
+                "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+                AllocationProbe.class.getName()).redirectErrorStream(true).start();
+        String out;
+        try (var in = p.getInputStream()) {
+            out = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "probe did not finish");
+        assertEquals(0, p.exitValue(), out);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("bytes per step: (\\d+)").matcher(out);
+        assertTrue(m.find(), out);
+        long bytes = Long.parseLong(m.group(1));
+        assertTrue(bytes < 512, () -> "bytes allocated per extra time step (forward + backward, 2 layers): " + out);
+    }
+
+    /** Run by {@link #allocatesNoBufferPerStep} in its own JVM; prints the bytes allocated per extra time step. */
+    public static final class AllocationProbe {
+        public static void main(String[] args) {
+            var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            LstmSpec spec = LstmSpec.builder(8, 32).numLayers(2).peepholes(true).build();
+            try (Arena arena = Arena.ofConfined();
+                 LstmParams p = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 1);
+                 FastCpuBackend fast = new FastCpuBackend(spec, 1)) {
+                Tensor x4 = random(arena, Shape.of(4, 8, 8), 1);
+                Tensor x64 = random(arena, Shape.of(64, 8, 8), 2);
+                Tensor dy4 = random(arena, Shape.of(4, 8, 32), 3);
+                Tensor dy64 = random(arena, Shape.of(64, 8, 32), 4);
+                long perStep = Long.MAX_VALUE;
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (perStep >= 512 && System.nanoTime() < deadline) {
+                    for (int w = 0; w < 400; w++) {
+                        step(fast, p, x4, dy4);
+                        step(fast, p, x64, dy64);
+                    }
+                    long short4 = allocated(mx, () -> step(fast, p, x4, dy4));
+                    long long64 = allocated(mx, () -> step(fast, p, x64, dy64));
+                    perStep = (long64 - short4) / 60;
+                }
+                System.out.println("bytes per step: " + Math.max(0, perStep));
+            }
+        }
+    }
+
+    private static void step(FastCpuBackend fast, LstmParams p, Tensor x, Tensor dy) {
+        try (LstmOutput y = fast.forward(p, LstmInput.of(x).training(true));
+             LstmGradients g = fast.backward(p, y, dy, null, null)) {
+            assertTrue(Float.isFinite(g.input().toFloatArray()[0]));
+        }
+    }
+
+    /** Average heap bytes the current thread allocates per run of {@code r}, over 20 runs. */
+    private static long allocated(com.sun.management.ThreadMXBean mx, Runnable r) {
+        long before = mx.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 20; i++) r.run();
+        return (mx.getCurrentThreadAllocatedBytes() - before) / 20;
+    }
+
     @Test
     void edgeShapes() {
         LstmSpec spec = LstmSpec.builder(2, 33).build(); // 33: two full vectors and a 1-lane tail (AVX-512)

@@ -1,0 +1,56 @@
+package dev.lstm4j.cuda.kernels;
+
+import dev.lstm4j.lstm.BackendKind;
+import dev.lstm4j.lstm.LstmBackend;
+import dev.lstm4j.lstm.LstmGradients;
+import dev.lstm4j.lstm.LstmInput;
+import dev.lstm4j.lstm.LstmOutput;
+import dev.lstm4j.lstm.LstmParams;
+import dev.lstm4j.lstm.LstmSpec;
+import dev.lstm4j.tensor.Tensor;
+
+/** lstm4j's own kernels behind the backend SPI: the orchestration of {@link KernelLstm} on one {@link DeviceOps}. */
+final class KernelBackend implements LstmBackend {
+    private final BackendKind kind;
+    private final DeviceOps ops;
+    private final KernelLstm lstm;
+    private boolean closed;
+
+    KernelBackend(BackendKind kind, LstmSpec spec, DeviceOps ops) {
+        this.kind = kind;
+        this.ops = ops;
+        this.lstm = new KernelLstm(spec, ops);
+    }
+
+    @Override
+    public BackendKind kind() {
+        return kind;
+    }
+
+    @Override
+    public LstmOutput forward(LstmParams params, LstmInput input) {
+        requireOpen();
+        return lstm.forward(params, input);
+    }
+
+    @Override
+    public LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn,
+                                  Tensor gradCn) {
+        requireOpen();
+        return lstm.backward(params, forward, gradOutput, gradHn, gradCn);
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException(kind.label() + " backend: expected an open backend, got a closed one");
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            ops.close();
+        }
+    }
+}

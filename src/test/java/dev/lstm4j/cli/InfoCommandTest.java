@@ -1,0 +1,82 @@
+package dev.lstm4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import dev.lstm4j.cuda.CudaDriver;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class InfoCommandTest {
+    private final ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+
+    private int run(String... argv) {
+        return Main.run(argv, new PrintStream(outBytes, true, StandardCharsets.UTF_8),
+                new PrintStream(errBytes, true, StandardCharsets.UTF_8));
+    }
+
+    private String out() {
+        return outBytes.toString(StandardCharsets.UTF_8);
+    }
+
+    private String err() {
+        return errBytes.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void withoutAGpuItSaysWhyAndPicksTheCpuBackend() {
+        assumeFalse(CudaDriver.gpuPresent(), "this machine has a GPU; the GPU lines are checked by hand there");
+        assertEquals(0, run("info", "--layers", "2", "--bidirectional", "--proj-size", "8"));
+        String o = out();
+        assertTrue(o.contains("java:      " + Runtime.version()), o);
+        assertTrue(o.contains("driver:    no GPU: no NVIDIA driver: libcuda.so.1 could not be loaded"), o);
+        assertTrue(o.contains("  cudnn   not loaded: not attempted: no NVIDIA driver"), o);
+        assertTrue(o.contains("spec:      LstmSpec[input=32, hidden=64, layers=2, proj=8, bidirectional] float32"), o);
+        assertTrue(o.contains("  cudnn         unavailable (no hardware): no NVIDIA driver"), o);
+        assertTrue(o.contains("  reference     available; runs this spec"), o);
+        // issue 5: without a GPU, auto picks the fast CPU backend for float32 (OpenBLAS ships for this platform)
+        assertTrue(o.contains("  cpu           available; runs this spec"), o);
+        assertTrue(o.contains("auto:      cpu (auto): "), o);
+        assertEquals("", err());
+    }
+
+    @Test
+    void everyDiscoveredBackendIsListed() {
+        assertEquals(0, run("info", "--peepholes"));
+        for (var p : dev.lstm4j.lstm.Dispatcher.discover().providers()) {
+            assertTrue(out().contains("\n  " + p.kind().label() + " "), p.kind() + " missing in:\n" + out());
+        }
+    }
+
+    @Test
+    void badArgumentsExitTwoWithOneLine() {
+        assertEquals(2, run("info", "--hidden-size", "0"));
+        assertEquals("lstm4j info: hiddenSize: expected > 0, got 0\n", err());
+        errBytes.reset();
+        assertEquals(2, run("info", "--unknown-flag", "3"));
+        assertEquals("lstm4j info: unknown option --unknown-flag\n", err());
+        errBytes.reset();
+        assertEquals(2, run("info", "--activations", "Sigmoid,Tanh"));
+        assertEquals("lstm4j info: --activations: expected three activations F,G,H, got 'Sigmoid,Tanh'\n", err());
+    }
+
+    @Test
+    void helpDescribesTheFlags() {
+        assertEquals(0, run("info", "--help"));
+        assertTrue(out().startsWith("usage: lstm4j info [--input-size I]"), out());
+        assertTrue(out().contains("--proj-size P"));
+    }
+
+    @Test
+    void activationListsKeepCommasInsideParentheses() {
+        assertEquals(List.of("HardSigmoid(0.2,0.5)", "Tanh", "LeakyRelu(0.1)"),
+                InfoCommand.splitTopLevel("HardSigmoid(0.2,0.5),Tanh,LeakyRelu(0.1)"));
+        assertEquals(0, run("info", "--activations", "HardSigmoid(0.2,0.5),Tanh,Tanh"));
+        assertTrue(out().contains("activations=HardSigmoid(0.2,0.5),Tanh,Tanh]"), out());
+    }
+}

@@ -1,0 +1,67 @@
+package dev.lstm4j.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import org.junit.jupiter.api.Test;
+
+class TensorTest {
+
+    @Test
+    void rowMajorIndexingAndViews() {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor t = Tensor.of(arena, DType.FLOAT64, Shape.of(2, 3), new double[] {0, 1, 2, 3, 4, 5});
+            assertEquals(5.0, t.get(1, 2));
+            Tensor row = t.slice(1);
+            assertEquals(Shape.of(3), row.shape());
+            row.set(9.0, 0);
+            assertEquals(9.0, t.get(1, 0), "a slice shares memory");
+            assertArrayEquals(new double[] {0, 1, 2, 9, 4, 5}, t.reshape(Shape.of(6)).toDoubleArray());
+        }
+    }
+
+    @Test
+    void everyAccessIsBoundsChecked() {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor t = Tensor.zeros(arena, DType.FLOAT32, 2, 3);
+            assertThrows(IndexOutOfBoundsException.class, () -> t.get(2, 0));
+            assertThrows(IndexOutOfBoundsException.class, () -> t.get(0, 3));
+            assertThrows(IndexOutOfBoundsException.class, () -> t.get(0));
+            assertThrows(IndexOutOfBoundsException.class, () -> t.getFlat(6));
+            assertThrows(IndexOutOfBoundsException.class, () -> t.slice(1).getFlat(3));
+            assertThrows(IllegalArgumentException.class, () -> t.reshape(Shape.of(7)));
+            assertThrows(IllegalArgumentException.class, () -> t.copyFrom(new double[5]));
+        }
+    }
+
+    @Test
+    void memoryDiesWithItsArena() {
+        Tensor t;
+        try (Arena arena = Arena.ofConfined()) {
+            t = Tensor.zeros(arena, DType.FLOAT64, 4);
+        }
+        assertThrows(IllegalStateException.class, () -> t.getFlat(0));
+    }
+
+    @Test
+    void dtypeConversionRoundsToFloat() {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor d = Tensor.of(arena, DType.FLOAT64, Shape.of(2), new double[] {0.1, 1e-50});
+            Tensor f = d.to(DType.FLOAT32, arena);
+            assertEquals(DType.FLOAT32, f.dtype());
+            assertEquals((double) 0.1f, f.getFlat(0));
+            assertEquals(0.0, f.getFlat(1));
+            assertEquals(8, f.byteSize());
+        }
+    }
+
+    @Test
+    void shapesRejectNegativeAndOverflowingDimensions() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Shape.of(2, -1));
+        assertTrue(e.getMessage().contains("dimension 1") && e.getMessage().contains("-1"), e.getMessage());
+        assertThrows(ArithmeticException.class, () -> Shape.of(Long.MAX_VALUE, 3));
+    }
+}
