@@ -230,8 +230,9 @@ public final class FastCpuBackend implements LstmBackend {
                     loadState(in.h0(), l, d, batch, p, ws.dirs[d].hState);
                     loadState(in.c0(), l, d, batch, h, ws.dirs[d].cState);
                 }
+                int colParts = packWeights(params, work, layer, batch, false, ran);
                 forEachChunk(batch, (d, b0, b1, k) -> recurForward(params, work, layer, d, seqLength, batch,
-                        b0, b1, lengths, out, training), ran);
+                        b0, b1, lengths, out, training, colParts, ran), ran);
                 for (int d = 0; d < dirs; d++) {
                     storeState(ws.dirs[d].hState, l, d, batch, p, hN);
                     storeState(ws.dirs[d].cState, l, d, batch, h, cN);
@@ -263,7 +264,8 @@ public final class FastCpuBackend implements LstmBackend {
      * may run on a second thread, and a caller's tensors may live in a confined arena.
      */
     private void recurForward(LstmParams params, FastCpuWorkspace ws, int l, int d, int seqLength, int batch,
-                              int b0, int b1, int[] lengths, MemorySegment out, boolean training) {
+                              int b0, int b1, int[] lengths, MemorySegment out, boolean training, int colParts,
+                              Set<String> ran) {
         FastCpuWorkspace.Dir dir = ws.dirs[d];
         int h = spec.hiddenSize();
         int p = spec.outputSize();
@@ -291,7 +293,12 @@ public final class FastCpuBackend implements LstmBackend {
                 hpOff = row0 * p;
                 MemorySegment.copy(dir.hState, hOff * Float.BYTES, hp, hpOff * Float.BYTES, hBytes);
             }
-            OpenBlas.sgemm(false, true, rows, 4 * h, p, 1f, hp, hpOff, p, whh, 0, p, 1f, g, row0 * 4 * h, 4 * h);
+            if (colParts > 0) {
+                // g[t] += h_prev W_hh^T, [rows, P] x [P, 4H] with W_hh packed once per call
+                stepGemm(dir, whh, false, rows, hp, hpOff, b0, g, row0 * 4 * h, colParts, ran);
+            } else {
+                OpenBlas.sgemm(false, true, rows, 4 * h, p, 1f, hp, hpOff, p, whh, 0, p, 1f, g, row0 * 4 * h, 4 * h);
+            }
             long outOff = row0 * width + (long) d * p;
             MemorySegment cPrev = training ? dir.cPrev[l] : null;
             MemorySegment c = training ? dir.c[l] : null;
@@ -358,8 +365,9 @@ public final class FastCpuBackend implements LstmBackend {
                     loadState(gradHn, l, d, batch, p, ws.dirs[d].dhState);
                     loadState(gradCn, l, d, batch, h, ws.dirs[d].dcState);
                 }
+                int colParts = packWeights(params, ws, layer, batch, true, ran);
                 forEachChunk(batch, (d, b0, b1, k) -> recurBackward(params, ws, saved.lengths, layer, d, seqLength,
-                        batch, b0, b1, k, layerDOut), ran);
+                        batch, b0, b1, k, layerDOut, colParts, ran), ran);
                 for (int d = 0; d < dirs; d++) {
                     storeState(ws.dirs[d].dhState, l, d, batch, p, dh0);
                     storeState(ws.dirs[d].dcState, l, d, batch, h, dc0);
@@ -419,7 +427,8 @@ public final class FastCpuBackend implements LstmBackend {
      * in dA. Like {@link #recurForward}, touches only shared memory.
      */
     private void recurBackward(LstmParams params, FastCpuWorkspace ws, int[] lengths, int l, int d, int seqLength,
-                               int batch, int b0, int b1, int chunk, MemorySegment dOut) {
+                               int batch, int b0, int b1, int chunk, MemorySegment dOut, int colParts,
+                               Set<String> ran) {
         FastCpuWorkspace.Dir dir = ws.dirs[d];
         int h = spec.hiddenSize();
         int p = spec.outputSize();
@@ -460,12 +469,15 @@ public final class FastCpuBackend implements LstmBackend {
             pointwise.backward(rows, dm, dmOff, dmLd, dir.dcState, dir.g[l], row0 * 4 * h,
                     dir.cPrev[l], dir.c[l], dir.cRaw[l], row0 * h, peep, dir.dPeep, peepOff, dir.dA, cOff,
                     active, b0);
-            if (active == null) {
-                OpenBlas.sgemm(false, false, rows, p, 4 * h, 1f, dir.dA, row0 * 4 * h, 4 * h, whh, 0, p,
-                        0f, dir.dhState, hOff, p);
+            // dh_prev = dA W_hh, [rows, 4H] x [4H, P]
+            MemorySegment dhPrev = active == null ? dir.dhState : dir.tmpP;
+            if (colParts > 0) {
+                stepGemm(dir, whh, true, rows, dir.dA, row0 * 4 * h, b0, dhPrev, hOff, colParts, ran);
             } else {
                 OpenBlas.sgemm(false, false, rows, p, 4 * h, 1f, dir.dA, row0 * 4 * h, 4 * h, whh, 0, p,
-                        0f, dir.tmpP, hOff, p);
+                        0f, dhPrev, hOff, p);
+            }
+            if (active != null) {
                 copyRows(dir.tmpP, hOff, p, dir.dhState, hOff, p, rows, active, b0);
             }
         }
@@ -510,6 +522,87 @@ public final class FastCpuBackend implements LstmBackend {
                 for (int c = 1; c < chunks; c++) {
                     VectorMath.add(dp, 0, dir.dPeep, 3L * h * c, dp, 0, 3 * h);
                 }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- packed recurrent GEMM
+
+    /**
+     * Packs W_hh of layer l (every direction) for {@link PackedGemm} when the packed path applies to this batch,
+     * in the forward layout (B = W_hh^T) or the backward one (B = W_hh). Returns how many threads split each
+     * step's GEMM by column panels (1 when the recurrences already occupy the threads), or 0 for OpenBLAS.
+     */
+    private int packWeights(LstmParams params, FastCpuWorkspace ws, int l, int batch, boolean backward,
+                            Set<String> ran) {
+        int h = spec.hiddenSize();
+        int p = spec.outputSize();
+        if (!usePacked(batch)) {
+            return 0;
+        }
+        int n = backward ? p : 4 * h;
+        int panels = PackedGemm.panels(n);
+        for (int d = 0; d < spec.numDirections(); d++) {
+            MemorySegment w = params.weightHh(l, d).segment();      // [4H, P]
+            float[] packed = ws.dirs[d].whhPacked;
+            int parts = Math.max(1, Math.min(threads, panels));
+            threadPool.parallel(parts, k -> {
+                int j0 = panels * k / parts;
+                int j1 = panels * (k + 1) / parts;
+                if (backward) {
+                    PackedGemm.packPlain(w, 0, 4 * h, p, packed, j0, j1);
+                } else {
+                    PackedGemm.packTransposed(w, 0, 4 * h, p, packed, j0, j1);
+                }
+            }, ran);
+        }
+        int recurrences = spec.numDirections() * chunks(batch);
+        return recurrences == 1 ? Math.max(1, Math.min(threads, panels)) : 1;
+    }
+
+    /** Whether the per-step recurrent GEMMs of a batch run on {@link PackedGemm} rather than OpenBLAS. */
+    private boolean usePacked(int batch) {
+        return PackedGemm.LANES >= 8;
+    }
+
+    /**
+     * One step's recurrent GEMM on the packed W_hh: forward ({@code backward} false) g [rows, 4H] += h [rows, P]
+     * W_hh^T; backward dh [rows, P] = dA [rows, 4H] W_hh. A's rows (dense at aOff) are copied to the heap; the
+     * whole panels are split over colParts threads (more than 1 only when this recurrence is the only one) and the
+     * last n mod NR columns, which are not packed, go to OpenBLAS on the last part.
+     */
+    private void stepGemm(FastCpuWorkspace.Dir dir, MemorySegment whh, boolean backward, int rows, MemorySegment a,
+                          long aOff, int b0, MemorySegment c, long cOff, int colParts, Set<String> ran) {
+        int h4 = 4 * spec.hiddenSize();
+        int p = spec.outputSize();
+        int n = backward ? p : h4;
+        int k = backward ? h4 : p;
+        float[] aRows = dir.stepRows;
+        int at = b0 * k;
+        MemorySegment.copy(a, ValueLayout.JAVA_FLOAT, aOff * Float.BYTES, aRows, at, rows * k);
+        if (colParts == 1) {
+            // called directly, not through a lambda: nothing is allocated per step
+            stepGemmPart(dir.whhPacked, whh, backward, rows, n, k, aRows, at, a, aOff, c, cOff, 0, 1);
+        } else {
+            threadPool.parallel(colParts, q -> stepGemmPart(dir.whhPacked, whh, backward, rows, n, k, aRows, at, a,
+                    aOff, c, cOff, q, colParts), ran);
+        }
+    }
+
+    /** Part q of parts of {@link #stepGemm}: its range of whole panels, and the unpacked tail columns if last. */
+    private static void stepGemmPart(float[] packed, MemorySegment whh, boolean backward, int rows, int n, int k,
+                                     float[] aRows, int at, MemorySegment a, long aOff, MemorySegment c, long cOff,
+                                     int q, int parts) {
+        int panels = PackedGemm.panels(n);
+        PackedGemm.multiply(rows, n, k, aRows, at, k, packed, !backward, c, cOff, n, panels * q / parts,
+                panels * (q + 1) / parts);
+        int tail0 = panels * PackedGemm.NR;
+        if (q == parts - 1 && tail0 < n) {
+            if (backward) { // W_hh [k = 4H, n = P]: its last columns
+                OpenBlas.sgemm(false, false, rows, n - tail0, k, 1f, a, aOff, k, whh, tail0, n, 0f, c, cOff + tail0, n);
+            } else {        // W_hh [n = 4H, k = P]: its last rows, transposed
+                OpenBlas.sgemm(false, true, rows, n - tail0, k, 1f, a, aOff, k, whh, (long) tail0 * k, k, 1f, c,
+                        cOff + tail0, n);
             }
         }
     }
