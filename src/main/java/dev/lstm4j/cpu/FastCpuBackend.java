@@ -280,39 +280,42 @@ public final class FastCpuBackend implements LstmBackend {
         long cOff = (long) b0 * h;                 // and in the [B, H] ones
         long hBytes = (long) rows * p * Float.BYTES;
         boolean[] active = lengths == null ? null : dir.active;
-        for (int s = 0; s < seqLength; s++) {
-            int t = d == 0 ? s : seqLength - 1 - s;
-            long row0 = (long) t * batch + b0;     // first sequence row of this chunk at step t
-            if (active != null) {
-                for (int b = b0; b < b1; b++) active[b] = t < lengths[b];
-            }
-            MemorySegment hp = dir.hState;
-            long hpOff = hOff;
-            if (training) {
-                hp = dir.hPrev[l];
-                hpOff = row0 * p;
-                MemorySegment.copy(dir.hState, hOff * Float.BYTES, hp, hpOff * Float.BYTES, hBytes);
-            }
-            if (colParts > 0) {
-                // g[t] += h_prev W_hh^T, [rows, P] x [P, 4H] with W_hh packed once per call
-                stepGemm(dir, whh, false, rows, hp, hpOff, b0, g, row0 * 4 * h, colParts, ran);
-            } else {
-                OpenBlas.sgemm(false, true, rows, 4 * h, p, 1f, hp, hpOff, p, whh, 0, p, 1f, g, row0 * 4 * h, 4 * h);
-            }
-            long outOff = row0 * width + (long) d * p;
-            MemorySegment cPrev = training ? dir.cPrev[l] : null;
-            MemorySegment c = training ? dir.c[l] : null;
-            MemorySegment cRaw = training ? dir.cRaw[l] : null;
-            if (proj) {
-                MemorySegment m = training ? dir.m[l] : dir.mStep;
-                long mOff = training ? row0 * h : cOff;
-                pointwise.forward(rows, g, row0 * 4 * h, training, dir.bias, peep, dir.cState,
-                        cPrev, row0 * h, c, cRaw, row0 * h, m, mOff, h, null, cOff, active, b0);
-                OpenBlas.sgemm(false, true, rows, p, h, 1f, m, mOff, h, whr, 0, h, 0f, out, outOff, width);
-                copyRows(out, outOff, width, dir.hState, hOff, p, rows, active, b0);
-            } else {
-                pointwise.forward(rows, g, row0 * 4 * h, training, dir.bias, peep, dir.cState,
-                        cPrev, row0 * h, c, cRaw, row0 * h, out, outOff, width, dir.hState, cOff, active, b0);
+        // per-step column split: a team whose workers wait for each step spinning, not parked
+        try (CpuThreads.Team team = colParts > 1 ? threadPool.team(colParts, ran) : null) {
+            for (int s = 0; s < seqLength; s++) {
+                int t = d == 0 ? s : seqLength - 1 - s;
+                long row0 = (long) t * batch + b0;     // first sequence row of this chunk at step t
+                if (active != null) {
+                    for (int b = b0; b < b1; b++) active[b] = t < lengths[b];
+                }
+                MemorySegment hp = dir.hState;
+                long hpOff = hOff;
+                if (training) {
+                    hp = dir.hPrev[l];
+                    hpOff = row0 * p;
+                    MemorySegment.copy(dir.hState, hOff * Float.BYTES, hp, hpOff * Float.BYTES, hBytes);
+                }
+                if (colParts > 0) {
+                    // g[t] += h_prev W_hh^T, [rows, P] x [P, 4H] with W_hh packed once per call
+                    stepGemm(dir, whh, false, rows, hp, hpOff, b0, g, row0 * 4 * h, colParts, team);
+                } else {
+                    OpenBlas.sgemm(false, true, rows, 4 * h, p, 1f, hp, hpOff, p, whh, 0, p, 1f, g, row0 * 4 * h, 4 * h);
+                }
+                long outOff = row0 * width + (long) d * p;
+                MemorySegment cPrev = training ? dir.cPrev[l] : null;
+                MemorySegment c = training ? dir.c[l] : null;
+                MemorySegment cRaw = training ? dir.cRaw[l] : null;
+                if (proj) {
+                    MemorySegment m = training ? dir.m[l] : dir.mStep;
+                    long mOff = training ? row0 * h : cOff;
+                    pointwise.forward(rows, g, row0 * 4 * h, training, dir.bias, peep, dir.cState,
+                            cPrev, row0 * h, c, cRaw, row0 * h, m, mOff, h, null, cOff, active, b0);
+                    OpenBlas.sgemm(false, true, rows, p, h, 1f, m, mOff, h, whr, 0, h, 0f, out, outOff, width);
+                    copyRows(out, outOff, width, dir.hState, hOff, p, rows, active, b0);
+                } else {
+                    pointwise.forward(rows, g, row0 * 4 * h, training, dir.bias, peep, dir.cState,
+                            cPrev, row0 * h, c, cRaw, row0 * h, out, outOff, width, dir.hState, cOff, active, b0);
+                }
             }
         }
     }
@@ -443,42 +446,45 @@ public final class FastCpuBackend implements LstmBackend {
         long peepOff = 3L * h * chunk;
         dir.dPeep.asSlice(peepOff * Float.BYTES, 3L * h * Float.BYTES).fill((byte) 0);
         boolean[] active = lengths == null ? null : dir.active;
-        for (int s = seqLength - 1; s >= 0; s--) {
-            int t = d == 0 ? s : seqLength - 1 - s;
-            long row0 = (long) t * batch + b0;
-            if (active != null) {
-                for (int b = b0; b < b1; b++) active[b] = t < lengths[b];
-            }
-            long outOff = row0 * width + (long) d * p;
-            MemorySegment dm;
-            long dmOff;
-            int dmLd;
-            if (proj) {
-                // dh = dhState + dOut[t] for active rows, 0 for the others (they add nothing to dW_hr)
-                addRows(dir.dhState, hOff, dOut, outOff, width, dir.dh, row0 * p, p, rows, active, b0);
-                OpenBlas.sgemm(false, false, rows, h, p, 1f, dir.dh, row0 * p, p, whr, 0, h, 0f, dir.dmStep, cOff, h);
-                dm = dir.dmStep;
-                dmOff = cOff;
-                dmLd = h;
-            } else {
-                addRows(dir.dhState, hOff, dOut, outOff, width, dir.dhStep, hOff, p, rows, active, b0);
-                dm = dir.dhStep;
-                dmOff = hOff;
-                dmLd = p;
-            }
-            pointwise.backward(rows, dm, dmOff, dmLd, dir.dcState, dir.g[l], row0 * 4 * h,
-                    dir.cPrev[l], dir.c[l], dir.cRaw[l], row0 * h, peep, dir.dPeep, peepOff, dir.dA, cOff,
-                    active, b0);
-            // dh_prev = dA W_hh, [rows, 4H] x [4H, P]
-            MemorySegment dhPrev = active == null ? dir.dhState : dir.tmpP;
-            if (colParts > 0) {
-                stepGemm(dir, whh, true, rows, dir.dA, row0 * 4 * h, b0, dhPrev, hOff, colParts, ran);
-            } else {
-                OpenBlas.sgemm(false, false, rows, p, 4 * h, 1f, dir.dA, row0 * 4 * h, 4 * h, whh, 0, p,
-                        0f, dhPrev, hOff, p);
-            }
-            if (active != null) {
-                copyRows(dir.tmpP, hOff, p, dir.dhState, hOff, p, rows, active, b0);
+        // per-step column split: a team whose workers wait for each step spinning, not parked
+        try (CpuThreads.Team team = colParts > 1 ? threadPool.team(colParts, ran) : null) {
+            for (int s = seqLength - 1; s >= 0; s--) {
+                int t = d == 0 ? s : seqLength - 1 - s;
+                long row0 = (long) t * batch + b0;
+                if (active != null) {
+                    for (int b = b0; b < b1; b++) active[b] = t < lengths[b];
+                }
+                long outOff = row0 * width + (long) d * p;
+                MemorySegment dm;
+                long dmOff;
+                int dmLd;
+                if (proj) {
+                    // dh = dhState + dOut[t] for active rows, 0 for the others (they add nothing to dW_hr)
+                    addRows(dir.dhState, hOff, dOut, outOff, width, dir.dh, row0 * p, p, rows, active, b0);
+                    OpenBlas.sgemm(false, false, rows, h, p, 1f, dir.dh, row0 * p, p, whr, 0, h, 0f, dir.dmStep, cOff, h);
+                    dm = dir.dmStep;
+                    dmOff = cOff;
+                    dmLd = h;
+                } else {
+                    addRows(dir.dhState, hOff, dOut, outOff, width, dir.dhStep, hOff, p, rows, active, b0);
+                    dm = dir.dhStep;
+                    dmOff = hOff;
+                    dmLd = p;
+                }
+                pointwise.backward(rows, dm, dmOff, dmLd, dir.dcState, dir.g[l], row0 * 4 * h,
+                        dir.cPrev[l], dir.c[l], dir.cRaw[l], row0 * h, peep, dir.dPeep, peepOff, dir.dA, cOff,
+                        active, b0);
+                // dh_prev = dA W_hh, [rows, 4H] x [4H, P]
+                MemorySegment dhPrev = active == null ? dir.dhState : dir.tmpP;
+                if (colParts > 0) {
+                    stepGemm(dir, whh, true, rows, dir.dA, row0 * 4 * h, b0, dhPrev, hOff, colParts, team);
+                } else {
+                    OpenBlas.sgemm(false, false, rows, p, 4 * h, 1f, dir.dA, row0 * 4 * h, 4 * h, whh, 0, p,
+                            0f, dhPrev, hOff, p);
+                }
+                if (active != null) {
+                    copyRows(dir.tmpP, hOff, p, dir.dhState, hOff, p, rows, active, b0);
+                }
             }
         }
     }
@@ -572,7 +578,7 @@ public final class FastCpuBackend implements LstmBackend {
      * last n mod NR columns, which are not packed, go to OpenBLAS on the last part.
      */
     private void stepGemm(FastCpuWorkspace.Dir dir, MemorySegment whh, boolean backward, int rows, MemorySegment a,
-                          long aOff, int b0, MemorySegment c, long cOff, int colParts, Set<String> ran) {
+                          long aOff, int b0, MemorySegment c, long cOff, int colParts, CpuThreads.Team team) {
         int h4 = 4 * spec.hiddenSize();
         int p = spec.outputSize();
         int n = backward ? p : h4;
@@ -584,8 +590,8 @@ public final class FastCpuBackend implements LstmBackend {
             // called directly, not through a lambda: nothing is allocated per step
             stepGemmPart(dir.whhPacked, whh, backward, rows, n, k, aRows, at, a, aOff, c, cOff, 0, 1);
         } else {
-            threadPool.parallel(colParts, q -> stepGemmPart(dir.whhPacked, whh, backward, rows, n, k, aRows, at, a,
-                    aOff, c, cOff, q, colParts), ran);
+            team.run(q -> stepGemmPart(dir.whhPacked, whh, backward, rows, n, k, aRows, at, a, aOff, c, cOff, q,
+                    colParts));
         }
     }
 
