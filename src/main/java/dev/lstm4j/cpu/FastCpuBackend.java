@@ -18,13 +18,21 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The fast CPU LSTM, float32: BLAS for every matrix product, one fused Vector API pass for the pointwise part of a
- * step ({@link FusedPointwise}).
+ * The fast CPU LSTM, float32: BLAS for the large matrix products, a packed-weight Vector API kernel for the per-step
+ * recurrent ones ({@link PackedGemm}), one fused Vector API pass for the pointwise part of a step
+ * ({@link FusedPointwise}).
  *
  * <ul>
  *   <li>forward, per layer and direction: the input projection of all T steps in one GEMM ([T*B, I] x [I, 4H]), then
  *   per step one recurrent GEMM ([B, P] x [P, 4H], accumulated into the projection) and the fused pointwise pass
  *   (plus one GEMM for the projection h = W_hr m);</li>
+ *   <li>the per-step recurrent GEMMs (forward h W_hh^T, backward dA W_hh) run on W_hh packed once per call into
+ *   column panels ({@link PackedGemm}) where the machine has vectors of at least 8 floats: OpenBLAS re-packs W_hh on
+ *   every call, and with few rows that packing set the step's time (measured, single thread, this VM:
+ *   [20 x 650] x [650 x 2592] 0.83 ms OpenBLAS, 0.61 ms packed; [20 x 200] x [200 x 800] 0.067 / 0.045 ms;
+ *   [32 x 512] x [512 x 2048] 0.67 / 0.55 ms; [64 x 128] x [128 x 512] 0.061 / 0.056 ms). The columns past the last
+ *   whole panel go to OpenBLAS. When a layer's recurrence is the only one (one direction, one batch chunk), each
+ *   step's GEMM is split by column panels and its pointwise pass by rows over a spinning {@link CpuThreads.Team};</li>
  *   <li>backward: per step the fused pointwise backward and one GEMM for dh of the previous step; then the weight
  *   gradients as whole-sequence GEMMs (dW_ih = dA^T X, dW_hh = dA^T H, dW_hr = dH^T M, db = dA^T 1) and the input
  *   gradient as one GEMM (dX = dA W_ih);</li>
@@ -377,6 +385,7 @@ public final class FastCpuBackend implements LstmBackend {
                     loadState(gradHn, l, d, batch, p, ws.dirs[d].dhState);
                     loadState(gradCn, l, d, batch, h, ws.dirs[d].dcState);
                 }
+                for (int d = 0; d < dirs; d++) ws.dirs[d].dPeep.fill((byte) 0); // every accumulator
                 int colParts = packWeights(params, ws, layer, batch, true, ran);
                 forEachChunk(batch, (d, b0, b1, k) -> recurBackward(params, ws, saved.lengths, layer, d, seqLength,
                         batch, b0, b1, k, layerDOut, colParts, ran), ran);
@@ -452,8 +461,7 @@ public final class FastCpuBackend implements LstmBackend {
         MemorySegment peep = spec.peepholes() ? params.weightPeep(l, d).segment() : null;
         long hOff = (long) b0 * p;
         long cOff = (long) b0 * h;
-        long peepOff = 3L * h * chunk;
-        dir.dPeep.asSlice(peepOff * Float.BYTES, 3L * h * Float.BYTES).fill((byte) 0);
+        long peepOff = 3L * h * chunk;              // this chunk's peephole-gradient accumulator (zeroed by the caller)
         boolean[] active = lengths == null ? null : dir.active;
         // per-step column split: a team whose workers wait for each step spinning, not parked
         try (CpuThreads.Team team = colParts > 1 ? threadPool.team(colParts, ran) : null) {
@@ -480,9 +488,23 @@ public final class FastCpuBackend implements LstmBackend {
                     dmOff = hOff;
                     dmLd = p;
                 }
-                pointwise.backward(rows, dm, dmOff, dmLd, dir.dcState, dir.g[l], row0 * 4 * h,
-                        dir.cPrev[l], dir.c[l], dir.cRaw[l], row0 * h, peep, dir.dPeep, peepOff, dir.dA, cOff,
-                        active, b0);
+                if (team != null) {
+                    // by rows over the team; part q accumulates peephole gradients in accumulator q (chunk is 0)
+                    MemorySegment dmSeg = dm;
+                    long dmAt = dmOff;
+                    int dmStride = dmLd;
+                    team.run(q -> {
+                        int r0 = rows * q / colParts;
+                        int r1 = rows * (q + 1) / colParts;
+                        pointwise.backward(r1 - r0, dmSeg, dmAt + (long) r0 * dmStride, dmStride, dir.dcState,
+                                dir.g[l], (row0 + r0) * 4 * h, dir.cPrev[l], dir.c[l], dir.cRaw[l], (row0 + r0) * h,
+                                peep, dir.dPeep, 3L * h * q, dir.dA, cOff + (long) r0 * h, active, b0 + r0);
+                    });
+                } else {
+                    pointwise.backward(rows, dm, dmOff, dmLd, dir.dcState, dir.g[l], row0 * 4 * h,
+                            dir.cPrev[l], dir.c[l], dir.cRaw[l], row0 * h, peep, dir.dPeep, peepOff, dir.dA, cOff,
+                            active, b0);
+                }
                 // dh_prev = dA W_hh, [rows, 4H] x [4H, P]
                 MemorySegment dhPrev = active == null ? dir.dhState : dir.tmpP;
                 if (colParts > 0) {
@@ -532,9 +554,10 @@ public final class FastCpuBackend implements LstmBackend {
                     4L * h * Float.BYTES);
             if (spec.peepholes()) {
                 MemorySegment dp = grads.weightPeep(l, d).segment();
-                int chunks = chunks(batch);
+                // every accumulator: one per batch chunk, or one per team part of a single recurrence
+                int accumulators = (int) (dir.dPeep.byteSize() / (3L * h * Float.BYTES));
                 MemorySegment.copy(dir.dPeep, 0, dp, 0, 3L * h * Float.BYTES);
-                for (int c = 1; c < chunks; c++) {
+                for (int c = 1; c < accumulators; c++) {
                     VectorMath.add(dp, 0, dir.dPeep, 3L * h * c, dp, 0, 3 * h);
                 }
             }
@@ -552,7 +575,7 @@ public final class FastCpuBackend implements LstmBackend {
                             Set<String> ran) {
         int h = spec.hiddenSize();
         int p = spec.outputSize();
-        if (!usePacked(batch)) {
+        if (!usePacked()) {
             return 0;
         }
         int n = backward ? p : 4 * h;
@@ -575,8 +598,12 @@ public final class FastCpuBackend implements LstmBackend {
         return recurrences == 1 ? Math.max(1, Math.min(threads, panels)) : 1;
     }
 
-    /** Whether the per-step recurrent GEMMs of a batch run on {@link PackedGemm} rather than OpenBLAS. */
-    private boolean usePacked(int batch) {
+    /**
+     * Whether the per-step recurrent GEMMs run on {@link PackedGemm} rather than OpenBLAS: wherever the preferred
+     * vector holds at least 8 floats (AVX2, AVX-512). It measured faster than OpenBLAS at every shape of the suite
+     * (2 to 64 rows per chunk; see the class comment); with 4-float vectors it is not measured, so OpenBLAS stays.
+     */
+    private static boolean usePacked() {
         return PackedGemm.LANES >= 8;
     }
 
