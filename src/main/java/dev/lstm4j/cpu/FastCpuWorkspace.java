@@ -49,6 +49,8 @@ final class FastCpuWorkspace implements AutoCloseable {
         final MemorySegment dh;       // [rows, P] backward with projection: dL/dh of every step
         final MemorySegment dmStep;   // [B, H] backward with projection
         final MemorySegment dPeep;    // [chunks, 3H]: one peephole-gradient accumulator per batch chunk
+        final float[] whhPacked;      // W_hh of the current layer packed for PackedGemm (forward or backward layout)
+        final float[] stepRows;       // [B, max(P, 4H)] heap copy of the step's A rows (h, or dA in backward)
 
         private Dir(Allocator a, LstmSpec s, int batch, int rows, boolean training, int chunks) {
             int h = s.hiddenSize();
@@ -61,6 +63,10 @@ final class FastCpuWorkspace implements AutoCloseable {
             tmpP = a.floats((long) batch * p);
             mStep = proj ? a.floats((long) batch * h) : null;
             active = new boolean[batch];
+            int packed = PackedGemm.packedSize(p, 4 * h);
+            if (training) packed = Math.max(packed, PackedGemm.packedSize(4 * h, p));
+            whhPacked = new float[packed];
+            stepRows = new float[Math.multiplyExact(batch, training ? Math.max(p, 4 * h) : p)];
             g = new MemorySegment[training ? layers : 1];
             for (int l = 0; l < g.length; l++) g[l] = a.floats((long) rows * 4 * h);
             cPrev = new MemorySegment[layers];
@@ -118,7 +124,9 @@ final class FastCpuWorkspace implements AutoCloseable {
         }
         dirs = new Dir[spec.numDirections()];
         for (int d = 0; d < dirs.length; d++) dirs[d] = new Dir(a, spec, batchCap, rowsCap, training, chunks);
-        this.bytes = a.total;
+        long heap = 0;
+        for (Dir d : dirs) heap += 4L * (d.whhPacked.length + d.stepRows.length);
+        this.bytes = a.total + heap;
     }
 
     boolean fits(int batch, int rows, boolean needTraining) {

@@ -63,6 +63,15 @@ class FastCpuBackendEquivalenceTest {
         v.add(Arguments.of("H=20 peepholes bidirectional lengths",
                 LstmSpec.builder(I, 20).peepholes(true).bidirectional(true).build(), Opts.ALL));
         v.add(Arguments.of("H=33 two layers", LstmSpec.builder(I, 33).numLayers(2).build(), Opts.STATE));
+        // packed recurrent GEMM: 4H = 180 is 5 whole panels of 32 and 20 tail columns, P = 37 one panel and 5
+        v.add(Arguments.of("H=45 projection 37, packed panels and tails",
+                LstmSpec.builder(I, 45).projSize(37).numLayers(2).build(), Opts.ALL));
+        // P = 70: two whole panels, so on 2 threads backward's step also runs on the team (pointwise split by rows,
+        // one peephole-gradient accumulator per part); standard and general pointwise kernels
+        v.add(Arguments.of("H=70 peepholes, team in backward",
+                LstmSpec.builder(I, 70).peepholes(true).build(), Opts.ALL));
+        v.add(Arguments.of("H=70 peepholes and cell clip, team in backward",
+                LstmSpec.builder(I, 70).peepholes(true).cellClip(0.5).build(), Opts.ALL));
         v.add(Arguments.of("H=20 clip and cell clip", LstmSpec.builder(I, 20).clip(0.7).cellClip(0.5).build(),
                 Opts.ALL));
         v.add(Arguments.of("bidirectional, lengths, h0/c0",

@@ -1,0 +1,163 @@
+package dev.lstm4j.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * C = A B (or C += A B) for the per-step recurrent GEMMs, with B packed once per call instead of once per step.
+ *
+ * <p>OpenBLAS re-packs its B operand on every sgemm; for the per-step [rows x P] x [P x 4H] of the recurrence with
+ * few rows, that packing, not the arithmetic, sets the time. Here B is packed once per forward or backward call into
+ * column panels of {@link #NR} columns (two vectors), each panel stored k-major ({@code [k][NR]}), so that
+ * one step streams every panel once and a 4-row register block does 8 FMAs per 2 vector loads.
+ *
+ * <p>A lives in a heap array (a copy of the step's rows, a few KiB); C is a segment of the workspace. Work is split
+ * by panel ranges: different panels write different columns of C, so ranges can run on different threads.
+ */
+final class PackedGemm {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    static final int LANES = S.length();
+    /** Columns per packed panel. */
+    static final int NR = 2 * LANES;
+    private static final int MR = 4;
+    /** k rows per slab: a slab of a panel (16 KiB at NR = 32) stays in L1 while every row block reads it. */
+    private static final int KC = 128;
+
+    private PackedGemm() {}
+
+    /**
+     * Whole panels in n columns. The last n mod NR columns are not packed: the caller computes them otherwise (a
+     * partial panel would need masked vector stores, which C2 leaves to the Vector API's slow fallback).
+     */
+    static int panels(int n) {
+        return n / NR;
+    }
+
+    /** Floats of the packed whole panels of a B of k rows and n columns. */
+    static int packedSize(int k, int n) {
+        return Math.multiplyExact(panels(n) * NR, k);
+    }
+
+    /**
+     * Packs panels p0..p1-1 of B = W^T, W [n, k] row-major at float offset wOff (a weight stored [out, in], as W_hh
+     * in the forward step h W_hh^T).
+     */
+    static void packTransposed(MemorySegment w, long wOff, int n, int k, float[] packed, int p0, int p1) {
+        float[] row = new float[k];
+        for (int j = p0; j < p1; j++) {
+            int base = j * NR * k;
+            for (int c = 0; c < NR; c++) {
+                long col = (long) j * NR + c;
+                MemorySegment.copy(w, ValueLayout.JAVA_FLOAT, (wOff + col * k) * Float.BYTES, row, 0, k);
+                for (int kk = 0; kk < k; kk++) packed[base + kk * NR + c] = row[kk];
+            }
+        }
+    }
+
+    /** Packs panels p0..p1-1 of B = W, W [k, n] row-major at float offset wOff (W_hh in backward's dA W_hh). */
+    static void packPlain(MemorySegment w, long wOff, int k, int n, float[] packed, int p0, int p1) {
+        for (int j = p0; j < p1; j++) {
+            int base = j * NR * k;
+            int col0 = j * NR;
+            for (int kk = 0; kk < k; kk++) {
+                MemorySegment.copy(w, ValueLayout.JAVA_FLOAT, (wOff + (long) kk * n + col0) * Float.BYTES, packed,
+                        base + kk * NR, NR);
+            }
+        }
+    }
+
+    /**
+     * Columns of panels p0..p1-1 of C [m, n] (at cOff, leading dimension ldc) = A [m, k] (at aOff, leading
+     * dimension lda) times the packed B [k, n]; added to C when {@code accumulate}.
+     */
+    static void multiply(int m, int n, int k, float[] a, int aOff, int lda, float[] packed, boolean accumulate,
+                         MemorySegment c, long cOff, int ldc, int p0, int p1) {
+        if (m < 0 || n < 0 || k < 1 || p0 < 0 || p1 > panels(n) || lda < k || ldc < n) {
+            throw new IllegalArgumentException("packed gemm: m " + m + ", n " + n + ", k " + k + ", lda " + lda
+                    + ", ldc " + ldc + ", panels " + p0 + ".." + p1);
+        }
+        if (m > 0 && (aOff < 0 || aOff + (long) (m - 1) * lda + k > a.length)) {
+            throw new IndexOutOfBoundsException("packed gemm A: " + m + "x" + k + " (ld " + lda + ") at " + aOff
+                    + " needs more than the array's " + a.length + " floats");
+        }
+        if (packed.length < packedSize(k, n)) {
+            throw new IndexOutOfBoundsException("packed gemm B: " + k + "x" + n + " needs " + packedSize(k, n)
+                    + " packed floats, got " + packed.length);
+        }
+        for (int j = p0; j < p1; j++) {
+            int col0 = j * NR;
+            for (int k0 = 0; k0 < k; k0 += KC) {
+                int kc = Math.min(KC, k - k0);
+                int b0 = j * NR * k + k0 * NR;
+                boolean add = accumulate || k0 > 0;
+                int r = 0;
+                for (; r + MR <= m; r += MR) {
+                    block4(kc, a, aOff + r * lda + k0, lda, packed, b0, add, c, cOff + (long) r * ldc + col0, ldc);
+                }
+                for (; r < m; r++) {
+                    block1(kc, a, aOff + r * lda + k0, packed, b0, add, c, cOff + (long) r * ldc + col0);
+                }
+            }
+        }
+    }
+
+    private static void block4(int k, float[] a, int a0, int lda, float[] b, int b0, boolean accumulate,
+                               MemorySegment c, long c0, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        int a1 = a0 + lda;
+        int a2 = a1 + lda;
+        int a3 = a2 + lda;
+        for (int kk = 0; kk < k; kk++) {
+            int bi = b0 + kk * NR;
+            FloatVector w0 = FloatVector.fromArray(S, b, bi);
+            FloatVector w1 = FloatVector.fromArray(S, b, bi + LANES);
+            FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
+            c00 = w0.fma(x, c00);
+            c01 = w1.fma(x, c01);
+            x = FloatVector.broadcast(S, a[a1 + kk]);
+            c10 = w0.fma(x, c10);
+            c11 = w1.fma(x, c11);
+            x = FloatVector.broadcast(S, a[a2 + kk]);
+            c20 = w0.fma(x, c20);
+            c21 = w1.fma(x, c21);
+            x = FloatVector.broadcast(S, a[a3 + kk]);
+            c30 = w0.fma(x, c30);
+            c31 = w1.fma(x, c31);
+        }
+        store(c00, c01, accumulate, c, c0);
+        store(c10, c11, accumulate, c, c0 + ldc);
+        store(c20, c21, accumulate, c, c0 + 2L * ldc);
+        store(c30, c31, accumulate, c, c0 + 3L * ldc);
+    }
+
+    private static void block1(int k, float[] a, int a0, float[] b, int b0, boolean accumulate, MemorySegment c,
+                               long c0) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        for (int kk = 0; kk < k; kk++) {
+            int bi = b0 + kk * NR;
+            FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
+            c00 = FloatVector.fromArray(S, b, bi).fma(x, c00);
+            c01 = FloatVector.fromArray(S, b, bi + LANES).fma(x, c01);
+        }
+        store(c00, c01, accumulate, c, c0);
+    }
+
+    /** Writes (or adds) the NR columns v0|v1 to C's row at float offset off. */
+    private static void store(FloatVector v0, FloatVector v1, boolean accumulate, MemorySegment c, long off) {
+        long at = off * Float.BYTES;
+        long at1 = at + (long) LANES * Float.BYTES;
+        if (accumulate) {
+            v0 = v0.add(FloatVector.fromMemorySegment(S, c, at, ORDER));
+            v1 = v1.add(FloatVector.fromMemorySegment(S, c, at1, ORDER));
+        }
+        v0.intoMemorySegment(c, at, ORDER);
+        v1.intoMemorySegment(c, at1, ORDER);
+    }
+}
