@@ -106,7 +106,7 @@ final class FusedPointwise {
             if (active != null && !active[activeOff + r]) {
                 for (int j = 0; j < n; j += S.length()) {
                     VectorMask<Float> m = j + S.length() <= n ? null : S.indexInRange(j, n);
-                    store(FloatVector.zero(S), mOut, mRow + (long) j * Float.BYTES, m);
+                    VectorMath.store(FloatVector.zero(S), mOut, mRow + (long) j * Float.BYTES, m);
                 }
                 continue;
             }
@@ -138,18 +138,18 @@ final class FusedPointwise {
                 long bf = bi + (long) n * Float.BYTES;
                 long bg = bf + (long) n * Float.BYTES;
                 long bo = bg + (long) n * Float.BYTES;
-                FloatVector cp = load(cState, cRow + bj, m);
-                FloatVector ai = load(g, oi, m)
-                        .add(load(bias, bi, m));
-                FloatVector af = load(g, of, m)
-                        .add(load(bias, bf, m));
-                FloatVector ag = load(g, og, m)
-                        .add(load(bias, bg, m));
-                FloatVector ao = load(g, oo, m)
-                        .add(load(bias, bo, m));
+                FloatVector cp = VectorMath.load(cState, cRow + bj, m);
+                FloatVector ai = VectorMath.load(g, oi, m)
+                        .add(VectorMath.load(bias, bi, m));
+                FloatVector af = VectorMath.load(g, of, m)
+                        .add(VectorMath.load(bias, bf, m));
+                FloatVector ag = VectorMath.load(g, og, m)
+                        .add(VectorMath.load(bias, bg, m));
+                FloatVector ao = VectorMath.load(g, oo, m)
+                        .add(VectorMath.load(bias, bo, m));
                 if (peepholes) {
-                    ai = ai.add(load(peep, bj, m).mul(cp));
-                    af = af.add(load(peep, bj + (long) n * Float.BYTES, m).mul(cp));
+                    ai = ai.add(VectorMath.load(peep, bj, m).mul(cp));
+                    af = af.add(VectorMath.load(peep, bj + (long) n * Float.BYTES, m).mul(cp));
                 }
                 FloatVector i = fAct.apply(clip(ai));
                 FloatVector f = inputForget ? VectorActivation.k(1f).sub(i) : fAct.apply(clip(af));
@@ -157,30 +157,30 @@ final class FusedPointwise {
                 FloatVector cRaw = f.mul(cp).add(i.mul(gg));
                 FloatVector c = hasCellClip ? cRaw.max(VectorActivation.k(-cellClip)).min(VectorActivation.k(cellClip)) : cRaw;
                 if (peepholes) {
-                    ao = ao.add(load(peep, bj + 2L * n * Float.BYTES, m).mul(c));
+                    ao = ao.add(VectorMath.load(peep, bj + 2L * n * Float.BYTES, m).mul(c));
                 }
                 FloatVector o = fAct.apply(clip(ao));
                 FloatVector mv = o.mul(hAct.apply(clip(c)));
 
-                store(c, cState, cRow + bj, m);
-                store(mv, mOut, mRow + bj, m);
+                VectorMath.store(c, cState, cRow + bj, m);
+                VectorMath.store(mv, mOut, mRow + bj, m);
                 if (hState != null) {
-                    store(mv, hState, cRow + bj, m);
+                    VectorMath.store(mv, hState, cRow + bj, m);
                 }
                 if (keep) {
-                    store(ai, g, oi, m);
-                    store(af, g, of, m);
-                    store(ag, g, og, m);
-                    store(ao, g, oo, m);
+                    VectorMath.store(ai, g, oi, m);
+                    VectorMath.store(af, g, of, m);
+                    VectorMath.store(ag, g, og, m);
+                    VectorMath.store(ao, g, oo, m);
                 }
                 if (cPrevOut != null) {
-                    store(cp, cPrevOut, cPrevRow + bj, m);
+                    VectorMath.store(cp, cPrevOut, cPrevRow + bj, m);
                 }
                 if (cOut != null) {
-                    store(c, cOut, cOutRow + bj, m);
+                    VectorMath.store(c, cOut, cOutRow + bj, m);
                 }
                 if (cRawOut != null) {
-                    store(cRaw, cRawOut, cOutRow + bj, m);
+                    VectorMath.store(cRaw, cRawOut, cOutRow + bj, m);
                 }
             }
         }
@@ -209,7 +209,7 @@ final class FusedPointwise {
             if (active != null && !active[activeOff + r]) {
                 for (int j = 0; j < 4 * n; j += S.length()) {
                     VectorMask<Float> m = j + S.length() <= 4 * n ? null : S.indexInRange(j, 4 * n);
-                    store(FloatVector.zero(S), dA, aRow + (long) j * Float.BYTES, m);
+                    VectorMath.store(FloatVector.zero(S), dA, aRow + (long) j * Float.BYTES, m);
                 }
                 continue;
             }
@@ -230,13 +230,13 @@ final class FusedPointwise {
                 long of = oi + nb;
                 long og = of + nb;
                 long oo = og + nb;
-                FloatVector ai = load(a, oi, m);
-                FloatVector ag = load(a, og, m);
-                FloatVector ao = load(a, oo, m);
-                FloatVector cp = load(cPrev, cRow + bj, m);
-                FloatVector cv = load(c, cRow + bj, m);
-                FloatVector dmv = load(dm, dmRow + bj, m);
-                FloatVector dcNext = load(dcState, dcRow + bj, m);
+                FloatVector ai = VectorMath.load(a, oi, m);
+                FloatVector ag = VectorMath.load(a, og, m);
+                FloatVector ao = VectorMath.load(a, oo, m);
+                FloatVector cp = VectorMath.load(cPrev, cRow + bj, m);
+                FloatVector cv = VectorMath.load(c, cRow + bj, m);
+                FloatVector dmv = VectorMath.load(dm, dmRow + bj, m);
+                FloatVector dcNext = VectorMath.load(dcState, dcRow + bj, m);
 
                 FloatVector xi = clip(ai);
                 FloatVector i = fAct.apply(xi);
@@ -246,7 +246,7 @@ final class FusedPointwise {
                 if (inputForget) {
                     f = VectorActivation.k(1f).sub(i);
                 } else {
-                    FloatVector af = load(a, of, m);
+                    FloatVector af = VectorMath.load(a, of, m);
                     FloatVector xf = clip(af);
                     f = fAct.apply(xf);
                     df = clipGrad(af, fAct.derivative(xf, f));
@@ -264,12 +264,12 @@ final class FusedPointwise {
                 FloatVector dao = dmv.mul(hc).mul(dOAct);
                 FloatVector dc = dcNext.add(dmv.mul(o).mul(dhc));
                 if (peepholes) {
-                    FloatVector po = load(peep, bj + 2 * nb, m);
+                    FloatVector po = VectorMath.load(peep, bj + 2 * nb, m);
                     dc = dc.add(dao.mul(po));
                     accumulate(dPeep, pRow + bj + 2 * nb, dao.mul(cv), m);
                 }
                 if (hasCellClip) {
-                    FloatVector raw = load(cRaw, cRow + bj, m);
+                    FloatVector raw = VectorMath.load(cRaw, cRow + bj, m);
                     dc = dc.blend(VectorActivation.k(0f), raw.abs().compare(VectorOperators.GT, VectorActivation.k(cellClip)));
                 }
                 FloatVector dI = dc.mul(gg);
@@ -286,17 +286,17 @@ final class FusedPointwise {
                 FloatVector dai = dI.mul(di);
                 FloatVector dag = dG.mul(dg);
                 if (peepholes) {
-                    FloatVector pi = load(peep, bj, m);
-                    FloatVector pf = load(peep, bj + nb, m);
+                    FloatVector pi = VectorMath.load(peep, bj, m);
+                    FloatVector pf = VectorMath.load(peep, bj + nb, m);
                     dcp = dcp.add(dai.mul(pi)).add(daf.mul(pf));
                     accumulate(dPeep, pRow + bj, dai.mul(cp), m);
                     accumulate(dPeep, pRow + bj + nb, daf.mul(cp), m);
                 }
-                store(dai, dA, oi, m);
-                store(daf, dA, of, m);
-                store(dag, dA, og, m);
-                store(dao, dA, oo, m);
-                store(dcp, dcState, dcRow + bj, m);
+                VectorMath.store(dai, dA, oi, m);
+                VectorMath.store(daf, dA, of, m);
+                VectorMath.store(dag, dA, og, m);
+                VectorMath.store(dao, dA, oo, m);
+                VectorMath.store(dcp, dcState, dcRow + bj, m);
             }
         }
     }
@@ -450,7 +450,7 @@ final class FusedPointwise {
     }
 
     private static void accumulate(MemorySegment seg, long off, FloatVector v, VectorMask<Float> m) {
-        store(load(seg, off, m).add(v), seg, off, m);
+        VectorMath.store(VectorMath.load(seg, off, m).add(v), seg, off, m);
     }
 
     private FloatVector clip(FloatVector x) {
@@ -460,17 +460,5 @@ final class FusedPointwise {
     /** d clip(x)/dx is 0 where |x| > clip: the activation's derivative d is zeroed there. */
     private FloatVector clipGrad(FloatVector x, FloatVector d) {
         return hasClip ? d.blend(VectorActivation.k(0f), x.abs().compare(VectorOperators.GT, VectorActivation.k(clip))) : d;
-    }
-    /** A full vector when m is null (the common case, no mask needed), else the lanes of m. */
-    private static FloatVector load(MemorySegment seg, long off, VectorMask<Float> m) {
-        return m == null ? FloatVector.fromMemorySegment(S, seg, off, LE) : FloatVector.fromMemorySegment(S, seg, off, LE, m);
-    }
-
-    private static void store(FloatVector v, MemorySegment seg, long off, VectorMask<Float> m) {
-        if (m == null) {
-            v.intoMemorySegment(seg, off, LE);
-        } else {
-            v.intoMemorySegment(seg, off, LE, m);
-        }
     }
 }

@@ -32,11 +32,11 @@ final class VectorMath {
         }
     }
     /** A full vector when m is null (the common case, no mask needed), else the lanes of m. */
-    private static FloatVector load(MemorySegment seg, long off, VectorMask<Float> m) {
+    static FloatVector load(MemorySegment seg, long off, VectorMask<Float> m) {
         return m == null ? FloatVector.fromMemorySegment(S, seg, off, LE) : FloatVector.fromMemorySegment(S, seg, off, LE, m);
     }
 
-    private static void store(FloatVector v, MemorySegment seg, long off, VectorMask<Float> m) {
+    static void store(FloatVector v, MemorySegment seg, long off, VectorMask<Float> m) {
         if (m == null) {
             v.intoMemorySegment(seg, off, LE);
         } else {
