@@ -26,7 +26,8 @@ class PackedGemmTest {
     private static final double TOL = 1e-4;
 
     @ParameterizedTest(name = "m={0} k={1} n={2}")
-    @CsvSource({"1, 1, 64", "3, 7, 40", "4, 33, 96", "5, 129, 70", "20, 200, 160", "20, 300, 33", "8, 2, 31"})
+    @CsvSource({"1, 1, 64", "3, 7, 40", "4, 33, 96", "5, 129, 70", "20, 200, 160", "20, 300, 33", "8, 2, 31",
+        "13, 150, 64"}) // 13 rows: an 8-row block (AVX-512), a 4-row one and a single row; k > 128: two slabs
     void matchesATripleLoop(int m, int k, int n) {
         for (boolean transposed : new boolean[] {true, false}) {
             for (boolean accumulate : new boolean[] {true, false}) {
