@@ -1,11 +1,14 @@
 package dev.lstm4j.cpu;
 
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
@@ -62,9 +65,15 @@ final class CpuThreads implements AutoCloseable {
 
     /**
      * A team for many short parallel steps in a row (the per-step GEMM of a recurrence): {@code parts - 1} workers
-     * stay on a spin-wait between steps instead of going back to the executor, so a step's handoff costs a cache
-     * line, not a thread wake-up (measured with the executor: at ptb-small, 2 threads were slower than 1). Close it
-     * when the recurrence ends; it must be opened on a thread that is not one of the workers.
+     * stay with the team between steps instead of going back to the executor, so a step's handoff costs a cache
+     * line, not a thread wake-up (measured with the executor: at ptb-small, 2 threads were slower than 1).
+     *
+     * <p>A step's parts are claimed, not assigned: the caller and whichever workers are awake take parts from a
+     * counter until none are left, so a worker that the OS has not scheduled costs nothing but its share of
+     * parallelism; the caller never waits for a worker that has not started. A waiting worker spins for
+     * {@link #SPIN_NANOS} and then parks until the next step. (With parts assigned to threads and spinning, a
+     * build running beside ptb-small made 2 threads take 7.8 to 43 ms per step, against 5.6 on one.) Close the
+     * team when the recurrence ends; open it on a thread that is not a worker.
      */
     Team team(int parts, Set<String> ran) {
         if (parts < 2 || parts > threads) {
@@ -73,71 +82,116 @@ final class CpuThreads implements AutoCloseable {
         return new Team(parts, ran);
     }
 
+    /** How long a team's thread spins before it parks: a few per-step handoffs of a small LSTM (~10-50 us each). */
+    static final long SPIN_NANOS = 50_000;
+
     final class Team implements AutoCloseable {
         private final int parts;
+        private final Set<String> ran;
         private final Future<?>[] members;
+        private final Thread leader;
+        private final Thread[] memberThreads;
+        /** 1 while a member is parked (set before its last check of generation, so that run() can wake it). */
+        private final AtomicIntegerArray parked;
+        private volatile boolean leaderParked;
+        /*
+         * A step: body, then next and done reset, then generation bumped (all volatile). A part is claimed by
+         * next.getAndIncrement() < parts and body is read after the claim: it is this step's body, since body
+         * changes only after every claimed part of the step is done.
+         */
         private volatile IntConsumer body;
-        private volatile long generation;     // bumped once per step; workers run when it changes
+        private final AtomicInteger next = new AtomicInteger(Integer.MAX_VALUE);
+        private final AtomicInteger done = new AtomicInteger();
+        private volatile long generation;
         private volatile boolean stopping;
-        private final AtomicInteger finished = new AtomicInteger();
         private volatile Throwable failure;
 
         private Team(int parts, Set<String> ran) {
             this.parts = parts;
+            this.ran = ran;
             this.members = new Future<?>[parts - 1];
-            ran.add(Thread.currentThread().getName());
+            this.leader = Thread.currentThread();
+            this.memberThreads = new Thread[parts];
+            this.parked = new AtomicIntegerArray(parts);
             ExecutorService pool = workers();
+            CountDownLatch started = new CountDownLatch(parts - 1);
             for (int k = 1; k < parts; k++) {
-                int part = k;
+                int member = k;
                 members[k - 1] = pool.submit(() -> {
-                    ran.add(Thread.currentThread().getName());
-                    member(part);
+                    memberThreads[member] = Thread.currentThread();
+                    started.countDown();
+                    member(member);
                 });
+            }
+            try {
+                started.await(); // memberThreads are all set after this (countDown happens-before await's return)
+            } catch (InterruptedException e) {
+                close();
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while starting the LSTM's worker threads", e);
             }
         }
 
-        private void member(int part) {
+        private void member(int me) {
             long seen = 0;
             while (true) {
-                int spins = 0;
+                long spinUntil = System.nanoTime() + SPIN_NANOS;
                 while (generation == seen && !stopping) {
-                    if (++spins < 1 << 14) {
+                    if (System.nanoTime() < spinUntil) {
                         Thread.onSpinWait();
                     } else {
-                        Thread.yield(); // the machine is busy: let others run, stay ready
+                        parked.set(me, 1);
+                        if (generation == seen && !stopping) LockSupport.park(this);
+                        parked.set(me, 0);
                     }
                 }
                 if (stopping) return;
                 seen = generation;
-                try {
-                    body.accept(part);
-                } catch (Throwable e) {
-                    failure = e;
-                }
-                finished.incrementAndGet();
+                claimParts();
             }
         }
 
-        /** Runs body(0..parts-1), part 0 here, and waits for all. */
-        void run(IntConsumer step) {
-            finished.set(0);
-            body = step;
-            generation++;
-            Throwable mine = null;
-            try {
-                step.accept(0);
-            } catch (Throwable e) {
-                mine = e;
-            }
-            int spins = 0;
-            while (finished.get() < parts - 1) {
-                if (++spins < 1 << 14) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
+        /** Runs parts until none is left to claim; true if this thread ran at least one. */
+        private boolean claimParts() {
+            boolean any = false;
+            int q;
+            while ((q = next.getAndIncrement()) < parts) {
+                if (!any) ran.add(Thread.currentThread().getName());
+                any = true;
+                try {
+                    body.accept(q);
+                } catch (Throwable e) {
+                    failure = e;
+                }
+                if (done.incrementAndGet() == parts && leaderParked) {
+                    LockSupport.unpark(leader);
                 }
             }
-            Throwable e = mine != null ? mine : failure;
+            return any;
+        }
+
+        /** Runs body(0..parts-1) on this thread and whichever workers are ready, and waits for all. */
+        void run(IntConsumer step) {
+            failure = null;
+            body = step;
+            done.set(0);
+            next.set(0);
+            generation++;
+            for (int k = 1; k < parts; k++) {
+                if (parked.get(k) == 1) LockSupport.unpark(memberThreads[k]);
+            }
+            claimParts();
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            while (done.get() < parts) { // a member is finishing a part it claimed
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                } else {
+                    leaderParked = true;
+                    if (done.get() < parts) LockSupport.park(this);
+                    leaderParked = false;
+                }
+            }
+            Throwable e = failure;
             if (e instanceof RuntimeException re) throw re;
             if (e instanceof Error err) throw err;
             if (e != null) throw new IllegalStateException("a part of the LSTM's work failed: " + e, e);
@@ -147,6 +201,10 @@ final class CpuThreads implements AutoCloseable {
         @Override
         public void close() {
             stopping = true;
+            for (int k = 1; k < parts; k++) {
+                Thread t = memberThreads[k];
+                if (t != null) LockSupport.unpark(t);
+            }
             for (Future<?> f : members) waitFor(f);
         }
     }

@@ -1,0 +1,85 @@
+package dev.lstm4j.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The per-step team of {@link CpuThreads}: parts are claimed by whichever thread is ready, so what must hold is that
+ * every part of every step runs exactly once and the step is over when run() returns, whether the workers were
+ * spinning, parked (pauses longer than {@link CpuThreads#SPIN_NANOS}) or not scheduled at all (3 threads on this
+ * 2-core machine).
+ */
+class CpuThreadsTest {
+
+    @Test
+    void everyPartOfEveryStepRunsExactlyOnce() throws InterruptedException {
+        Set<String> ran = ConcurrentHashMap.newKeySet();
+        try (CpuThreads threads = new CpuThreads(3)) {
+            for (int round = 0; round < 2; round++) { // a second team on the same workers after the first closed
+                try (CpuThreads.Team team = threads.team(3, ran)) {
+                    for (int step = 0; step < 5_000; step++) {
+                        AtomicIntegerArray count = new AtomicIntegerArray(3);
+                        int[] seen = new int[3]; // plain writes: run() must publish them to this thread
+                        team.run(q -> {
+                            busy(5_000); // long enough for the workers to claim parts, as in a real step
+                            seen[q] = q + 1;
+                            count.incrementAndGet(q);
+                        });
+                        for (int q = 0; q < 3; q++) {
+                            assertEquals(1, count.get(q), "step " + step + ", part " + q);
+                            assertEquals(q + 1, seen[q], "step " + step + ", part " + q + " not visible");
+                        }
+                        if (step % 500 == 0) {
+                            Thread.sleep(1); // members spin out and park; the next step must wake or do without them
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(ran.contains(Thread.currentThread().getName()), ran.toString());
+        assertTrue(ran.size() <= 3, ran.toString());
+    }
+
+    private static void busy(long nanos) {
+        long end = System.nanoTime() + nanos;
+        while (System.nanoTime() < end) {
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
+    void aFailingPartIsRethrownAndTheTeamGoesOn() {
+        try (CpuThreads threads = new CpuThreads(2);
+             CpuThreads.Team team = threads.team(2, ConcurrentHashMap.newKeySet())) {
+            IllegalArgumentException boom = new IllegalArgumentException("part 1");
+            for (int step = 0; step < 200; step++) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> team.run(q -> {
+                    busy(5_000);
+                    if (q == 1) throw boom;
+                }));
+                assertSame(boom, e);
+                AtomicIntegerArray count = new AtomicIntegerArray(2);
+                team.run(count::incrementAndGet);
+                assertEquals(1, count.get(0));
+                assertEquals(1, count.get(1));
+            }
+        }
+    }
+
+    @Test
+    void aTeamNeedsAtLeastTwoPartsAndNoMoreThanTheThreads() {
+        try (CpuThreads threads = new CpuThreads(2)) {
+            assertThrows(IllegalStateException.class, () -> threads.team(1, ConcurrentHashMap.newKeySet()));
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> threads.team(3, ConcurrentHashMap.newKeySet()));
+            assertTrue(e.getMessage().contains("3 parts for 2 threads"), e.getMessage());
+        }
+    }
+}
