@@ -217,8 +217,8 @@ final class FusedPointwise {
         gAct.apply(a, aRow + 2 * nb, s, 2 * nb, dA, aRow + 2 * nb, n);
         fAct.apply(a, aRow + 3 * nb, s, 3 * nb, dA, aRow + 3 * nb, n);
         hAct.apply(c, cRow, s, 4 * nb, s, 5 * nb, n);
-        gradients(n, dm, dmRow, dcState, dcRow, cPrev, c, cRaw, cRow, cellClip, inputForget ? 1f : 0f, peep, dPeep,
-                pRow, dA, aRow, s);
+        cellGradient(n, dm, dmRow, dcState, dcRow, c, cRaw, cRow, cellClip, peep, dPeep, pRow, dA, aRow, s);
+        gateGradients(n, dcState, dcRow, cPrev, cRow, inputForget ? 1f : 0f, peep, dPeep, pRow, dA, aRow, s);
     }
 
     /** g row += bias, and the i and f blocks += their peephole times the previous c. Offsets count bytes. */
@@ -327,85 +327,95 @@ final class FusedPointwise {
     }
 
     /**
-     * The last backward pass: from the activations (scratch s: i, f, g, o, h(c), h'(c)) and the gates' activation
-     * derivatives (in dA, with the clip's gradient, f's zero when coupled), the pre-activation gradients into dA, the
-     * previous c's gradient into dcState, the peephole gradients added to dPeep. {@code coupled} is 1 with a coupled
-     * input-forget gate (dI -= dF), else 0.
+     * Backward, first of the two last passes (two, not one: in one method C1 runs out of virtual registers, gives
+     * up, and the method then stays in tier 2 code where every vector is a heap object): from the activations in
+     * scratch s (i, f, g, o, h(c), h'(c)) and o's activation derivative (in dA), o's pre-activation gradient into
+     * dA, o's peephole gradient added to dPeep, and the gradient for c (after the cell clip's, which passes none
+     * where it clamped) into s in place of h'(c).
      */
-    private static void gradients(int n, MemorySegment dm, long dmRow, MemorySegment dcState, long dcRow,
-                                  MemorySegment cPrev, MemorySegment c, MemorySegment cRaw, long cRow, float cellClip,
-                                  float coupled, MemorySegment peep, MemorySegment dPeep, long pRow, MemorySegment dA,
-                                  long aRow, MemorySegment s) {
+    private static void cellGradient(int n, MemorySegment dm, long dmRow, MemorySegment dcState, long dcRow,
+                                     MemorySegment c, MemorySegment cRaw, long cRow, float cellClip,
+                                     MemorySegment peep, MemorySegment dPeep, long pRow, MemorySegment dA, long aRow,
+                                     MemorySegment s) {
         long nb = (long) n * Float.BYTES;
         FloatVector zero = FloatVector.zero(S);
         FloatVector cc = FloatVector.broadcast(S, cellClip);
+        int full = n - n % S.length();
+        for (int j = 0; j < full; j += S.length()) {
+            long bj = (long) j * Float.BYTES;
+            FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE);
+            FloatVector dao = dmv.mul(FloatVector.fromMemorySegment(S, s, 4 * nb + bj, LE))
+                    .mul(FloatVector.fromMemorySegment(S, dA, aRow + 3 * nb + bj, LE));
+            FloatVector dc = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE)
+                    .add(dmv.mul(FloatVector.fromMemorySegment(S, s, 3 * nb + bj, LE))
+                            .mul(FloatVector.fromMemorySegment(S, s, 5 * nb + bj, LE)))
+                    .add(dao.mul(FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE)));
+            FloatVector.fromMemorySegment(S, dPeep, pRow + 2 * nb + bj, LE)
+                    .add(dao.mul(FloatVector.fromMemorySegment(S, c, cRow + bj, LE)))
+                    .intoMemorySegment(dPeep, pRow + 2 * nb + bj, LE);
+            dc.blend(zero, FloatVector.fromMemorySegment(S, cRaw, cRow + bj, LE).abs()
+                    .compare(VectorOperators.GT, cc)).intoMemorySegment(s, 5 * nb + bj, LE);
+            dao.intoMemorySegment(dA, aRow + 3 * nb + bj, LE);
+        }
+        for (int j = full; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float dmv = get(dm, dmRow + bj);
+            float dao = dmv * get(s, 4 * nb + bj) * get(dA, aRow + 3 * nb + bj);
+            float dc = get(dcState, dcRow + bj) + dmv * get(s, 3 * nb + bj) * get(s, 5 * nb + bj)
+                    + dao * get(peep, 2 * nb + bj);
+            set(dPeep, pRow + 2 * nb + bj, get(dPeep, pRow + 2 * nb + bj) + dao * get(c, cRow + bj));
+            set(s, 5 * nb + bj, Math.abs(get(cRaw, cRow + bj)) > cellClip ? 0f : dc);
+            set(dA, aRow + 3 * nb + bj, dao);
+        }
+    }
+
+    /**
+     * Backward, the last pass: from the gradient for c (in s after {@link #cellGradient}), the activations i, f, g
+     * (in s) and the activation derivatives of i, f, g (in dA, with the clip's gradient, f's zero when coupled),
+     * the pre-activation gradients of i, f, g into dA, the previous c's gradient into dcState, the peephole
+     * gradients added to dPeep. {@code coupled} is 1 with a coupled input-forget gate (dI -= dF), else 0.
+     */
+    private static void gateGradients(int n, MemorySegment dcState, long dcRow, MemorySegment cPrev, long cRow,
+                                      float coupled, MemorySegment peep, MemorySegment dPeep, long pRow,
+                                      MemorySegment dA, long aRow, MemorySegment s) {
+        long nb = (long) n * Float.BYTES;
         FloatVector kc = FloatVector.broadcast(S, coupled);
         int full = n - n % S.length();
         for (int j = 0; j < full; j += S.length()) {
             long bj = (long) j * Float.BYTES;
-            FloatVector i = FloatVector.fromMemorySegment(S, s, bj, LE);
-            FloatVector f = FloatVector.fromMemorySegment(S, s, nb + bj, LE);
-            FloatVector gg = FloatVector.fromMemorySegment(S, s, 2 * nb + bj, LE);
-            FloatVector o = FloatVector.fromMemorySegment(S, s, 3 * nb + bj, LE);
-            FloatVector hc = FloatVector.fromMemorySegment(S, s, 4 * nb + bj, LE);
-            FloatVector dhc = FloatVector.fromMemorySegment(S, s, 5 * nb + bj, LE);
+            FloatVector dc = FloatVector.fromMemorySegment(S, s, 5 * nb + bj, LE);
             FloatVector cp = FloatVector.fromMemorySegment(S, cPrev, cRow + bj, LE);
-            FloatVector cv = FloatVector.fromMemorySegment(S, c, cRow + bj, LE);
-            FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE);
-
-            FloatVector dao = dmv.mul(hc).mul(FloatVector.fromMemorySegment(S, dA, aRow + 3 * nb + bj, LE));
-            FloatVector dc = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE).add(dmv.mul(o).mul(dhc))
-                    .add(dao.mul(FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE)));
-            FloatVector.fromMemorySegment(S, dPeep, pRow + 2 * nb + bj, LE).add(dao.mul(cv))
-                    .intoMemorySegment(dPeep, pRow + 2 * nb + bj, LE);
-            // the cell clip passes no gradient where it clamped
-            dc = dc.blend(zero, FloatVector.fromMemorySegment(S, cRaw, cRow + bj, LE).abs()
-                    .compare(VectorOperators.GT, cc));
             FloatVector dF = dc.mul(cp);
-            FloatVector dai = dc.mul(gg).sub(dF.mul(kc))
+            FloatVector dai = dc.mul(FloatVector.fromMemorySegment(S, s, 2 * nb + bj, LE)).sub(dF.mul(kc))
                     .mul(FloatVector.fromMemorySegment(S, dA, aRow + bj, LE));
             FloatVector daf = dF.mul(FloatVector.fromMemorySegment(S, dA, aRow + nb + bj, LE));
-            FloatVector dag = dc.mul(i).mul(FloatVector.fromMemorySegment(S, dA, aRow + 2 * nb + bj, LE));
-            FloatVector dcp = dc.mul(f)
+            dc.mul(FloatVector.fromMemorySegment(S, s, bj, LE))
+                    .mul(FloatVector.fromMemorySegment(S, dA, aRow + 2 * nb + bj, LE))
+                    .intoMemorySegment(dA, aRow + 2 * nb + bj, LE);
+            dc.mul(FloatVector.fromMemorySegment(S, s, nb + bj, LE))
                     .add(dai.mul(FloatVector.fromMemorySegment(S, peep, bj, LE)))
-                    .add(daf.mul(FloatVector.fromMemorySegment(S, peep, nb + bj, LE)));
+                    .add(daf.mul(FloatVector.fromMemorySegment(S, peep, nb + bj, LE)))
+                    .intoMemorySegment(dcState, dcRow + bj, LE);
             FloatVector.fromMemorySegment(S, dPeep, pRow + bj, LE).add(dai.mul(cp))
                     .intoMemorySegment(dPeep, pRow + bj, LE);
             FloatVector.fromMemorySegment(S, dPeep, pRow + nb + bj, LE).add(daf.mul(cp))
                     .intoMemorySegment(dPeep, pRow + nb + bj, LE);
             dai.intoMemorySegment(dA, aRow + bj, LE);
             daf.intoMemorySegment(dA, aRow + nb + bj, LE);
-            dag.intoMemorySegment(dA, aRow + 2 * nb + bj, LE);
-            dao.intoMemorySegment(dA, aRow + 3 * nb + bj, LE);
-            dcp.intoMemorySegment(dcState, dcRow + bj, LE);
         }
         for (int j = full; j < n; j++) {
             long bj = (long) j * Float.BYTES;
-            float i = get(s, bj);
-            float f = get(s, nb + bj);
-            float gg = get(s, 2 * nb + bj);
+            float dc = get(s, 5 * nb + bj);
             float cp = get(cPrev, cRow + bj);
-            float cv = get(c, cRow + bj);
-            float dmv = get(dm, dmRow + bj);
-            float dao = dmv * get(s, 4 * nb + bj) * get(dA, aRow + 3 * nb + bj);
-            float dc = get(dcState, dcRow + bj) + dmv * get(s, 3 * nb + bj) * get(s, 5 * nb + bj)
-                    + dao * get(peep, 2 * nb + bj);
-            set(dPeep, pRow + 2 * nb + bj, get(dPeep, pRow + 2 * nb + bj) + dao * cv);
-            if (Math.abs(get(cRaw, cRow + bj)) > cellClip) {
-                dc = 0f;
-            }
             float dF = dc * cp;
-            float dai = (dc * gg - dF * coupled) * get(dA, aRow + bj);
+            float dai = (dc * get(s, 2 * nb + bj) - dF * coupled) * get(dA, aRow + bj);
             float daf = dF * get(dA, aRow + nb + bj);
-            float dag = dc * i * get(dA, aRow + 2 * nb + bj);
-            float dcp = dc * f + dai * get(peep, bj) + daf * get(peep, nb + bj);
+            set(dA, aRow + 2 * nb + bj, dc * get(s, bj) * get(dA, aRow + 2 * nb + bj));
+            set(dcState, dcRow + bj, dc * get(s, nb + bj) + dai * get(peep, bj) + daf * get(peep, nb + bj));
             set(dPeep, pRow + bj, get(dPeep, pRow + bj) + dai * cp);
             set(dPeep, pRow + nb + bj, get(dPeep, pRow + nb + bj) + daf * cp);
             set(dA, aRow + bj, dai);
             set(dA, aRow + nb + bj, daf);
-            set(dA, aRow + 2 * nb + bj, dag);
-            set(dA, aRow + 3 * nb + bj, dao);
-            set(dcState, dcRow + bj, dcp);
         }
     }
 
