@@ -316,7 +316,7 @@ public final class FastCpuBackend implements LstmBackend {
                 if (proj) {
                     MemorySegment m = training ? dir.m[l] : dir.mStep;
                     long mOff = training ? row0 * h : cOff;
-                    pointwise.forward(rows, g, row0 * 4 * h, training, dir.bias, peep, dir.cState,
+                    pointwise.forward(rows, g, row0 * 4 * h, dir.bias, peep, dir.cState,
                             cPrev, row0 * h, c, cRaw, row0 * h, m, mOff, h, null, cOff, active, b0);
                     OpenBlas.sgemm(false, true, rows, p, h, 1f, m, mOff, h, whr, 0, h, 0f, out, outOff, width);
                     copyRows(out, outOff, width, dir.hState, hOff, p, rows, active, b0);
@@ -325,12 +325,12 @@ public final class FastCpuBackend implements LstmBackend {
                     team.run(q -> {
                         int r0 = rows * q / colParts;
                         int r1 = rows * (q + 1) / colParts;
-                        pointwise.forward(r1 - r0, g, (row0 + r0) * 4 * h, training, dir.bias, peep, dir.cState,
+                        pointwise.forward(r1 - r0, g, (row0 + r0) * 4 * h, dir.bias, peep, dir.cState,
                                 cPrev, (row0 + r0) * h, c, cRaw, (row0 + r0) * h, out, outOff + (long) r0 * width,
                                 width, dir.hState, cOff + (long) r0 * h, active, b0 + r0);
                     });
                 } else {
-                    pointwise.forward(rows, g, row0 * 4 * h, training, dir.bias, peep, dir.cState,
+                    pointwise.forward(rows, g, row0 * 4 * h, dir.bias, peep, dir.cState,
                             cPrev, row0 * h, c, cRaw, row0 * h, out, outOff, width, dir.hState, cOff, active, b0);
                 }
             }

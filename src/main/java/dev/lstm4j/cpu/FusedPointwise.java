@@ -4,13 +4,12 @@ import dev.lstm4j.lstm.LstmSpec;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The pointwise part of one LSTM step for a block of batch rows, forward and backward, each in one pass over memory
- * with the Vector API. The GEMMs around it (input projection, recurrent product, projection) are done before and
+ * The pointwise part of one LSTM step for a block of batch rows, forward and backward, with the Vector API: the
+ * standard LSTM in one pass over each row, the general one in a few passes over each row (which stays in cache). The GEMMs around it (input projection, recurrent product, projection) are done before and
  * after by BLAS; this class sees the summed pre-activations.
  *
  * <p>Equations as {@link ReferenceCell}: gates i, f, g, o from the pre-activations (plus bias, plus peepholes), the
@@ -18,7 +17,11 @@ import jdk.incubator.vector.VectorSpecies;
  * gate, m = o * h(c). A row that is past its sequence's length (inactive) keeps its state, gets m = 0 and, backward,
  * a zero pre-activation gradient.
  *
- * <p>All offsets and leading dimensions count floats. Rows of the 4H-wide matrices hold i, f, g, o blocks of H.
+ * <p>All offsets and leading dimensions count floats (inside, the row kernels count bytes). Rows of the 4H-wide
+ * matrices hold i, f, g, o blocks of H.
+ *
+ * <p>No vector crosses a method boundary here (VectorBoundaryTest checks it): a vector passed to or returned from a
+ * method that C2 does not inline must be a heap object, and C2 then boxes it where it is defined, inside the loops.
  */
 final class FusedPointwise {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -47,33 +50,35 @@ final class FusedPointwise {
     }
 
     private final int h;
-    private final boolean peepholes;
     private final boolean inputForget;
-    private final boolean hasClip;
-    private final float clip;
-    private final boolean hasCellClip;
+    /** The cell clip bound; {@code Float.POSITIVE_INFINITY} for none (then clamping c changes nothing). */
     private final float cellClip;
     private final VectorActivation fAct;
     private final VectorActivation gAct;
     private final VectorActivation hAct;
     /** Sigmoid/tanh/tanh without clip, cell clip or coupled gate: the common case, with its own small kernels. */
     private final boolean standard;
-    /** [3H] zeros: the peepholes of a spec without them, so that the standard kernels have no branches. */
+    /** [3H] zeros: the peepholes of a spec without them, so that the kernels have no branches. */
     private final MemorySegment zeros;
+    /**
+     * [6H] per thread, for the general kernels: the activations of one row (i, f, g, o, h(c)) and h'(c). forward
+     * and backward run concurrently on several threads (for different rows), so each thread has its own; allocated
+     * once per thread, never per step.
+     */
+    private final ThreadLocal<MemorySegment> scratch;
 
     FusedPointwise(LstmSpec spec) {
         this.h = spec.hiddenSize();
-        this.peepholes = spec.peepholes();
         this.inputForget = spec.inputForget();
-        this.hasClip = spec.hasClip();
-        this.clip = hasClip ? (float) spec.clip() : 0f;
-        this.hasCellClip = spec.hasCellClip();
-        this.cellClip = hasCellClip ? (float) spec.cellClip() : 0f;
-        this.fAct = new VectorActivation(spec.gateActivation());
-        this.gAct = new VectorActivation(spec.cellActivation());
-        this.hAct = new VectorActivation(spec.hiddenActivation());
-        this.standard = spec.hasStandardActivations() && !hasClip && !hasCellClip && !inputForget;
+        float clip = spec.hasClip() ? (float) spec.clip() : Float.POSITIVE_INFINITY;
+        this.cellClip = spec.hasCellClip() ? (float) spec.cellClip() : Float.POSITIVE_INFINITY;
+        this.fAct = new VectorActivation(spec.gateActivation(), clip);
+        this.gAct = new VectorActivation(spec.cellActivation(), clip);
+        this.hAct = new VectorActivation(spec.hiddenActivation(), clip);
+        this.standard = spec.hasStandardActivations() && !spec.hasClip() && !spec.hasCellClip() && !inputForget;
         this.zeros = java.lang.foreign.Arena.ofAuto().allocate(3L * h * Float.BYTES, 64);
+        long scratchBytes = 6L * h * Float.BYTES;
+        this.scratch = ThreadLocal.withInitial(() -> java.lang.foreign.Arena.ofAuto().allocate(scratchBytes, 64));
     }
 
     /** Where forward writes m (= h without projection), and optionally a second copy (the h state). */
@@ -83,8 +88,7 @@ final class FusedPointwise {
      * Forward for rows 0..rows-1.
      *
      * @param g        [rows, 4H] at gOff: pre-activations W x + R h (in); overwritten with the full pre-activations
-     *                 (bias and peepholes added, before clip) for backward: with {@code keep} by the general kernel,
-     *                 always by the standard one (in inference the buffer is scratch)
+     *                 (bias and peepholes added, before clip) for backward (in inference the buffer is scratch)
      * @param bias     [4H]: b_ih + b_hh
      * @param peep     [3H] (i, f, o) or null
      * @param cState   [rows, H]: c of the previous step (in), c of this step (out, active rows only)
@@ -96,92 +100,36 @@ final class FusedPointwise {
      * @param stateOff offset of row 0 in cState and hState
      * @param active   null (all rows active) or which rows are within their sequence, row r at active[activeOff + r]
      */
-    void forward(int rows, MemorySegment g, long gOff, boolean keep, MemorySegment bias, MemorySegment peep,
+    void forward(int rows, MemorySegment g, long gOff, MemorySegment bias, MemorySegment peep,
                  MemorySegment cState, MemorySegment cPrevOut, long cPrevOff, MemorySegment cOut, MemorySegment cRawOut,
                  long cOutOff, MemorySegment mOut, long mOff, int mLd, MemorySegment hState, long stateOff,
                  boolean[] active, int activeOff) {
         int n = h;
+        long rowBytes = (long) n * Float.BYTES;
+        MemorySegment pe = peep != null ? peep : zeros;
+        MemorySegment s = standard ? null : scratch.get();
         for (int r = 0; r < rows; r++) {
-            long mRow = (mOff + (long) r * mLd) * Float.BYTES;
             if (active != null && !active[activeOff + r]) {
-                for (int j = 0; j < n; j += S.length()) {
-                    VectorMask<Float> m = j + S.length() <= n ? null : S.indexInRange(j, n);
-                    VectorMath.store(FloatVector.zero(S), mOut, mRow + (long) j * Float.BYTES, m);
-                }
+                VectorMath.zero(mOut, mOff + (long) r * mLd, n);
                 continue;
             }
+            long mRow = (mOff + (long) r * mLd) * Float.BYTES;
             long gRow = (gOff + (long) r * 4 * n) * Float.BYTES;
             long cRow = (stateOff + (long) r * n) * Float.BYTES;
-            long cPrevRow = (cPrevOff + (long) r * n) * Float.BYTES;
-            long cOutRow = (cOutOff + (long) r * n) * Float.BYTES;
-            if (standard) {
-                long rowBytes = (long) n * Float.BYTES;
-                if (cPrevOut != null) {
-                    MemorySegment.copy(cState, cRow, cPrevOut, cPrevRow, rowBytes);
-                }
-                // without a second target, m is simply written twice to the same place
-                forwardRowStandard(n, g, gRow, bias, peep != null ? peep : zeros, cState, cRow, mOut, mRow,
-                        hState != null ? hState : mOut, hState != null ? cRow : mRow);
-                if (cOut != null) {
-                    MemorySegment.copy(cState, cRow, cOut, cOutRow, rowBytes);
-                }
-                continue;
+            if (cPrevOut != null) {
+                MemorySegment.copy(cState, cRow, cPrevOut, (cPrevOff + (long) r * n) * Float.BYTES, rowBytes);
             }
-            for (int j = 0; j < n; j += S.length()) {
-                VectorMask<Float> m = j + S.length() <= n ? null : S.indexInRange(j, n);
-                long bj = (long) j * Float.BYTES;
-                long oi = gRow + bj;
-                long of = oi + (long) n * Float.BYTES;
-                long og = of + (long) n * Float.BYTES;
-                long oo = og + (long) n * Float.BYTES;
-                long bi = bj;
-                long bf = bi + (long) n * Float.BYTES;
-                long bg = bf + (long) n * Float.BYTES;
-                long bo = bg + (long) n * Float.BYTES;
-                FloatVector cp = VectorMath.load(cState, cRow + bj, m);
-                FloatVector ai = VectorMath.load(g, oi, m)
-                        .add(VectorMath.load(bias, bi, m));
-                FloatVector af = VectorMath.load(g, of, m)
-                        .add(VectorMath.load(bias, bf, m));
-                FloatVector ag = VectorMath.load(g, og, m)
-                        .add(VectorMath.load(bias, bg, m));
-                FloatVector ao = VectorMath.load(g, oo, m)
-                        .add(VectorMath.load(bias, bo, m));
-                if (peepholes) {
-                    ai = ai.add(VectorMath.load(peep, bj, m).mul(cp));
-                    af = af.add(VectorMath.load(peep, bj + (long) n * Float.BYTES, m).mul(cp));
-                }
-                FloatVector i = fAct.apply(clip(ai));
-                FloatVector f = inputForget ? VectorActivation.k(1f).sub(i) : fAct.apply(clip(af));
-                FloatVector gg = gAct.apply(clip(ag));
-                FloatVector cRaw = f.mul(cp).add(i.mul(gg));
-                FloatVector c = hasCellClip ? cRaw.max(VectorActivation.k(-cellClip)).min(VectorActivation.k(cellClip)) : cRaw;
-                if (peepholes) {
-                    ao = ao.add(VectorMath.load(peep, bj + 2L * n * Float.BYTES, m).mul(c));
-                }
-                FloatVector o = fAct.apply(clip(ao));
-                FloatVector mv = o.mul(hAct.apply(clip(c)));
-
-                VectorMath.store(c, cState, cRow + bj, m);
-                VectorMath.store(mv, mOut, mRow + bj, m);
-                if (hState != null) {
-                    VectorMath.store(mv, hState, cRow + bj, m);
-                }
-                if (keep) {
-                    VectorMath.store(ai, g, oi, m);
-                    VectorMath.store(af, g, of, m);
-                    VectorMath.store(ag, g, og, m);
-                    VectorMath.store(ao, g, oo, m);
-                }
-                if (cPrevOut != null) {
-                    VectorMath.store(cp, cPrevOut, cPrevRow + bj, m);
-                }
-                if (cOut != null) {
-                    VectorMath.store(c, cOut, cOutRow + bj, m);
-                }
-                if (cRawOut != null) {
-                    VectorMath.store(cRaw, cRawOut, cOutRow + bj, m);
-                }
+            // without a second target, m is simply written twice to the same place
+            MemorySegment hOut = hState != null ? hState : mOut;
+            long hRow = hState != null ? cRow : mRow;
+            if (standard) {
+                forwardRowStandard(n, g, gRow, bias, pe, cState, cRow, mOut, mRow, hOut, hRow);
+            } else {
+                forwardRowGeneral(n, g, gRow, bias, pe, cState, cRow, cRawOut,
+                        (cOutOff + (long) r * n) * Float.BYTES, mOut, mRow, hOut, hRow, s);
+            }
+            if (cOut != null) {
+                MemorySegment.copy(cState, cRow, cOut, (cOutOff + (long) r * n) * Float.BYTES, rowBytes);
             }
         }
     }
@@ -194,7 +142,8 @@ final class FusedPointwise {
      *                rows only
      * @param a       [rows, 4H] at aOff: the full pre-activations forward kept
      * @param cPrev   [rows, H] at cOff: c of the previous step; {@code c}, {@code cRaw} (or null) the same rows
-     * @param peep    [3H] or null; {@code dPeep} [3H] at dPeepOff accumulates the peephole gradients
+     * @param peep    [3H] or null; {@code dPeep} [3H] at dPeepOff accumulates the peephole gradients (without
+     *                peepholes it receives gradients for zero peepholes, which nobody reads)
      * @param dA      [rows, 4H] at aOff: receives the pre-activation gradients (0 for inactive rows)
      * @param stateOff offset of row 0 in dcState; active as in forward
      */
@@ -203,101 +152,270 @@ final class FusedPointwise {
                   MemorySegment peep, MemorySegment dPeep, long dPeepOff, MemorySegment dA, long stateOff,
                   boolean[] active, int activeOff) {
         int n = h;
-        long nb = (long) n * Float.BYTES;
+        MemorySegment pe = peep != null ? peep : zeros;
+        // without a cell clip c is its own unclipped value
+        MemorySegment raw = cRaw != null ? cRaw : c;
+        MemorySegment s = standard ? null : scratch.get();
         for (int r = 0; r < rows; r++) {
-            long aRow = (aOff + (long) r * 4 * n) * Float.BYTES;
             if (active != null && !active[activeOff + r]) {
-                for (int j = 0; j < 4 * n; j += S.length()) {
-                    VectorMask<Float> m = j + S.length() <= 4 * n ? null : S.indexInRange(j, 4 * n);
-                    VectorMath.store(FloatVector.zero(S), dA, aRow + (long) j * Float.BYTES, m);
-                }
+                VectorMath.zero(dA, aOff + (long) r * 4 * n, 4 * n);
                 continue;
             }
+            long aRow = (aOff + (long) r * 4 * n) * Float.BYTES;
             long dmRow = (dmOff + (long) r * ldDm) * Float.BYTES;
             long dcRow = (stateOff + (long) r * n) * Float.BYTES;
             long pRow = dPeepOff * Float.BYTES;
             long cRow = (cOff + (long) r * n) * Float.BYTES;
             if (standard) {
-                // without peepholes: zero peepholes, and their gradients land in the (then unused) accumulator
-                backwardRowStandard(n, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow,
-                        peep != null ? peep : zeros, dPeep, pRow, dA);
-                continue;
+                backwardRowStandard(n, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, pe, dPeep, pRow, dA);
+            } else {
+                backwardRowGeneral(n, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, raw, cRow, pe, dPeep, pRow,
+                        dA, s);
             }
-            for (int j = 0; j < n; j += S.length()) {
-                VectorMask<Float> m = j + S.length() <= n ? null : S.indexInRange(j, n);
-                long bj = (long) j * Float.BYTES;
-                long oi = aRow + bj;
-                long of = oi + nb;
-                long og = of + nb;
-                long oo = og + nb;
-                FloatVector ai = VectorMath.load(a, oi, m);
-                FloatVector ag = VectorMath.load(a, og, m);
-                FloatVector ao = VectorMath.load(a, oo, m);
-                FloatVector cp = VectorMath.load(cPrev, cRow + bj, m);
-                FloatVector cv = VectorMath.load(c, cRow + bj, m);
-                FloatVector dmv = VectorMath.load(dm, dmRow + bj, m);
-                FloatVector dcNext = VectorMath.load(dcState, dcRow + bj, m);
+        }
+    }
 
-                FloatVector xi = clip(ai);
-                FloatVector i = fAct.apply(xi);
-                FloatVector di = clipGrad(ai, fAct.derivative(xi, i));
-                FloatVector f;
-                FloatVector df = null;
-                if (inputForget) {
-                    f = VectorActivation.k(1f).sub(i);
-                } else {
-                    FloatVector af = VectorMath.load(a, of, m);
-                    FloatVector xf = clip(af);
-                    f = fAct.apply(xf);
-                    df = clipGrad(af, fAct.derivative(xf, f));
-                }
-                FloatVector xg = clip(ag);
-                FloatVector gg = gAct.apply(xg);
-                FloatVector dg = clipGrad(ag, gAct.derivative(xg, gg));
-                FloatVector xo = clip(ao);
-                FloatVector o = fAct.apply(xo);
-                FloatVector dOAct = clipGrad(ao, fAct.derivative(xo, o));
-                FloatVector xc = clip(cv);
-                FloatVector hc = hAct.apply(xc);
-                FloatVector dhc = clipGrad(cv, hAct.derivative(xc, hc));
+    /*
+     * The general kernels (any activations, clip, cell clip, coupled input-forget gate): one row in a few passes over
+     * its 4H floats, each pass a loop of its own. The activations are row operations of VectorActivation that write
+     * into the thread's scratch row; no vector crosses a call (a vector passed to or returned from a method that C2
+     * does not inline is boxed, at every definition, even inside the loop). Peepholes are always applied (zeros
+     * without them) and the clips always clamp (to infinity without them), which changes no finite value, so the
+     * loops have no branches but the optional stores. Scratch s: i, f, g, o, h(c), h'(c), H floats each.
+     */
+    private void forwardRowGeneral(int n, MemorySegment g, long gRow, MemorySegment bias, MemorySegment peep,
+                                   MemorySegment cState, long cRow, MemorySegment cRawOut, long cRawRow,
+                                   MemorySegment mOut, long mRow, MemorySegment hOut, long hRow, MemorySegment s) {
+        long nb = (long) n * Float.BYTES;
+        preActivations(n, g, gRow, bias, peep, cState, cRow);
+        fAct.apply(g, gRow, s, 0, null, 0, n);
+        if (inputForget) {
+            oneMinus(n, s, 0, s, nb);
+        } else {
+            fAct.apply(g, gRow + nb, s, nb, null, 0, n);
+        }
+        gAct.apply(g, gRow + 2 * nb, s, 2 * nb, null, 0, n);
+        cellUpdate(n, s, cState, cRow, cRawOut, cRawRow, cellClip, peep, g, gRow);
+        fAct.apply(g, gRow + 3 * nb, s, 3 * nb, null, 0, n);
+        hAct.apply(cState, cRow, s, 4 * nb, null, 0, n);
+        output(n, s, mOut, mRow, hOut, hRow);
+    }
 
-                FloatVector dao = dmv.mul(hc).mul(dOAct);
-                FloatVector dc = dcNext.add(dmv.mul(o).mul(dhc));
-                if (peepholes) {
-                    FloatVector po = VectorMath.load(peep, bj + 2 * nb, m);
-                    dc = dc.add(dao.mul(po));
-                    accumulate(dPeep, pRow + bj + 2 * nb, dao.mul(cv), m);
-                }
-                if (hasCellClip) {
-                    FloatVector raw = VectorMath.load(cRaw, cRow + bj, m);
-                    dc = dc.blend(VectorActivation.k(0f), raw.abs().compare(VectorOperators.GT, VectorActivation.k(cellClip)));
-                }
-                FloatVector dI = dc.mul(gg);
-                FloatVector dG = dc.mul(i);
-                FloatVector dF = dc.mul(cp);
-                FloatVector dcp = dc.mul(f);
-                FloatVector daf;
-                if (inputForget) {
-                    dI = dI.sub(dF);
-                    daf = FloatVector.zero(S);
-                } else {
-                    daf = dF.mul(df);
-                }
-                FloatVector dai = dI.mul(di);
-                FloatVector dag = dG.mul(dg);
-                if (peepholes) {
-                    FloatVector pi = VectorMath.load(peep, bj, m);
-                    FloatVector pf = VectorMath.load(peep, bj + nb, m);
-                    dcp = dcp.add(dai.mul(pi)).add(daf.mul(pf));
-                    accumulate(dPeep, pRow + bj, dai.mul(cp), m);
-                    accumulate(dPeep, pRow + bj + nb, daf.mul(cp), m);
-                }
-                VectorMath.store(dai, dA, oi, m);
-                VectorMath.store(daf, dA, of, m);
-                VectorMath.store(dag, dA, og, m);
-                VectorMath.store(dao, dA, oo, m);
-                VectorMath.store(dcp, dcState, dcRow + bj, m);
+    private void backwardRowGeneral(int n, MemorySegment dm, long dmRow, MemorySegment dcState, long dcRow,
+                                    MemorySegment a, long aRow, MemorySegment cPrev, MemorySegment c,
+                                    MemorySegment cRaw, long cRow, MemorySegment peep, MemorySegment dPeep, long pRow,
+                                    MemorySegment dA, MemorySegment s) {
+        long nb = (long) n * Float.BYTES;
+        // the gates' activation derivatives go to dA first; the last pass turns them into the gradients in place
+        fAct.apply(a, aRow, s, 0, dA, aRow, n);
+        if (inputForget) {
+            oneMinus(n, s, 0, s, nb);
+            VectorMath.zero(dA, (aRow + nb) / Float.BYTES, n);
+        } else {
+            fAct.apply(a, aRow + nb, s, nb, dA, aRow + nb, n);
+        }
+        gAct.apply(a, aRow + 2 * nb, s, 2 * nb, dA, aRow + 2 * nb, n);
+        fAct.apply(a, aRow + 3 * nb, s, 3 * nb, dA, aRow + 3 * nb, n);
+        hAct.apply(c, cRow, s, 4 * nb, s, 5 * nb, n);
+        cellGradient(n, dm, dmRow, dcState, dcRow, c, cRaw, cRow, cellClip, peep, dPeep, pRow, dA, aRow, s);
+        gateGradients(n, dcState, dcRow, cPrev, cRow, inputForget ? 1f : 0f, peep, dPeep, pRow, dA, aRow, s);
+    }
+
+    /** g row += bias, and the i and f blocks += their peephole times the previous c. Offsets count bytes. */
+    private static void preActivations(int n, MemorySegment g, long gRow, MemorySegment bias, MemorySegment peep,
+                                       MemorySegment cState, long cRow) {
+        long nb = (long) n * Float.BYTES;
+        int full = n - n % S.length();
+        for (int j = 0; j < full; j += S.length()) {
+            long bj = (long) j * Float.BYTES;
+            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
+            FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, bj, LE))
+                    .add(FloatVector.fromMemorySegment(S, peep, bj, LE).mul(cp));
+            FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE))
+                    .add(FloatVector.fromMemorySegment(S, peep, nb + bj, LE).mul(cp));
+            FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
+            FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE));
+            ai.intoMemorySegment(g, gRow + bj, LE);
+            af.intoMemorySegment(g, gRow + nb + bj, LE);
+            ag.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
+            ao.intoMemorySegment(g, gRow + 3 * nb + bj, LE);
+        }
+        for (int j = full; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float cp = get(cState, cRow + bj);
+            set(g, gRow + bj, get(g, gRow + bj) + get(bias, bj) + get(peep, bj) * cp);
+            set(g, gRow + nb + bj, get(g, gRow + nb + bj) + get(bias, nb + bj) + get(peep, nb + bj) * cp);
+            set(g, gRow + 2 * nb + bj, get(g, gRow + 2 * nb + bj) + get(bias, 2 * nb + bj));
+            set(g, gRow + 3 * nb + bj, get(g, gRow + 3 * nb + bj) + get(bias, 3 * nb + bj));
+        }
+    }
+
+    /** y[j] = 1 - x[j]: the forget gate coupled to the input gate. Offsets count bytes. */
+    private static void oneMinus(int n, MemorySegment x, long xOff, MemorySegment y, long yOff) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        int full = n - n % S.length();
+        for (int j = 0; j < full; j += S.length()) {
+            long bj = (long) j * Float.BYTES;
+            one.sub(FloatVector.fromMemorySegment(S, x, xOff + bj, LE)).intoMemorySegment(y, yOff + bj, LE);
+        }
+        for (int j = full; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            set(y, yOff + bj, 1f - get(x, xOff + bj));
+        }
+    }
+
+    /**
+     * c = clamp(f * c_prev + i * g, ±cellClip) into cState (and the value before the clamp into cRawOut, if any),
+     * then the o block of the pre-activations += its peephole times c. i, f, g from scratch s.
+     */
+    private static void cellUpdate(int n, MemorySegment s, MemorySegment cState, long cRow, MemorySegment cRawOut,
+                                   long cRawRow, float cellClip, MemorySegment peep, MemorySegment g, long gRow) {
+        long nb = (long) n * Float.BYTES;
+        FloatVector lo = FloatVector.broadcast(S, -cellClip);
+        FloatVector hi = FloatVector.broadcast(S, cellClip);
+        boolean keepRaw = cRawOut != null;
+        int full = n - n % S.length();
+        for (int j = 0; j < full; j += S.length()) {
+            long bj = (long) j * Float.BYTES;
+            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
+            FloatVector i = FloatVector.fromMemorySegment(S, s, bj, LE);
+            FloatVector f = FloatVector.fromMemorySegment(S, s, nb + bj, LE);
+            FloatVector gg = FloatVector.fromMemorySegment(S, s, 2 * nb + bj, LE);
+            FloatVector cRaw = f.mul(cp).add(i.mul(gg));
+            FloatVector c = cRaw.max(lo).min(hi);
+            c.intoMemorySegment(cState, cRow + bj, LE);
+            if (keepRaw) {
+                cRaw.intoMemorySegment(cRawOut, cRawRow + bj, LE);
             }
+            FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).mul(c))
+                    .intoMemorySegment(g, gRow + 3 * nb + bj, LE);
+        }
+        for (int j = full; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float cRaw = get(s, nb + bj) * get(cState, cRow + bj) + get(s, bj) * get(s, 2 * nb + bj);
+            float c = Math.min(Math.max(cRaw, -cellClip), cellClip);
+            set(cState, cRow + bj, c);
+            if (keepRaw) {
+                set(cRawOut, cRawRow + bj, cRaw);
+            }
+            set(g, gRow + 3 * nb + bj, get(g, gRow + 3 * nb + bj) + get(peep, 2 * nb + bj) * c);
+        }
+    }
+
+    /** m = o * h(c), o and h(c) from scratch s, into mOut and hOut. */
+    private static void output(int n, MemorySegment s, MemorySegment mOut, long mRow, MemorySegment hOut, long hRow) {
+        long nb = (long) n * Float.BYTES;
+        int full = n - n % S.length();
+        for (int j = 0; j < full; j += S.length()) {
+            long bj = (long) j * Float.BYTES;
+            FloatVector mv = FloatVector.fromMemorySegment(S, s, 3 * nb + bj, LE)
+                    .mul(FloatVector.fromMemorySegment(S, s, 4 * nb + bj, LE));
+            mv.intoMemorySegment(mOut, mRow + bj, LE);
+            mv.intoMemorySegment(hOut, hRow + bj, LE);
+        }
+        for (int j = full; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float mv = get(s, 3 * nb + bj) * get(s, 4 * nb + bj);
+            set(mOut, mRow + bj, mv);
+            set(hOut, hRow + bj, mv);
+        }
+    }
+
+    /**
+     * Backward, first of the two last passes (two, not one: in one method C1 runs out of virtual registers, gives
+     * up, and the method then stays in tier 2 code where every vector is a heap object): from the activations in
+     * scratch s (i, f, g, o, h(c), h'(c)) and o's activation derivative (in dA), o's pre-activation gradient into
+     * dA, o's peephole gradient added to dPeep, and the gradient for c (after the cell clip's, which passes none
+     * where it clamped) into s in place of h'(c).
+     */
+    private static void cellGradient(int n, MemorySegment dm, long dmRow, MemorySegment dcState, long dcRow,
+                                     MemorySegment c, MemorySegment cRaw, long cRow, float cellClip,
+                                     MemorySegment peep, MemorySegment dPeep, long pRow, MemorySegment dA, long aRow,
+                                     MemorySegment s) {
+        long nb = (long) n * Float.BYTES;
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector cc = FloatVector.broadcast(S, cellClip);
+        int full = n - n % S.length();
+        for (int j = 0; j < full; j += S.length()) {
+            long bj = (long) j * Float.BYTES;
+            FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE);
+            FloatVector dao = dmv.mul(FloatVector.fromMemorySegment(S, s, 4 * nb + bj, LE))
+                    .mul(FloatVector.fromMemorySegment(S, dA, aRow + 3 * nb + bj, LE));
+            FloatVector dc = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE)
+                    .add(dmv.mul(FloatVector.fromMemorySegment(S, s, 3 * nb + bj, LE))
+                            .mul(FloatVector.fromMemorySegment(S, s, 5 * nb + bj, LE)))
+                    .add(dao.mul(FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE)));
+            FloatVector.fromMemorySegment(S, dPeep, pRow + 2 * nb + bj, LE)
+                    .add(dao.mul(FloatVector.fromMemorySegment(S, c, cRow + bj, LE)))
+                    .intoMemorySegment(dPeep, pRow + 2 * nb + bj, LE);
+            dc.blend(zero, FloatVector.fromMemorySegment(S, cRaw, cRow + bj, LE).abs()
+                    .compare(VectorOperators.GT, cc)).intoMemorySegment(s, 5 * nb + bj, LE);
+            dao.intoMemorySegment(dA, aRow + 3 * nb + bj, LE);
+        }
+        for (int j = full; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float dmv = get(dm, dmRow + bj);
+            float dao = dmv * get(s, 4 * nb + bj) * get(dA, aRow + 3 * nb + bj);
+            float dc = get(dcState, dcRow + bj) + dmv * get(s, 3 * nb + bj) * get(s, 5 * nb + bj)
+                    + dao * get(peep, 2 * nb + bj);
+            set(dPeep, pRow + 2 * nb + bj, get(dPeep, pRow + 2 * nb + bj) + dao * get(c, cRow + bj));
+            set(s, 5 * nb + bj, Math.abs(get(cRaw, cRow + bj)) > cellClip ? 0f : dc);
+            set(dA, aRow + 3 * nb + bj, dao);
+        }
+    }
+
+    /**
+     * Backward, the last pass: from the gradient for c (in s after {@link #cellGradient}), the activations i, f, g
+     * (in s) and the activation derivatives of i, f, g (in dA, with the clip's gradient, f's zero when coupled),
+     * the pre-activation gradients of i, f, g into dA, the previous c's gradient into dcState, the peephole
+     * gradients added to dPeep. {@code coupled} is 1 with a coupled input-forget gate (dI -= dF), else 0.
+     */
+    private static void gateGradients(int n, MemorySegment dcState, long dcRow, MemorySegment cPrev, long cRow,
+                                      float coupled, MemorySegment peep, MemorySegment dPeep, long pRow,
+                                      MemorySegment dA, long aRow, MemorySegment s) {
+        long nb = (long) n * Float.BYTES;
+        FloatVector kc = FloatVector.broadcast(S, coupled);
+        int full = n - n % S.length();
+        for (int j = 0; j < full; j += S.length()) {
+            long bj = (long) j * Float.BYTES;
+            FloatVector dc = FloatVector.fromMemorySegment(S, s, 5 * nb + bj, LE);
+            FloatVector cp = FloatVector.fromMemorySegment(S, cPrev, cRow + bj, LE);
+            FloatVector dF = dc.mul(cp);
+            FloatVector dai = dc.mul(FloatVector.fromMemorySegment(S, s, 2 * nb + bj, LE)).sub(dF.mul(kc))
+                    .mul(FloatVector.fromMemorySegment(S, dA, aRow + bj, LE));
+            FloatVector daf = dF.mul(FloatVector.fromMemorySegment(S, dA, aRow + nb + bj, LE));
+            dc.mul(FloatVector.fromMemorySegment(S, s, bj, LE))
+                    .mul(FloatVector.fromMemorySegment(S, dA, aRow + 2 * nb + bj, LE))
+                    .intoMemorySegment(dA, aRow + 2 * nb + bj, LE);
+            dc.mul(FloatVector.fromMemorySegment(S, s, nb + bj, LE))
+                    .add(dai.mul(FloatVector.fromMemorySegment(S, peep, bj, LE)))
+                    .add(daf.mul(FloatVector.fromMemorySegment(S, peep, nb + bj, LE)))
+                    .intoMemorySegment(dcState, dcRow + bj, LE);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + bj, LE).add(dai.mul(cp))
+                    .intoMemorySegment(dPeep, pRow + bj, LE);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + nb + bj, LE).add(daf.mul(cp))
+                    .intoMemorySegment(dPeep, pRow + nb + bj, LE);
+            dai.intoMemorySegment(dA, aRow + bj, LE);
+            daf.intoMemorySegment(dA, aRow + nb + bj, LE);
+        }
+        for (int j = full; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float dc = get(s, 5 * nb + bj);
+            float cp = get(cPrev, cRow + bj);
+            float dF = dc * cp;
+            float dai = (dc * get(s, 2 * nb + bj) - dF * coupled) * get(dA, aRow + bj);
+            float daf = dF * get(dA, aRow + nb + bj);
+            set(dA, aRow + 2 * nb + bj, dc * get(s, bj) * get(dA, aRow + 2 * nb + bj));
+            set(dcState, dcRow + bj, dc * get(s, nb + bj) + dai * get(peep, bj) + daf * get(peep, nb + bj));
+            set(dPeep, pRow + bj, get(dPeep, pRow + bj) + dai * cp);
+            set(dPeep, pRow + nb + bj, get(dPeep, pRow + nb + bj) + daf * cp);
+            set(dA, aRow + bj, dai);
+            set(dA, aRow + nb + bj, daf);
         }
     }
 
@@ -306,7 +424,7 @@ final class FusedPointwise {
      * the Vector API calls inline (no helper methods), without branches and without masks: whole vectors, then the
      * last H mod 16 lanes in scalar code. C2 then compiles each as one small unit with every vector operation
      * intrinsified, whatever else the JVM has run (partial masks and large units sent it to the slow Java fallback
-     * of the Vector API); the general kernels above may still take that fallback.
+     * of the Vector API).
      */
     private static void forwardRowStandard(int n, MemorySegment g, long gRow, MemorySegment bias,
                                            MemorySegment peep, MemorySegment cState, long cRow,
@@ -447,18 +565,5 @@ final class FusedPointwise {
 
     private static void set(MemorySegment seg, long byteOffset, float v) {
         seg.set(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset, v);
-    }
-
-    private static void accumulate(MemorySegment seg, long off, FloatVector v, VectorMask<Float> m) {
-        VectorMath.store(VectorMath.load(seg, off, m).add(v), seg, off, m);
-    }
-
-    private FloatVector clip(FloatVector x) {
-        return hasClip ? x.max(VectorActivation.k(-clip)).min(VectorActivation.k(clip)) : x;
-    }
-
-    /** d clip(x)/dx is 0 where |x| > clip: the activation's derivative d is zeroed there. */
-    private FloatVector clipGrad(FloatVector x, FloatVector d) {
-        return hasClip ? d.blend(VectorActivation.k(0f), x.abs().compare(VectorOperators.GT, VectorActivation.k(clip))) : d;
     }
 }
