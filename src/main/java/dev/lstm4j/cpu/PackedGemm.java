@@ -1,5 +1,6 @@
 package dev.lstm4j.cpu;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -32,6 +33,8 @@ final class PackedGemm {
     private static final int MR = S.vectorBitSize() >= 512 ? 8 : 4;
     /** k rows per slab: a slab of a panel (16 KiB at NR = 32) stays in L1 while every row block reads it. */
     private static final int KC = 128;
+    /** NR zeros, never written: the starting accumulators of a product that does not add to C. */
+    private static final MemorySegment ZERO_PANEL = Arena.global().allocate((long) NR * Float.BYTES, 64);
 
     private PackedGemm() {}
 
@@ -99,59 +102,78 @@ final class PackedGemm {
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
                 int b0 = j * NR * k + k0 * NR;
+                // the accumulators start from C itself, or from the zero panel (row stride 0) on a first slab
                 boolean add = accumulate || k0 > 0;
+                MemorySegment init = add ? c : ZERO_PANEL;
                 int r = 0;
                 if (MR == 8) {
                     for (; r + 8 <= m; r += 8) {
-                        block8(kc, a, aOff + r * lda + k0, lda, packed, b0, add, c, cOff + (long) r * ldc + col0,
+                        long at = cOff + (long) r * ldc + col0;
+                        block8(kc, a, aOff + r * lda + k0, lda, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at,
                                 ldc);
                     }
                 }
                 for (; r + 4 <= m; r += 4) {
-                    block4(kc, a, aOff + r * lda + k0, lda, packed, b0, add, c, cOff + (long) r * ldc + col0, ldc);
+                    long at = cOff + (long) r * ldc + col0;
+                    block4(kc, a, aOff + r * lda + k0, lda, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at, ldc);
                 }
                 for (; r < m; r++) {
-                    block1(kc, a, aOff + r * lda + k0, packed, b0, add, c, cOff + (long) r * ldc + col0);
+                    long at = cOff + (long) r * ldc + col0;
+                    block1(kc, a, aOff + r * lda + k0, packed, b0, init, add ? at : 0, c, at);
                 }
             }
         }
     }
 
     /*
+     * C[rows, NR] (at float offset c0, leading dimension ldc) = INIT + A[rows, k] B-panel[k, NR], where INIT is read
+     * from init at i0 with leading dimension ldi (C itself to accumulate; the zero panel with ldi 0 otherwise).
+     *
      * The micro-kernels keep every vector inside one method: a vector passed to (or returned from) a call that C2
      * does not inline must be a heap object, and C2 then boxes the loop-carried accumulators at every FMA (measured:
      * 360 KB per time step, 5-8x slower, in the runs where a store helper had been compiled on its own first and
-     * was then too big to inline). The accumulators start from C when accumulating, so the epilogue is plain stores.
+     * was then too big to inline). They have no branch: accumulators chosen by a branch (a vector phi) made the loop
+     * 25 % slower, and a branch in the epilogue doubled its stores and made C1 give up on block8 ("out of virtual
+     * registers"), which then never reached C2 and ran 100x slow. Each row's addresses are computed once, outside the
+     * loop.
      */
-    private static void block8(int k, float[] a, int a0, int lda, float[] b, int b0, boolean accumulate,
-                               MemorySegment c, long c0, int ldc) {
+    private static void block8(int k, float[] a, int a0, int lda, float[] b, int b0, MemorySegment init,
+                               long i0, int ldi, MemorySegment c, long c0, int ldc) {
         long ld = (long) ldc * Float.BYTES;
+        long li = (long) ldi * Float.BYTES;
         long half = (long) LANES * Float.BYTES;
         long r0 = c0 * Float.BYTES;
+        long s0 = i0 * Float.BYTES;
         long r1 = r0 + ld;
+        long s1 = s0 + li;
         long r2 = r1 + ld;
+        long s2 = s1 + li;
         long r3 = r2 + ld;
+        long s3 = s2 + li;
         long r4 = r3 + ld;
+        long s4 = s3 + li;
         long r5 = r4 + ld;
+        long s5 = s4 + li;
         long r6 = r5 + ld;
+        long s6 = s5 + li;
         long r7 = r6 + ld;
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector c00 = accumulate ? FloatVector.fromMemorySegment(S, c, r0, ORDER) : zero;
-        FloatVector c01 = accumulate ? FloatVector.fromMemorySegment(S, c, r0 + half, ORDER) : zero;
-        FloatVector c10 = accumulate ? FloatVector.fromMemorySegment(S, c, r1, ORDER) : zero;
-        FloatVector c11 = accumulate ? FloatVector.fromMemorySegment(S, c, r1 + half, ORDER) : zero;
-        FloatVector c20 = accumulate ? FloatVector.fromMemorySegment(S, c, r2, ORDER) : zero;
-        FloatVector c21 = accumulate ? FloatVector.fromMemorySegment(S, c, r2 + half, ORDER) : zero;
-        FloatVector c30 = accumulate ? FloatVector.fromMemorySegment(S, c, r3, ORDER) : zero;
-        FloatVector c31 = accumulate ? FloatVector.fromMemorySegment(S, c, r3 + half, ORDER) : zero;
-        FloatVector c40 = accumulate ? FloatVector.fromMemorySegment(S, c, r4, ORDER) : zero;
-        FloatVector c41 = accumulate ? FloatVector.fromMemorySegment(S, c, r4 + half, ORDER) : zero;
-        FloatVector c50 = accumulate ? FloatVector.fromMemorySegment(S, c, r5, ORDER) : zero;
-        FloatVector c51 = accumulate ? FloatVector.fromMemorySegment(S, c, r5 + half, ORDER) : zero;
-        FloatVector c60 = accumulate ? FloatVector.fromMemorySegment(S, c, r6, ORDER) : zero;
-        FloatVector c61 = accumulate ? FloatVector.fromMemorySegment(S, c, r6 + half, ORDER) : zero;
-        FloatVector c70 = accumulate ? FloatVector.fromMemorySegment(S, c, r7, ORDER) : zero;
-        FloatVector c71 = accumulate ? FloatVector.fromMemorySegment(S, c, r7 + half, ORDER) : zero;
+        long s7 = s6 + li;
+        FloatVector c00 = FloatVector.fromMemorySegment(S, init, s0, ORDER);
+        FloatVector c01 = FloatVector.fromMemorySegment(S, init, s0 + half, ORDER);
+        FloatVector c10 = FloatVector.fromMemorySegment(S, init, s1, ORDER);
+        FloatVector c11 = FloatVector.fromMemorySegment(S, init, s1 + half, ORDER);
+        FloatVector c20 = FloatVector.fromMemorySegment(S, init, s2, ORDER);
+        FloatVector c21 = FloatVector.fromMemorySegment(S, init, s2 + half, ORDER);
+        FloatVector c30 = FloatVector.fromMemorySegment(S, init, s3, ORDER);
+        FloatVector c31 = FloatVector.fromMemorySegment(S, init, s3 + half, ORDER);
+        FloatVector c40 = FloatVector.fromMemorySegment(S, init, s4, ORDER);
+        FloatVector c41 = FloatVector.fromMemorySegment(S, init, s4 + half, ORDER);
+        FloatVector c50 = FloatVector.fromMemorySegment(S, init, s5, ORDER);
+        FloatVector c51 = FloatVector.fromMemorySegment(S, init, s5 + half, ORDER);
+        FloatVector c60 = FloatVector.fromMemorySegment(S, init, s6, ORDER);
+        FloatVector c61 = FloatVector.fromMemorySegment(S, init, s6 + half, ORDER);
+        FloatVector c70 = FloatVector.fromMemorySegment(S, init, s7, ORDER);
+        FloatVector c71 = FloatVector.fromMemorySegment(S, init, s7 + half, ORDER);
         int a1 = a0 + lda;
         int a2 = a1 + lda;
         int a3 = a2 + lda;
@@ -206,22 +228,27 @@ final class PackedGemm {
         c71.intoMemorySegment(c, r7 + half, ORDER);
     }
 
-    private static void block4(int k, float[] a, int a0, int lda, float[] b, int b0, boolean accumulate,
-                               MemorySegment c, long c0, int ldc) {
-        long r0 = c0 * Float.BYTES;
-        long r1 = r0 + (long) ldc * Float.BYTES;
-        long r2 = r1 + (long) ldc * Float.BYTES;
-        long r3 = r2 + (long) ldc * Float.BYTES;
+    private static void block4(int k, float[] a, int a0, int lda, float[] b, int b0, MemorySegment init,
+                               long i0, int ldi, MemorySegment c, long c0, int ldc) {
+        long ld = (long) ldc * Float.BYTES;
+        long li = (long) ldi * Float.BYTES;
         long half = (long) LANES * Float.BYTES;
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector c00 = accumulate ? FloatVector.fromMemorySegment(S, c, r0, ORDER) : zero;
-        FloatVector c01 = accumulate ? FloatVector.fromMemorySegment(S, c, r0 + half, ORDER) : zero;
-        FloatVector c10 = accumulate ? FloatVector.fromMemorySegment(S, c, r1, ORDER) : zero;
-        FloatVector c11 = accumulate ? FloatVector.fromMemorySegment(S, c, r1 + half, ORDER) : zero;
-        FloatVector c20 = accumulate ? FloatVector.fromMemorySegment(S, c, r2, ORDER) : zero;
-        FloatVector c21 = accumulate ? FloatVector.fromMemorySegment(S, c, r2 + half, ORDER) : zero;
-        FloatVector c30 = accumulate ? FloatVector.fromMemorySegment(S, c, r3, ORDER) : zero;
-        FloatVector c31 = accumulate ? FloatVector.fromMemorySegment(S, c, r3 + half, ORDER) : zero;
+        long r0 = c0 * Float.BYTES;
+        long s0 = i0 * Float.BYTES;
+        long r1 = r0 + ld;
+        long s1 = s0 + li;
+        long r2 = r1 + ld;
+        long s2 = s1 + li;
+        long r3 = r2 + ld;
+        long s3 = s2 + li;
+        FloatVector c00 = FloatVector.fromMemorySegment(S, init, s0, ORDER);
+        FloatVector c01 = FloatVector.fromMemorySegment(S, init, s0 + half, ORDER);
+        FloatVector c10 = FloatVector.fromMemorySegment(S, init, s1, ORDER);
+        FloatVector c11 = FloatVector.fromMemorySegment(S, init, s1 + half, ORDER);
+        FloatVector c20 = FloatVector.fromMemorySegment(S, init, s2, ORDER);
+        FloatVector c21 = FloatVector.fromMemorySegment(S, init, s2 + half, ORDER);
+        FloatVector c30 = FloatVector.fromMemorySegment(S, init, s3, ORDER);
+        FloatVector c31 = FloatVector.fromMemorySegment(S, init, s3 + half, ORDER);
         int a1 = a0 + lda;
         int a2 = a1 + lda;
         int a3 = a2 + lda;
@@ -229,18 +256,18 @@ final class PackedGemm {
             int bi = b0 + kk * NR;
             FloatVector w0 = FloatVector.fromArray(S, b, bi);
             FloatVector w1 = FloatVector.fromArray(S, b, bi + LANES);
-            FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
-            c00 = w0.fma(x, c00);
-            c01 = w1.fma(x, c01);
-            x = FloatVector.broadcast(S, a[a1 + kk]);
-            c10 = w0.fma(x, c10);
-            c11 = w1.fma(x, c11);
-            x = FloatVector.broadcast(S, a[a2 + kk]);
-            c20 = w0.fma(x, c20);
-            c21 = w1.fma(x, c21);
-            x = FloatVector.broadcast(S, a[a3 + kk]);
-            c30 = w0.fma(x, c30);
-            c31 = w1.fma(x, c31);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + kk]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + kk]);
+            c10 = w0.fma(x1, c10);
+            c11 = w1.fma(x1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + kk]);
+            c20 = w0.fma(x2, c20);
+            c21 = w1.fma(x2, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + kk]);
+            c30 = w0.fma(x3, c30);
+            c31 = w1.fma(x3, c31);
         }
         c00.intoMemorySegment(c, r0, ORDER);
         c01.intoMemorySegment(c, r0 + half, ORDER);
@@ -252,18 +279,20 @@ final class PackedGemm {
         c31.intoMemorySegment(c, r3 + half, ORDER);
     }
 
-    private static void block1(int k, float[] a, int a0, float[] b, int b0, boolean accumulate, MemorySegment c,
-                               long c0) {
-        long r0 = c0 * Float.BYTES;
+    private static void block1(int k, float[] a, int a0, float[] b, int b0, MemorySegment init, long i0,
+                               MemorySegment c, long c0) {
         long half = (long) LANES * Float.BYTES;
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector c00 = accumulate ? FloatVector.fromMemorySegment(S, c, r0, ORDER) : zero;
-        FloatVector c01 = accumulate ? FloatVector.fromMemorySegment(S, c, r0 + half, ORDER) : zero;
+        long r0 = c0 * Float.BYTES;
+        long s0 = i0 * Float.BYTES;
+        FloatVector c00 = FloatVector.fromMemorySegment(S, init, s0, ORDER);
+        FloatVector c01 = FloatVector.fromMemorySegment(S, init, s0 + half, ORDER);
         for (int kk = 0; kk < k; kk++) {
             int bi = b0 + kk * NR;
-            FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
-            c00 = FloatVector.fromArray(S, b, bi).fma(x, c00);
-            c01 = FloatVector.fromArray(S, b, bi + LANES).fma(x, c01);
+            FloatVector w0 = FloatVector.fromArray(S, b, bi);
+            FloatVector w1 = FloatVector.fromArray(S, b, bi + LANES);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + kk]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
         }
         c00.intoMemorySegment(c, r0, ORDER);
         c01.intoMemorySegment(c, r0 + half, ORDER);
