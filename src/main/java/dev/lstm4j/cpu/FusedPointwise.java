@@ -81,9 +81,6 @@ final class FusedPointwise {
         this.scratch = ThreadLocal.withInitial(() -> java.lang.foreign.Arena.ofAuto().allocate(scratchBytes, 64));
     }
 
-    /** Where forward writes m (= h without projection), and optionally a second copy (the h state). */
-    record Target(MemorySegment seg, long offset, int ld) {}
-
     /**
      * Forward for rows 0..rows-1.
      *
