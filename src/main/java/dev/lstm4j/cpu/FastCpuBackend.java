@@ -290,7 +290,7 @@ public final class FastCpuBackend implements LstmBackend {
         long cOff = (long) b0 * h;                 // and in the [B, H] ones
         long hBytes = (long) rows * p * Float.BYTES;
         boolean[] active = lengths == null ? null : dir.active;
-        // per-step column split: a team whose workers wait for each step spinning, not parked
+        // per-step column split: a team whose workers stay between steps (see CpuThreads.team)
         try (CpuThreads.Team team = colParts > 1 ? threadPool.team(colParts, ran) : null) {
             for (int s = 0; s < seqLength; s++) {
                 int t = d == 0 ? s : seqLength - 1 - s;
@@ -465,7 +465,7 @@ public final class FastCpuBackend implements LstmBackend {
         long cOff = (long) b0 * h;
         long peepOff = 3L * h * chunk;              // this chunk's peephole-gradient accumulator (zeroed by the caller)
         boolean[] active = lengths == null ? null : dir.active;
-        // per-step column split: a team whose workers wait for each step spinning, not parked
+        // per-step column split: a team whose workers stay between steps (see CpuThreads.team)
         try (CpuThreads.Team team = colParts > 1 ? threadPool.team(colParts, ran) : null) {
             for (int s = seqLength - 1; s >= 0; s--) {
                 int t = d == 0 ? s : seqLength - 1 - s;
