@@ -465,12 +465,12 @@ final class FusedPointwise {
             float af = get(g, gRow + nb + bj) + get(bias, nb + bj) + get(peep, nb + bj) * cp;
             float ag = get(g, gRow + 2 * nb + bj) + get(bias, 2 * nb + bj);
             float ao = get(g, gRow + 3 * nb + bj) + get(bias, 3 * nb + bj);
-            float i = sigmoid(ai);
-            float f = sigmoid(af);
+            float i = VectorActivation.sigmoid(ai);
+            float f = VectorActivation.sigmoid(af);
             float gg = (float) Math.tanh(ag);
             float c = f * cp + i * gg;
             ao += get(peep, 2 * nb + bj) * c;
-            float mv = sigmoid(ao) * (float) Math.tanh(c);
+            float mv = VectorActivation.sigmoid(ao) * (float) Math.tanh(c);
             set(cState, cRow + bj, c);
             set(mOut, mRow + bj, mv);
             set(hOut, hRow + bj, mv);
@@ -526,10 +526,10 @@ final class FusedPointwise {
         }
         for (int j = full; j < n; j++) {
             long bj = (long) j * Float.BYTES;
-            float i = sigmoid(get(a, aRow + bj));
-            float f = sigmoid(get(a, aRow + nb + bj));
+            float i = VectorActivation.sigmoid(get(a, aRow + bj));
+            float f = VectorActivation.sigmoid(get(a, aRow + nb + bj));
             float gg = (float) Math.tanh(get(a, aRow + 2 * nb + bj));
-            float o = sigmoid(get(a, aRow + 3 * nb + bj));
+            float o = VectorActivation.sigmoid(get(a, aRow + 3 * nb + bj));
             float cp = get(cPrev, cRow + bj);
             float cv = get(c, cRow + bj);
             float dmv = get(dm, dmRow + bj);
@@ -550,10 +550,6 @@ final class FusedPointwise {
             set(dA, aRow + 3 * nb + bj, dao);
             set(dcState, dcRow + bj, dcp);
         }
-    }
-
-    private static float sigmoid(float x) {
-        return (float) (1.0 / (1.0 + Math.exp(-x)));
     }
 
     private static float get(MemorySegment seg, long byteOffset) {

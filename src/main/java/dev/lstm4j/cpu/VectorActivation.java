@@ -114,7 +114,8 @@ final class VectorActivation {
         };
     }
 
-    private static float sigmoid(float x) {
+    /** The logistic function in float32 (computed in double, rounded once); the scalar tails use it too. */
+    static float sigmoid(float x) {
         return (float) (1.0 / (1.0 + Math.exp(-x)));
     }
 
