@@ -590,9 +590,9 @@ public final class FastCpuBackend implements LstmBackend {
                 int j0 = panels * k / parts;
                 int j1 = panels * (k + 1) / parts;
                 if (backward) {
-                    PackedGemm.packPlain(w, 0, 4 * h, p, packed, j0, j1);
+                    PackedGemm.packPlain(w, p, null, 0, 4 * h, packed, j0, j1);
                 } else {
-                    PackedGemm.packTransposed(w, 0, 4 * h, p, packed, j0, j1);
+                    PackedGemm.packTransposed(w, p, null, 0, 4 * h, packed, j0, j1);
                 }
             }, ran);
         }

@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -46,35 +47,68 @@ final class PackedGemm {
         return n / NR;
     }
 
+    /** Panels covering n columns: the whole ones and, when n mod NR > 0, a last one padded with zero columns. */
+    static int coveringPanels(int n) {
+        return (n + NR - 1) / NR;
+    }
+
     /** Floats of the packed whole panels of a B of k rows and n columns. */
     static int packedSize(int k, int n) {
         return Math.multiplyExact(panels(n) * NR, k);
     }
 
+    /** Floats of every covering panel of a B of k rows and n columns ({@link #multiplyLastPanel} needs them). */
+    static int coveredSize(int k, int n) {
+        return Math.multiplyExact(coveringPanels(n) * NR, k);
+    }
+
     /**
-     * Packs panels p0..p1-1 of B = W^T, W [n, k] row-major at float offset wOff (a weight stored [out, in], as W_hh
-     * in the forward step h W_hh^T).
+     * Packs panels p0..p1-1 of B = [W1 W2]^T, k1 + k2 rows and n columns, from W1 [n, k1] and W2 [n, k2] row-major
+     * (weights stored [out, in]: W_hh alone in the forward step h W_hh^T, or W_ih beside W_hh in the fused step
+     * [x h] [W_ih W_hh]^T). W2 may be null with k2 = 0. Columns past n (in a last, partial panel) are zero.
      */
-    static void packTransposed(MemorySegment w, long wOff, int n, int k, float[] packed, int p0, int p1) {
+    static void packTransposed(MemorySegment w1, int k1, MemorySegment w2, int k2, int n, float[] packed, int p0,
+                               int p1) {
+        int k = k1 + k2;
         float[] row = new float[k];
         for (int j = p0; j < p1; j++) {
             int base = j * NR * k;
             for (int c = 0; c < NR; c++) {
                 long col = (long) j * NR + c;
-                MemorySegment.copy(w, ValueLayout.JAVA_FLOAT, (wOff + col * k) * Float.BYTES, row, 0, k);
+                if (col < n) {
+                    MemorySegment.copy(w1, ValueLayout.JAVA_FLOAT, col * k1 * Float.BYTES, row, 0, k1);
+                    if (k2 > 0) MemorySegment.copy(w2, ValueLayout.JAVA_FLOAT, col * k2 * Float.BYTES, row, k1, k2);
+                } else {
+                    Arrays.fill(row, 0f);
+                }
                 for (int kk = 0; kk < k; kk++) packed[base + kk * NR + c] = row[kk];
             }
         }
     }
 
-    /** Packs panels p0..p1-1 of B = W, W [k, n] row-major at float offset wOff (W_hh in backward's dA W_hh). */
-    static void packPlain(MemorySegment w, long wOff, int k, int n, float[] packed, int p0, int p1) {
+    /**
+     * Packs panels p0..p1-1 of B = [W1 W2], k rows and n1 + n2 columns, from W1 [k, n1] and W2 [k, n2] row-major
+     * (W_hh alone in backward's dA W_hh, or W_ih beside W_hh in the fused dA [W_ih W_hh]). W2 may be null with
+     * n2 = 0. Columns past n1 + n2 are zero.
+     */
+    static void packPlain(MemorySegment w1, int n1, MemorySegment w2, int n2, int k, float[] packed, int p0, int p1) {
         for (int j = p0; j < p1; j++) {
             int base = j * NR * k;
             int col0 = j * NR;
+            // this panel's columns: [col0, a) from W1, [a, b) from W2, [b, col0 + NR) zero
+            int a = Math.min(Math.max(col0, n1), col0 + NR);
+            int b = Math.min(Math.max(col0, n1 + n2), col0 + NR);
             for (int kk = 0; kk < k; kk++) {
-                MemorySegment.copy(w, ValueLayout.JAVA_FLOAT, (wOff + (long) kk * n + col0) * Float.BYTES, packed,
-                        base + kk * NR, NR);
+                int at = base + kk * NR;
+                if (a > col0) {
+                    MemorySegment.copy(w1, ValueLayout.JAVA_FLOAT, ((long) kk * n1 + col0) * Float.BYTES, packed, at,
+                            a - col0);
+                }
+                if (b > a) {
+                    MemorySegment.copy(w2, ValueLayout.JAVA_FLOAT, ((long) kk * n2 + a - n1) * Float.BYTES, packed,
+                            at + a - col0, b - a);
+                }
+                Arrays.fill(packed, at + b - col0, at + NR, 0f);
             }
         }
     }
@@ -89,38 +123,76 @@ final class PackedGemm {
             throw new IllegalArgumentException("packed gemm: m " + m + ", n " + n + ", k " + k + ", lda " + lda
                     + ", ldc " + ldc + ", panels " + p0 + ".." + p1);
         }
+        requireOperands(m, n, k, a, aOff, lda, packed, packedSize(k, n));
+        for (int j = p0; j < p1; j++) {
+            panel(m, k, a, aOff, lda, packed, j * NR * k, accumulate, c, cOff + (long) j * NR, ldc);
+        }
+    }
+
+    /**
+     * The last n mod NR columns of C [m, n] = A [m, k] times B (not added to C), from B's zero-padded last panel
+     * (packed with {@link #coveredSize}): computed whole into scratch ([m, NR] floats at least) and copied out, so
+     * that no store runs past C's row. Does nothing when n is a multiple of NR.
+     */
+    static void multiplyLastPanel(int m, int n, int k, float[] a, int aOff, int lda, float[] packed,
+                                  MemorySegment c, long cOff, int ldc, MemorySegment scratch) {
+        int j = panels(n);
+        int cols = n - j * NR;
+        if (m < 0 || n < 0 || k < 1 || lda < k || ldc < n) {
+            throw new IllegalArgumentException("packed gemm: m " + m + ", n " + n + ", k " + k + ", lda " + lda
+                    + ", ldc " + ldc);
+        }
+        if (cols == 0 || m == 0) {
+            return;
+        }
+        requireOperands(m, n, k, a, aOff, lda, packed, coveredSize(k, n));
+        if (scratch.byteSize() < (long) m * NR * Float.BYTES) {
+            throw new IndexOutOfBoundsException("packed gemm scratch: needs " + m + "x" + NR + " floats, has "
+                    + scratch.byteSize() / Float.BYTES);
+        }
+        panel(m, k, a, aOff, lda, packed, j * NR * k, false, scratch, 0, NR);
+        for (int r = 0; r < m; r++) {
+            MemorySegment.copy(scratch, (long) r * NR * Float.BYTES, c, (cOff + (long) r * ldc + j * NR) * Float.BYTES,
+                    (long) cols * Float.BYTES);
+        }
+    }
+
+    private static void requireOperands(int m, int n, int k, float[] a, int aOff, int lda, float[] packed,
+                                        int packedFloats) {
         if (m > 0 && (aOff < 0 || aOff + (long) (m - 1) * lda + k > a.length)) {
             throw new IndexOutOfBoundsException("packed gemm A: " + m + "x" + k + " (ld " + lda + ") at " + aOff
                     + " needs more than the array's " + a.length + " floats");
         }
-        if (packed.length < packedSize(k, n)) {
-            throw new IndexOutOfBoundsException("packed gemm B: " + k + "x" + n + " needs " + packedSize(k, n)
+        if (packed.length < packedFloats) {
+            throw new IndexOutOfBoundsException("packed gemm B: " + k + "x" + n + " needs " + packedFloats
                     + " packed floats, got " + packed.length);
         }
-        for (int j = p0; j < p1; j++) {
-            int col0 = j * NR;
-            for (int k0 = 0; k0 < k; k0 += KC) {
-                int kc = Math.min(KC, k - k0);
-                int b0 = j * NR * k + k0 * NR;
-                // the accumulators start from C itself, or from the zero panel (row stride 0) on a first slab
-                boolean add = accumulate || k0 > 0;
-                MemorySegment init = add ? c : ZERO_PANEL;
-                int r = 0;
-                if (MR == 8) {
-                    for (; r + 8 <= m; r += 8) {
-                        long at = cOff + (long) r * ldc + col0;
-                        block8(kc, a, aOff + r * lda + k0, lda, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at,
-                                ldc);
-                    }
+    }
+
+    /** One panel (packed at bBase) of C's columns starting at cAt: every row block, slab by slab of k. */
+    private static void panel(int m, int k, float[] a, int aOff, int lda, float[] packed, int bBase,
+                              boolean accumulate, MemorySegment c, long cAt, int ldc) {
+        for (int k0 = 0; k0 < k; k0 += KC) {
+            int kc = Math.min(KC, k - k0);
+            int b0 = bBase + k0 * NR;
+            // the accumulators start from C itself, or from the zero panel (row stride 0) on a first slab
+            boolean add = accumulate || k0 > 0;
+            MemorySegment init = add ? c : ZERO_PANEL;
+            int r = 0;
+            if (MR == 8) {
+                for (; r + 8 <= m; r += 8) {
+                    long at = cAt + (long) r * ldc;
+                    block8(kc, a, aOff + r * lda + k0, lda, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at,
+                            ldc);
                 }
-                for (; r + 4 <= m; r += 4) {
-                    long at = cOff + (long) r * ldc + col0;
-                    block4(kc, a, aOff + r * lda + k0, lda, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at, ldc);
-                }
-                for (; r < m; r++) {
-                    long at = cOff + (long) r * ldc + col0;
-                    block1(kc, a, aOff + r * lda + k0, packed, b0, init, add ? at : 0, c, at);
-                }
+            }
+            for (; r + 4 <= m; r += 4) {
+                long at = cAt + (long) r * ldc;
+                block4(kc, a, aOff + r * lda + k0, lda, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at, ldc);
+            }
+            for (; r < m; r++) {
+                long at = cAt + (long) r * ldc;
+                block1(kc, a, aOff + r * lda + k0, packed, b0, init, add ? at : 0, c, at);
             }
         }
     }

@@ -13,9 +13,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link PackedGemm} against a straightforward triple loop in double precision, for both packings (B = W^T from a
- * [n, k] weight, B = W from a [k, n] one), with and without accumulation, on row counts that leave a tail after the
- * 4-row blocks (1, 3, 5, 20), odd k and k beyond one 128-row slab, and the whole panels split into two ranges as two
- * threads would run them. Columns past the whole panels must stay untouched (the caller computes them).
+ * [n, k] weight, B = W from a [k, n] one, each from one weight or two side by side), with and without accumulation,
+ * on row counts that leave a tail after the 4-row blocks (1, 3, 5, 20), odd k and k beyond one 128-row slab, and the
+ * panels packed and multiplied in two ranges as two threads would run them. The partial last panel goes through the
+ * scratch path; nothing past column n may change.
  *
  * <p>Tolerance: each entry is a float32 dot product of k terms |a b| <= 1 accumulated by FMA in float32, in a
  * different order than the loop; its error is below k * 2^-24 * sum|terms| <= 300 * 6e-8 * 300 ~ 5e-3 in the worst
@@ -31,34 +32,51 @@ class PackedGemmTest {
     void matchesATripleLoop(int m, int k, int n) {
         for (boolean transposed : new boolean[] {true, false}) {
             for (boolean accumulate : new boolean[] {true, false}) {
-                check(m, k, n, transposed, accumulate);
+                for (boolean twoWeights : new boolean[] {false, true}) {
+                    check(m, k, n, transposed, accumulate, twoWeights);
+                }
             }
         }
     }
 
-    private static void check(int m, int k, int n, boolean transposed, boolean accumulate) {
+    /**
+     * B from one weight, or from two (split 1/3 : 2/3 along k for the transposed packing, along n for the plain one,
+     * so that a panel straddles the two); without accumulation the partial last panel goes through
+     * {@link PackedGemm#multiplyLastPanel}, with it those columns must stay untouched.
+     */
+    private static void check(int m, int k, int n, boolean transposed, boolean accumulate, boolean twoWeights) {
         SplittableRandom r = new SplittableRandom(m * 31L + k * 7L + n);
         int ldc = n + 3; // C rows wider than n: nothing past column n may be written
+        int split = twoWeights ? (transposed ? k : n) / 3 : (transposed ? k : n); // k1 or n1
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment w = random(arena, (long) n * k, r);          // [n, k] or [k, n]
+            // transposed: W1 [n, k1], W2 [n, k - k1]; plain: W1 [k, n1], W2 [k, n - n1]
+            int other = (transposed ? k : n) - split;
+            MemorySegment w1 = random(arena, (long) split * (transposed ? n : k), r);
+            MemorySegment w2 = twoWeights ? random(arena, (long) other * (transposed ? n : k), r) : null;
             float[] a = new float[2 + m * k];                          // [m, k] at offset 2
             for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextDouble() * 2 - 1);
             MemorySegment c = random(arena, (long) m * ldc, r);        // [m, ldc]
             float[] c0 = c.toArray(ValueLayout.JAVA_FLOAT);
-            float[] packed = new float[PackedGemm.packedSize(k, n)];
+            float[] packed = new float[PackedGemm.coveredSize(k, n)];
+            int covering = PackedGemm.coveringPanels(n);
+            int half = covering / 2;
             int panels = PackedGemm.panels(n);
-            int half = panels / 2;
             if (transposed) {
-                PackedGemm.packTransposed(w, 0, n, k, packed, 0, half);
-                PackedGemm.packTransposed(w, 0, n, k, packed, half, panels);
+                PackedGemm.packTransposed(w1, split, w2, twoWeights ? other : 0, n, packed, 0, half);
+                PackedGemm.packTransposed(w1, split, w2, twoWeights ? other : 0, n, packed, half, covering);
             } else {
-                PackedGemm.packPlain(w, 0, k, n, packed, 0, half);
-                PackedGemm.packPlain(w, 0, k, n, packed, half, panels);
+                PackedGemm.packPlain(w1, split, w2, twoWeights ? other : 0, k, packed, 0, half);
+                PackedGemm.packPlain(w1, split, w2, twoWeights ? other : 0, k, packed, half, covering);
             }
-            PackedGemm.multiply(m, n, k, a, 2, k, packed, accumulate, c, 0, ldc, 0, half);
-            PackedGemm.multiply(m, n, k, a, 2, k, packed, accumulate, c, 0, ldc, half, panels);
+            int mid = Math.min(half, panels);
+            PackedGemm.multiply(m, n, k, a, 2, k, packed, accumulate, c, 0, ldc, 0, mid);
+            PackedGemm.multiply(m, n, k, a, 2, k, packed, accumulate, c, 0, ldc, mid, panels);
+            if (!accumulate) {
+                MemorySegment scratch = arena.allocate((long) m * PackedGemm.NR * Float.BYTES + 4, 64);
+                PackedGemm.multiplyLastPanel(m, n, k, a, 2, k, packed, c, 0, ldc, scratch);
+            }
 
-            int done = panels * PackedGemm.NR;
+            int done = accumulate ? panels * PackedGemm.NR : n;
             double scale = 1;
             double[] expected = new double[m * ldc];
             for (int i = 0; i < m; i++) {
@@ -67,8 +85,7 @@ class PackedGemmTest {
                     if (j < done) {
                         double sum = 0;
                         for (int kk = 0; kk < k; kk++) {
-                            long wi = transposed ? (long) j * k + kk : (long) kk * n + j;
-                            sum += (double) a[2 + i * k + kk] * w.getAtIndex(ValueLayout.JAVA_FLOAT, wi);
+                            sum += (double) a[2 + i * k + kk] * weight(w1, w2, transposed, split, other, k, n, kk, j);
                         }
                         e = accumulate ? e + sum : sum;
                     }
@@ -80,15 +97,27 @@ class PackedGemmTest {
                 for (int j = 0; j < ldc; j++) {
                     float got = c.getAtIndex(ValueLayout.JAVA_FLOAT, (long) i * ldc + j);
                     String where = "m=" + m + " k=" + k + " n=" + n + " transposed=" + transposed + " accumulate="
-                            + accumulate + " at (" + i + ", " + j + ")";
+                            + accumulate + " twoWeights=" + twoWeights + " at (" + i + ", " + j + ")";
                     if (j < done) {
                         assertEquals(expected[i * ldc + j], got, TOL * scale, where);
                     } else {
-                        assertEquals(c0[i * ldc + j], got, 0.0, where + ": past the whole panels, must be untouched");
+                        assertEquals(c0[i * ldc + j], got, 0.0, where + ": past the computed columns, must be untouched");
                     }
                 }
             }
         }
+    }
+
+    /** B[kk, j] of the logical B: [W1 W2]^T (transposed) or [W1 W2] (plain). */
+    private static float weight(MemorySegment w1, MemorySegment w2, boolean transposed, int split, int other, int k,
+                                int n, int kk, int j) {
+        if (transposed) { // W1 [n, split], W2 [n, other], B[kk, j] = W[j, kk]
+            return kk < split ? w1.getAtIndex(ValueLayout.JAVA_FLOAT, (long) j * split + kk)
+                    : w2.getAtIndex(ValueLayout.JAVA_FLOAT, (long) j * other + kk - split);
+        }
+        // W1 [k, split], W2 [k, other], B[kk, j] = W[kk, j]
+        return j < split ? w1.getAtIndex(ValueLayout.JAVA_FLOAT, (long) kk * split + j)
+                : w2.getAtIndex(ValueLayout.JAVA_FLOAT, (long) kk * other + j - split);
     }
 
     @Test
