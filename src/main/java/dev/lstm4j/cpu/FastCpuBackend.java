@@ -51,7 +51,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class FastCpuBackend implements LstmBackend {
     private final LstmSpec spec;
     private final int threads;
-    private final FusedPointwise pointwise;
+    private final RecurrentStep step;
     private final WorkspacePool pool;
     private final CpuThreads threadPool;
     private volatile Set<String> lastThreads = Set.of();
@@ -66,8 +66,8 @@ public final class FastCpuBackend implements LstmBackend {
         });
         this.spec = spec;
         this.threads = threads;
-        this.pointwise = new FusedPointwise(spec);
-        this.pool = new WorkspacePool(spec, chunksPerDirection());
+        this.step = new RecurrentStep(spec, new FusedPointwise(spec));
+        this.pool = new WorkspacePool(spec, chunksPerDirection(), false);
         this.threadPool = new CpuThreads(threads);
     }
 
@@ -229,23 +229,23 @@ public final class FastCpuBackend implements LstmBackend {
                     int r0 = CpuThreads.cut(rows, parts, k);
                     int r1 = CpuThreads.cut(rows, parts, k + 1);
                     for (int d = 0; d < dirs; d++) {
-                        MemorySegment g = work.dirs[d].g[training ? layer : 0];
+                        MemorySegment g = work.dir(layer, d).g[layer];
                         OpenBlas.sgemm(false, true, r1 - r0, 4 * h, layerIn, 1f, layerX, (long) r0 * xStride,
                                 xStride, params.weightIh(layer, d).segment(), 0, layerIn, 0f, g, (long) r0 * 4 * h,
                                 4 * h);
                     }
                 }, ran);
                 for (int d = 0; d < dirs; d++) {
-                    combineBias(params, l, d, ws.dirs[d].bias);
-                    loadState(in.h0(), l, d, batch, p, ws.dirs[d].hState);
-                    loadState(in.c0(), l, d, batch, h, ws.dirs[d].cState);
+                    combineBias(params, l, d, ws.dir(l, d).bias);
+                    loadState(in.h0(), l, d, batch, p, ws.dir(l, d).hState);
+                    loadState(in.c0(), l, d, batch, h, ws.dir(l, d).cState);
                 }
                 int colParts = packWeights(params, work, layer, batch, false, ran);
                 forEachChunk(batch, (d, b0, b1, k) -> recurForward(params, work, layer, d, seqLength, batch,
                         b0, b1, lengths, out, training, colParts, ran), ran);
                 for (int d = 0; d < dirs; d++) {
-                    storeState(ws.dirs[d].hState, l, d, batch, p, hN);
-                    storeState(ws.dirs[d].cState, l, d, batch, h, cN);
+                    storeState(ws.dir(l, d).hState, l, d, batch, p, hN);
+                    storeState(ws.dir(l, d).cState, l, d, batch, h, cN);
                 }
                 x = out;
                 xLd = width;
@@ -276,18 +276,17 @@ public final class FastCpuBackend implements LstmBackend {
     private void recurForward(LstmParams params, FastCpuWorkspace ws, int l, int d, int seqLength, int batch,
                               int b0, int b1, int[] lengths, MemorySegment out, boolean training, int colParts,
                               Set<String> ran) {
-        FastCpuWorkspace.Dir dir = ws.dirs[d];
+        FastCpuWorkspace.Dir dir = ws.dir(l, d);
         int h = spec.hiddenSize();
         int p = spec.outputSize();
         int width = spec.numDirections() * p;
         int rows = b1 - b0;
         boolean proj = spec.projSize() > 0;
-        MemorySegment g = dir.g[training ? l : 0];
+        MemorySegment g = dir.g[l];
         MemorySegment whh = params.weightHh(l, d).segment();
         MemorySegment whr = proj ? params.weightHr(l, d).segment() : null;
         MemorySegment peep = spec.peepholes() ? params.weightPeep(l, d).segment() : null;
         long hOff = (long) b0 * p;                 // chunk's first row in the [B, P] state
-        long cOff = (long) b0 * h;                 // and in the [B, H] ones
         long hBytes = (long) rows * p * Float.BYTES;
         boolean[] active = lengths == null ? null : dir.active;
         // per-step column split: a team whose workers stay between steps (see CpuThreads.team)
@@ -312,28 +311,16 @@ public final class FastCpuBackend implements LstmBackend {
                     OpenBlas.sgemm(false, true, rows, 4 * h, p, 1f, hp, hpOff, p, whh, 0, p, 1f, g, row0 * 4 * h, 4 * h);
                 }
                 long outOff = row0 * width + (long) d * p;
-                MemorySegment cPrev = training ? dir.cPrev[l] : null;
-                MemorySegment c = training ? dir.c[l] : null;
-                MemorySegment cRaw = training ? dir.cRaw[l] : null;
-                if (proj) {
-                    MemorySegment m = training ? dir.m[l] : dir.mStep;
-                    long mOff = training ? row0 * h : cOff;
-                    pointwise.forward(rows, g, row0 * 4 * h, dir.bias, peep, dir.cState,
-                            cPrev, row0 * h, c, cRaw, row0 * h, m, mOff, h, null, cOff, active, b0);
-                    OpenBlas.sgemm(false, true, rows, p, h, 1f, m, mOff, h, whr, 0, h, 0f, out, outOff, width);
-                    copyRows(out, outOff, width, dir.hState, hOff, p, rows, active, b0);
-                } else if (team != null) {
+                if (team != null && !proj) {
                     // the team's threads take the pointwise step by rows too (rows are independent)
                     team.run(q -> {
                         int r0 = rows * q / colParts;
                         int r1 = rows * (q + 1) / colParts;
-                        pointwise.forward(r1 - r0, g, (row0 + r0) * 4 * h, dir.bias, peep, dir.cState,
-                                cPrev, (row0 + r0) * h, c, cRaw, (row0 + r0) * h, out, outOff + (long) r0 * width,
-                                width, dir.hState, cOff + (long) r0 * h, active, b0 + r0);
+                        step.forward(dir, l, null, peep, r1 - r0, row0 + r0, b0 + r0, out,
+                                outOff + (long) r0 * width, width, training, active);
                     });
                 } else {
-                    pointwise.forward(rows, g, row0 * 4 * h, dir.bias, peep, dir.cState,
-                            cPrev, row0 * h, c, cRaw, row0 * h, out, outOff, width, dir.hState, cOff, active, b0);
+                    step.forward(dir, l, whr, peep, rows, row0, b0, out, outOff, width, training, active);
                 }
             }
         }
@@ -384,16 +371,16 @@ public final class FastCpuBackend implements LstmBackend {
                 int layer = l;
                 MemorySegment layerDOut = dOut;
                 for (int d = 0; d < dirs; d++) {
-                    loadState(gradHn, l, d, batch, p, ws.dirs[d].dhState);
-                    loadState(gradCn, l, d, batch, h, ws.dirs[d].dcState);
+                    loadState(gradHn, l, d, batch, p, ws.dir(l, d).dhState);
+                    loadState(gradCn, l, d, batch, h, ws.dir(l, d).dcState);
                 }
-                for (int d = 0; d < dirs; d++) ws.dirs[d].dPeep.fill((byte) 0); // every accumulator
+                for (int d = 0; d < dirs; d++) ws.dir(l, d).dPeep.fill((byte) 0); // every accumulator
                 int colParts = packWeights(params, ws, layer, batch, true, ran);
                 forEachChunk(batch, (d, b0, b1, k) -> recurBackward(params, ws, saved.lengths, layer, d, seqLength,
                         batch, b0, b1, k, layerDOut, colParts, ran), ran);
                 for (int d = 0; d < dirs; d++) {
-                    storeState(ws.dirs[d].dhState, l, d, batch, p, dh0);
-                    storeState(ws.dirs[d].dcState, l, d, batch, h, dc0);
+                    storeState(ws.dir(l, d).dhState, l, d, batch, p, dh0);
+                    storeState(ws.dir(l, d).dcState, l, d, batch, h, dc0);
                 }
 
                 int layerIn = spec.layerInputSize(l);
@@ -419,7 +406,7 @@ public final class FastCpuBackend implements LstmBackend {
                     int r0 = CpuThreads.cut(rows, rowParts, k);
                     int r1 = CpuThreads.cut(rows, rowParts, k + 1);
                     for (int d = 0; d < dirs; d++) {
-                        OpenBlas.sgemm(false, false, r1 - r0, layerIn, 4 * h, 1f, ws.dirs[d].dA, (long) r0 * 4 * h,
+                        OpenBlas.sgemm(false, false, r1 - r0, layerIn, 4 * h, 1f, ws.dir(layer, d).dA, (long) r0 * 4 * h,
                                 4 * h, params.weightIh(layer, d).segment(), 0, layerIn, d == 0 ? 0f : 1f, dXf,
                                 (long) r0 * layerIn, layerIn);
                     }
@@ -452,7 +439,7 @@ public final class FastCpuBackend implements LstmBackend {
     private void recurBackward(LstmParams params, FastCpuWorkspace ws, int[] lengths, int l, int d, int seqLength,
                                int batch, int b0, int b1, int chunk, MemorySegment dOut, int colParts,
                                Set<String> ran) {
-        FastCpuWorkspace.Dir dir = ws.dirs[d];
+        FastCpuWorkspace.Dir dir = ws.dir(l, d);
         int h = spec.hiddenSize();
         int p = spec.outputSize();
         int width = spec.numDirections() * p;
@@ -462,7 +449,6 @@ public final class FastCpuBackend implements LstmBackend {
         MemorySegment whr = proj ? params.weightHr(l, d).segment() : null;
         MemorySegment peep = spec.peepholes() ? params.weightPeep(l, d).segment() : null;
         long hOff = (long) b0 * p;
-        long cOff = (long) b0 * h;
         long peepOff = 3L * h * chunk;              // this chunk's peephole-gradient accumulator (zeroed by the caller)
         boolean[] active = lengths == null ? null : dir.active;
         // per-step column split: a team whose workers stay between steps (see CpuThreads.team)
@@ -474,38 +460,16 @@ public final class FastCpuBackend implements LstmBackend {
                     for (int b = b0; b < b1; b++) active[b] = t < lengths[b];
                 }
                 long outOff = row0 * width + (long) d * p;
-                MemorySegment dm;
-                long dmOff;
-                int dmLd;
-                if (proj) {
-                    // dh = dhState + dOut[t] for active rows, 0 for the others (they add nothing to dW_hr)
-                    addRows(dir.dhState, hOff, dOut, outOff, width, dir.dh, row0 * p, p, rows, active, b0);
-                    OpenBlas.sgemm(false, false, rows, h, p, 1f, dir.dh, row0 * p, p, whr, 0, h, 0f, dir.dmStep, cOff, h);
-                    dm = dir.dmStep;
-                    dmOff = cOff;
-                    dmLd = h;
-                } else {
-                    addRows(dir.dhState, hOff, dOut, outOff, width, dir.dhStep, hOff, p, rows, active, b0);
-                    dm = dir.dhStep;
-                    dmOff = hOff;
-                    dmLd = p;
-                }
+                step.gradientOfM(dir, whr, rows, row0, b0, dOut, outOff, width, active);
                 if (team != null) {
                     // by rows over the team; part q accumulates peephole gradients in accumulator q (chunk is 0)
-                    MemorySegment dmSeg = dm;
-                    long dmAt = dmOff;
-                    int dmStride = dmLd;
                     team.run(q -> {
                         int r0 = rows * q / colParts;
                         int r1 = rows * (q + 1) / colParts;
-                        pointwise.backward(r1 - r0, dmSeg, dmAt + (long) r0 * dmStride, dmStride, dir.dcState,
-                                dir.g[l], (row0 + r0) * 4 * h, dir.cPrev[l], dir.c[l], dir.cRaw[l], (row0 + r0) * h,
-                                peep, dir.dPeep, 3L * h * q, dir.dA, cOff + (long) r0 * h, active, b0 + r0);
+                        step.backward(dir, l, peep, r1 - r0, row0 + r0, b0 + r0, 3L * h * q, active);
                     });
                 } else {
-                    pointwise.backward(rows, dm, dmOff, dmLd, dir.dcState, dir.g[l], row0 * 4 * h,
-                            dir.cPrev[l], dir.c[l], dir.cRaw[l], row0 * h, peep, dir.dPeep, peepOff, dir.dA, cOff,
-                            active, b0);
+                    step.backward(dir, l, peep, rows, row0, b0, peepOff, active);
                 }
                 // dh_prev = dA W_hh, [rows, 4H] x [4H, P]
                 MemorySegment dhPrev = active == null ? dir.dhState : dir.tmpP;
@@ -516,7 +480,7 @@ public final class FastCpuBackend implements LstmBackend {
                             0f, dhPrev, hOff, p);
                 }
                 if (active != null) {
-                    copyRows(dir.tmpP, hOff, p, dir.dhState, hOff, p, rows, active, b0);
+                    Rows.copy(dir.tmpP, hOff, p, dir.dhState, hOff, p, rows, active, b0);
                 }
             }
         }
@@ -537,7 +501,7 @@ public final class FastCpuBackend implements LstmBackend {
             int m0 = CpuThreads.cut(gates, parts, k);
             int m1 = CpuThreads.cut(gates, parts, k + 1);
             for (int d = 0; d < spec.numDirections(); d++) {
-                FastCpuWorkspace.Dir dir = ws.dirs[d];
+                FastCpuWorkspace.Dir dir = ws.dir(l, d);
                 OpenBlas.sgemm(true, false, m1 - m0, layerIn, rows, 1f, dir.dA, m0, gates, x, 0, xLd,
                         0f, grads.weightIh(l, d).segment(), (long) m0 * layerIn, layerIn);
                 OpenBlas.sgemm(true, false, m1 - m0, p, rows, 1f, dir.dA, m0, gates, dir.hPrev[l], 0, p,
@@ -551,7 +515,7 @@ public final class FastCpuBackend implements LstmBackend {
             }
         }, ran);
         for (int d = 0; d < spec.numDirections(); d++) {
-            FastCpuWorkspace.Dir dir = ws.dirs[d];
+            FastCpuWorkspace.Dir dir = ws.dir(l, d);
             MemorySegment.copy(grads.biasIh(l, d).segment(), 0, grads.biasHh(l, d).segment(), 0,
                     4L * h * Float.BYTES);
             if (spec.peepholes()) {
@@ -584,7 +548,7 @@ public final class FastCpuBackend implements LstmBackend {
         int panels = PackedGemm.panels(n);
         for (int d = 0; d < spec.numDirections(); d++) {
             MemorySegment w = params.weightHh(l, d).segment();      // [4H, P]
-            float[] packed = ws.dirs[d].whhPacked;
+            float[] packed = ws.dir(l, d).whhPacked;
             int parts = Math.max(1, Math.min(threads, panels));
             threadPool.parallel(parts, k -> {
                 int j0 = panels * k / parts;
@@ -717,31 +681,6 @@ public final class FastCpuBackend implements LstmBackend {
                 MemorySegment.copy(src, ((long) a * inner + b) * rowBytes, dst, ((long) b * outer + a) * rowBytes,
                         rowBytes);
             }
-        }
-    }
-
-    /** Copies the active rows (width w, source stride srcLd) into a dense [rows, w] destination at dstOff. */
-    private static void copyRows(MemorySegment src, long srcOff, int srcLd, MemorySegment dst, long dstOff, int w,
-                                 int rows, boolean[] active, int activeOff) {
-        long rowBytes = (long) w * Float.BYTES;
-        for (int r = 0; r < rows; r++) {
-            if (active == null || active[activeOff + r]) {
-                MemorySegment.copy(src, (srcOff + (long) r * srcLd) * Float.BYTES, dst,
-                        dstOff * Float.BYTES + r * rowBytes, rowBytes);
-            }
-        }
-    }
-
-    /** dst[r] = a[r] + b[bOff + r * bLd] for active rows (width w, a and dst dense), 0 for inactive ones. */
-    private static void addRows(MemorySegment a, long aOff, MemorySegment b, long bOff, int bLd, MemorySegment dst,
-                                long dstOff, int w, int rows, boolean[] active, int activeOff) {
-        for (int r = 0; r < rows; r++) {
-            long dRow = dstOff + (long) r * w;
-            if (active != null && !active[activeOff + r]) {
-                VectorMath.zero(dst, dRow, w);
-                continue;
-            }
-            VectorMath.add(a, aOff + (long) r * w, b, bOff + (long) r * bLd, dst, dRow, w);
         }
     }
 }

@@ -20,15 +20,20 @@ final class FastCpuWorkspace implements AutoCloseable {
     private final Arena arena;
 
     final MemorySegment x0;          // [rows, I] time-major copy of the input
-    final MemorySegment[] layerOut;  // [rows, D*P] per layer (training) or two ping-pong buffers (inference)
+    final MemorySegment[] layerOut;  // [rows, D*P] per layer (training, pipelined) or two ping-pong buffers
     final MemorySegment[] dropMask;  // [rows, D*P] per layer >= 1, training with dropout; else null entries
     final MemorySegment[] dropIn;    // [rows, D*P] the masked input of layer l >= 1
     final MemorySegment dGradA;      // [rows, max(I, D*P)] backward: gradient of a layer's output / input
     final MemorySegment dGradB;      // [rows, max(I, D*P)]
     final MemorySegment ones;        // [rows] all 1: bias gradients as one GEMV
-    final Dir[] dirs;
+    /** [layers][directions]: one Dir per direction shared by every layer, or one per layer when pipelined. */
+    private final Dir[][] dirOf;
 
-    /** The buffers of one direction; the two directions of a layer run concurrently, each on its own. */
+    /**
+     * The buffers of one direction of the layers from..to-1 (per-layer arrays are indexed by the absolute layer;
+     * entries of other layers are null). The two directions of a layer run concurrently, each on its own Dir; the
+     * layers of a pipelined workspace run concurrently too, each on its own.
+     */
     static final class Dir {
         final MemorySegment bias;     // [4H] b_ih + b_hh of the current layer
         final MemorySegment hState;   // [B, P]
@@ -36,7 +41,7 @@ final class FastCpuWorkspace implements AutoCloseable {
         final MemorySegment tmpP;     // [B, P]
         final MemorySegment mStep;    // [B, H] m of one step before the projection (inference with projection)
         final boolean[] active;       // [B]
-        final MemorySegment[] g;      // [rows, 4H] pre-activations: per layer (training) or one (inference)
+        final MemorySegment[] g;      // [rows, 4H] pre-activations per layer; in inference one shared by the layers
         final MemorySegment[] cPrev;  // [rows, H] per layer, training
         final MemorySegment[] c;      // [rows, H] per layer, training
         final MemorySegment[] cRaw;   // [rows, H] per layer, training with a cell clip
@@ -49,10 +54,16 @@ final class FastCpuWorkspace implements AutoCloseable {
         final MemorySegment dh;       // [rows, P] backward with projection: dL/dh of every step
         final MemorySegment dmStep;   // [B, H] backward with projection
         final MemorySegment dPeep;    // [chunks, 3H]: one peephole-gradient accumulator per batch chunk
-        final float[] whhPacked;      // W_hh of the current layer packed for PackedGemm (forward or backward layout)
-        final float[] stepRows;       // [B, max(P, 4H)] heap copy of the step's A rows (h, or dA in backward)
+        /**
+         * W_hh of the current layer packed for PackedGemm (forward or backward layout); pipelined, [W_ih W_hh]
+         * (the fused step's B, with its partial last panel).
+         */
+        final float[] whhPacked;
+        final float[] stepRows;       // [B, max(P, 4H)] heap copy of the step's A rows; pipelined [B, max(I+P, 4H)]
+        final MemorySegment stepOut;  // pipelined: [B, NR * covering panels of max(4H, I+P)] a fused step's product
 
-        private Dir(Allocator a, LstmSpec s, int batch, int rows, boolean training, int chunks) {
+        private Dir(Allocator a, LstmSpec s, int batch, int rows, boolean training, int chunks, int from, int to,
+                    boolean pipelined) {
             int h = s.hiddenSize();
             int p = s.outputSize();
             int layers = s.numLayers();
@@ -65,17 +76,28 @@ final class FastCpuWorkspace implements AutoCloseable {
             active = new boolean[batch];
             int packed = PackedGemm.packedSize(p, 4 * h);
             if (training) packed = Math.max(packed, PackedGemm.packedSize(4 * h, p));
+            int rowWidth = training ? Math.max(p, 4 * h) : p;
+            if (pipelined) {
+                int k = s.layerInputSize(from) + p;
+                packed = Math.max(PackedGemm.coveredSize(k, 4 * h), training ? PackedGemm.coveredSize(4 * h, k) : 0);
+                rowWidth = Math.max(k, training ? 4 * h : 0);
+                int outWidth = PackedGemm.coveringPanels(Math.max(4 * h, training ? k : 0)) * PackedGemm.NR;
+                stepOut = a.floats((long) batch * outWidth);
+            } else {
+                stepOut = null;
+            }
             whhPacked = new float[packed];
-            stepRows = new float[Math.multiplyExact(batch, training ? Math.max(p, 4 * h) : p)];
-            g = new MemorySegment[training ? layers : 1];
-            for (int l = 0; l < g.length; l++) g[l] = a.floats((long) rows * 4 * h);
+            stepRows = new float[Math.multiplyExact(batch, rowWidth)];
+            g = new MemorySegment[layers];
+            MemorySegment shared = training ? null : a.floats((long) rows * 4 * h);
+            for (int l = from; l < to; l++) g[l] = training ? a.floats((long) rows * 4 * h) : shared;
             cPrev = new MemorySegment[layers];
             c = new MemorySegment[layers];
             cRaw = new MemorySegment[layers];
             hPrev = new MemorySegment[layers];
             m = new MemorySegment[layers];
             if (training) {
-                for (int l = 0; l < layers; l++) {
+                for (int l = from; l < to; l++) {
                     cPrev[l] = a.floats((long) rows * h);
                     c[l] = a.floats((long) rows * h);
                     cRaw[l] = s.hasCellClip() ? a.floats((long) rows * h) : null;
@@ -95,16 +117,24 @@ final class FastCpuWorkspace implements AutoCloseable {
         }
     }
 
-    FastCpuWorkspace(LstmSpec spec, int batchCap, int rowsCap, boolean training, int chunks) {
+    /**
+     * @param pipelined whether the layers may run concurrently (one unidirectional recurrence per layer, each step
+     *                  one fused GEMM): every layer then gets its own Dir and its own output buffer
+     */
+    FastCpuWorkspace(LstmSpec spec, int batchCap, int rowsCap, boolean training, int chunks, boolean pipelined) {
         this.batchCap = batchCap;
         this.rowsCap = rowsCap;
         this.training = training;
         this.arena = Arena.ofShared();
         Allocator a = new Allocator(arena);
         int layers = spec.numLayers();
-        long width = (long) spec.numDirections() * spec.outputSize();
+        int directions = spec.numDirections();
+        if (pipelined && directions != 1) {
+            throw new IllegalArgumentException("pipelined workspace: expected 1 direction, got " + directions);
+        }
+        long width = (long) directions * spec.outputSize();
         x0 = a.floats((long) rowsCap * spec.inputSize());
-        layerOut = new MemorySegment[training ? layers : 2];
+        layerOut = new MemorySegment[training || pipelined ? layers : 2];
         for (int l = 0; l < layerOut.length; l++) layerOut[l] = a.floats(rowsCap * width);
         dropMask = new MemorySegment[layers];
         dropIn = new MemorySegment[layers];
@@ -122,11 +152,27 @@ final class FastCpuWorkspace implements AutoCloseable {
             ones.fill((byte) 0);
             for (long r = 0; r < rowsCap; r++) ones.setAtIndex(ValueLayout.JAVA_FLOAT, r, 1f);
         }
-        dirs = new Dir[spec.numDirections()];
-        for (int d = 0; d < dirs.length; d++) dirs[d] = new Dir(a, spec, batchCap, rowsCap, training, chunks);
+        dirOf = new Dir[layers][directions];
         long heap = 0;
-        for (Dir d : dirs) heap += 4L * (d.whhPacked.length + d.stepRows.length);
+        if (pipelined) {
+            for (int l = 0; l < layers; l++) {
+                Dir d = new Dir(a, spec, batchCap, rowsCap, training, chunks, l, l + 1, true);
+                dirOf[l][0] = d;
+                heap += 4L * (d.whhPacked.length + d.stepRows.length);
+            }
+        } else {
+            for (int k = 0; k < directions; k++) {
+                Dir d = new Dir(a, spec, batchCap, rowsCap, training, chunks, 0, layers, false);
+                for (int l = 0; l < layers; l++) dirOf[l][k] = d;
+                heap += 4L * (d.whhPacked.length + d.stepRows.length);
+            }
+        }
         this.bytes = a.total + heap;
+    }
+
+    /** The buffers of layer l, direction d. */
+    Dir dir(int l, int d) {
+        return dirOf[l][d];
     }
 
     boolean fits(int batch, int rows, boolean needTraining) {

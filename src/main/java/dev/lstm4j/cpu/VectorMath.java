@@ -37,6 +37,23 @@ final class VectorMath {
         }
     }
 
+    /** dst[dOff..+n] = a[aOff..+n] * b[bOff..+n] */
+    static void multiply(MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment dst, long dOff, int n) {
+        long ab = aOff * Float.BYTES;
+        long bb = bOff * Float.BYTES;
+        long db = dOff * Float.BYTES;
+        int full = n - n % S.length();
+        for (int j = 0; j < full; j += S.length()) {
+            long o = (long) j * Float.BYTES;
+            FloatVector.fromMemorySegment(S, a, ab + o, LE).mul(FloatVector.fromMemorySegment(S, b, bb + o, LE))
+                    .intoMemorySegment(dst, db + o, LE);
+        }
+        for (int j = full; j < n; j++) {
+            long o = (long) j * Float.BYTES;
+            dst.set(F, db + o, a.get(F, ab + o) * b.get(F, bb + o));
+        }
+    }
+
     /** dst[dOff..+n] = 0 */
     static void zero(MemorySegment dst, long dOff, int n) {
         long db = dOff * Float.BYTES;

@@ -1,0 +1,88 @@
+package dev.lstm4j.cpu;
+
+import dev.lstm4j.lstm.LstmSpec;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The part of one time step around its recurrent GEMM, for some rows of one recurrence (layer l, one direction):
+ * forward, what follows the GEMM (the fused pointwise pass, and with a projection h = W_hr m); backward, what comes
+ * before it (dL/dm from the step's output gradient and the carried dL/dh, then the fused pointwise backward into
+ * dA). The rows are batch rows b0.. of the step whose first sequence row is row0 (= t * B + b0).
+ */
+final class RecurrentStep {
+    private final LstmSpec spec;
+    private final FusedPointwise pointwise;
+
+    RecurrentStep(LstmSpec spec, FusedPointwise pointwise) {
+        this.spec = spec;
+        this.pointwise = pointwise;
+    }
+
+    /**
+     * Gates g[row0..] (the GEMM's sum) to the new c and h: h goes to out (leading dimension width) and to hState;
+     * a training step also keeps c_prev, c (and the unclipped c, and m) for backward.
+     *
+     * @param whr  [P, H] or null without a projection
+     * @param peep [3H] or null without peepholes
+     */
+    void forward(FastCpuWorkspace.Dir dir, int l, MemorySegment whr, MemorySegment peep, int rows, long row0, int b0,
+                 MemorySegment out, long outOff, int width, boolean training, boolean[] active) {
+        int h = spec.hiddenSize();
+        int p = spec.outputSize();
+        long cOff = (long) b0 * h;
+        MemorySegment cPrev = training ? dir.cPrev[l] : null;
+        MemorySegment c = training ? dir.c[l] : null;
+        MemorySegment cRaw = training ? dir.cRaw[l] : null;
+        if (whr != null) {
+            MemorySegment m = training ? dir.m[l] : dir.mStep;
+            long mOff = training ? row0 * h : cOff;
+            pointwise.forward(rows, dir.g[l], row0 * 4 * h, dir.bias, peep, dir.cState, cPrev, row0 * h, c, cRaw,
+                    row0 * h, m, mOff, h, null, cOff, active, b0);
+            OpenBlas.sgemm(false, true, rows, p, h, 1f, m, mOff, h, whr, 0, h, 0f, out, outOff, width);
+            Rows.copy(out, outOff, width, dir.hState, (long) b0 * p, p, rows, active, b0);
+        } else {
+            pointwise.forward(rows, dir.g[l], row0 * 4 * h, dir.bias, peep, dir.cState, cPrev, row0 * h, c, cRaw,
+                    row0 * h, out, outOff, width, dir.hState, cOff, active, b0);
+        }
+    }
+
+    /**
+     * dL/dm of the rows: dL/dh = dhState + dOut[outOff..] (leading dimension width) for active rows, 0 for the others;
+     * with a projection kept in dh (for dW_hr) and taken through W_hr. {@link #dm} and {@link #dmLd} say where it is.
+     */
+    void gradientOfM(FastCpuWorkspace.Dir dir, MemorySegment whr, int rows, long row0, int b0, MemorySegment dOut,
+                     long outOff, int width, boolean[] active) {
+        int h = spec.hiddenSize();
+        int p = spec.outputSize();
+        long hOff = (long) b0 * p;
+        if (whr != null) {
+            Rows.add(dir.dhState, hOff, dOut, outOff, width, dir.dh, row0 * p, p, rows, active, b0);
+            OpenBlas.sgemm(false, false, rows, h, p, 1f, dir.dh, row0 * p, p, whr, 0, h, 0f, dir.dmStep,
+                    (long) b0 * h, h);
+        } else {
+            Rows.add(dir.dhState, hOff, dOut, outOff, width, dir.dhStep, hOff, p, rows, active, b0);
+        }
+    }
+
+    /** Where {@link #gradientOfM} left dL/dm: [B, H] with a projection, else [B, P]. */
+    MemorySegment dm(FastCpuWorkspace.Dir dir) {
+        return spec.projSize() > 0 ? dir.dmStep : dir.dhStep;
+    }
+
+    int dmLd() {
+        return spec.projSize() > 0 ? spec.hiddenSize() : spec.outputSize();
+    }
+
+    /**
+     * The fused pointwise backward of the rows: dA[row0..] from dL/dm and the carried dcState (updated); peephole
+     * gradients are added to the accumulator at dPeep[peepOff..].
+     */
+    void backward(FastCpuWorkspace.Dir dir, int l, MemorySegment peep, int rows, long row0, int b0, long peepOff,
+                  boolean[] active) {
+        int h = spec.hiddenSize();
+        long cOff = (long) b0 * h;
+        int ld = dmLd();
+        pointwise.backward(rows, dm(dir), (long) b0 * ld, ld, dir.dcState, dir.g[l], row0 * 4 * h, dir.cPrev[l],
+                dir.c[l], dir.cRaw[l], row0 * h, peep, dir.dPeep, peepOff, dir.dA, cOff, active, b0);
+    }
+}
