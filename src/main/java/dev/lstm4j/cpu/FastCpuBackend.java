@@ -52,6 +52,7 @@ public final class FastCpuBackend implements LstmBackend {
     private final LstmSpec spec;
     private final int threads;
     private final RecurrentStep step;
+    private final PipelinedLayers pipeline; // null where the layers never run as a pipeline
     private final WorkspacePool pool;
     private final CpuThreads threadPool;
     private volatile Set<String> lastThreads = Set.of();
@@ -67,8 +68,9 @@ public final class FastCpuBackend implements LstmBackend {
         this.spec = spec;
         this.threads = threads;
         this.step = new RecurrentStep(spec, new FusedPointwise(spec));
-        this.pool = new WorkspacePool(spec, chunksPerDirection(), false);
+        this.pool = new WorkspacePool(spec, chunksPerDirection(), pipelines(spec, threads));
         this.threadPool = new CpuThreads(threads);
+        this.pipeline = pipelines(spec, threads) ? new PipelinedLayers(spec, step, threadPool, threads) : null;
     }
 
     @Override
@@ -212,43 +214,47 @@ public final class FastCpuBackend implements LstmBackend {
             }
             int xLd = spec.inputSize();
             SplittableRandom dropoutRandom = new SplittableRandom(in.dropoutSeed());
-            for (int l = 0; l < spec.numLayers(); l++) {
-                if (l > 0 && training && spec.dropout() > 0) {
-                    applyDropout(dropoutRandom, x, ws.dropMask[l], ws.dropIn[l], (long) rows * width);
-                    x = ws.dropIn[l];
-                }
-                boolean last = l == spec.numLayers() - 1;
-                MemorySegment out = last && !spec.batchFirst() ? output.segment()
-                        : ws.layerOut[training ? l : l % 2];
-                int layer = l;
-                int layerIn = spec.layerInputSize(l);
-                MemorySegment layerX = x;
-                int xStride = xLd;
-                int parts = threadPool.partsFor(rows);
-                threadPool.parallel(parts, k -> {
-                    int r0 = CpuThreads.cut(rows, parts, k);
-                    int r1 = CpuThreads.cut(rows, parts, k + 1);
-                    for (int d = 0; d < dirs; d++) {
-                        MemorySegment g = work.dir(layer, d).g[layer];
-                        OpenBlas.sgemm(false, true, r1 - r0, 4 * h, layerIn, 1f, layerX, (long) r0 * xStride,
-                                xStride, params.weightIh(layer, d).segment(), 0, layerIn, 0f, g, (long) r0 * 4 * h,
-                                4 * h);
+            if (pipelined(batch)) {
+                x = forwardPipelined(params, work, in, seqLength, batch, lengths, output, hN, cN, dropoutRandom, ran);
+            } else {
+                for (int l = 0; l < spec.numLayers(); l++) {
+                    if (l > 0 && training && spec.dropout() > 0) {
+                        applyDropout(dropoutRandom, x, ws.dropMask[l], ws.dropIn[l], (long) rows * width);
+                        x = ws.dropIn[l];
                     }
-                }, ran);
-                for (int d = 0; d < dirs; d++) {
-                    combineBias(params, l, d, ws.dir(l, d).bias);
-                    loadState(in.h0(), l, d, batch, p, ws.dir(l, d).hState);
-                    loadState(in.c0(), l, d, batch, h, ws.dir(l, d).cState);
+                    boolean last = l == spec.numLayers() - 1;
+                    MemorySegment out = last && !spec.batchFirst() ? output.segment()
+                            : ws.layerOut[training ? l : l % 2];
+                    int layer = l;
+                    int layerIn = spec.layerInputSize(l);
+                    MemorySegment layerX = x;
+                    int xStride = xLd;
+                    int parts = threadPool.partsFor(rows);
+                    threadPool.parallel(parts, k -> {
+                        int r0 = CpuThreads.cut(rows, parts, k);
+                        int r1 = CpuThreads.cut(rows, parts, k + 1);
+                        for (int d = 0; d < dirs; d++) {
+                            MemorySegment g = work.dir(layer, d).g[layer];
+                            OpenBlas.sgemm(false, true, r1 - r0, 4 * h, layerIn, 1f, layerX, (long) r0 * xStride,
+                                    xStride, params.weightIh(layer, d).segment(), 0, layerIn, 0f, g, (long) r0 * 4 * h,
+                                    4 * h);
+                        }
+                    }, ran);
+                    for (int d = 0; d < dirs; d++) {
+                        combineBias(params, l, d, ws.dir(l, d).bias);
+                        loadState(in.h0(), l, d, batch, p, ws.dir(l, d).hState);
+                        loadState(in.c0(), l, d, batch, h, ws.dir(l, d).cState);
+                    }
+                    int colParts = packWeights(params, work, layer, batch, false, ran);
+                    forEachChunk(batch, (d, b0, b1, k) -> recurForward(params, work, layer, d, seqLength, batch,
+                            b0, b1, lengths, out, training, colParts, ran), ran);
+                    for (int d = 0; d < dirs; d++) {
+                        storeState(ws.dir(l, d).hState, l, d, batch, p, hN);
+                        storeState(ws.dir(l, d).cState, l, d, batch, h, cN);
+                    }
+                    x = out;
+                    xLd = width;
                 }
-                int colParts = packWeights(params, work, layer, batch, false, ran);
-                forEachChunk(batch, (d, b0, b1, k) -> recurForward(params, work, layer, d, seqLength, batch,
-                        b0, b1, lengths, out, training, colParts, ran), ran);
-                for (int d = 0; d < dirs; d++) {
-                    storeState(ws.dir(l, d).hState, l, d, batch, p, hN);
-                    storeState(ws.dir(l, d).cState, l, d, batch, h, cN);
-                }
-                x = out;
-                xLd = width;
             }
             if (spec.batchFirst()) {
                 transpose(x, output.segment(), seqLength, batch, width);
@@ -367,57 +373,61 @@ public final class FastCpuBackend implements LstmBackend {
                 dOut = ws.dGradA;
                 MemorySegment.copy(gradOutput.segment(), 0, dOut, 0, (long) rows * width * Float.BYTES);
             }
-            for (int l = spec.numLayers() - 1; l >= 0; l--) {
-                int layer = l;
-                MemorySegment layerDOut = dOut;
-                for (int d = 0; d < dirs; d++) {
-                    loadState(gradHn, l, d, batch, p, ws.dir(l, d).dhState);
-                    loadState(gradCn, l, d, batch, h, ws.dir(l, d).dcState);
-                }
-                for (int d = 0; d < dirs; d++) ws.dir(l, d).dPeep.fill((byte) 0); // every accumulator
-                int colParts = packWeights(params, ws, layer, batch, true, ran);
-                forEachChunk(batch, (d, b0, b1, k) -> recurBackward(params, ws, saved.lengths, layer, d, seqLength,
-                        batch, b0, b1, k, layerDOut, colParts, ran), ran);
-                for (int d = 0; d < dirs; d++) {
-                    storeState(ws.dir(l, d).dhState, l, d, batch, p, dh0);
-                    storeState(ws.dir(l, d).dcState, l, d, batch, h, dc0);
-                }
-
-                int layerIn = spec.layerInputSize(l);
-                MemorySegment x;
-                int xLd;
-                if (l == 0) {
-                    x = ws.x0;
-                    xLd = spec.inputSize();
-                } else {
-                    x = spec.dropout() > 0 ? ws.dropIn[l] : ws.layerOut[l - 1];
-                    xLd = width;
-                }
-                MemorySegment dX;
-                if (l == 0) {
-                    dX = spec.batchFirst() ? (dOut == ws.dGradA ? ws.dGradB : ws.dGradA) : dInput.segment();
-                } else {
-                    dX = dOut == ws.dGradA ? ws.dGradB : ws.dGradA;
-                }
-                weightGradients(params, grads, ws, l, rows, batch, x, xLd, ran);
-                MemorySegment dXf = dX;
-                int rowParts = threadPool.partsFor(rows);
-                threadPool.parallel(rowParts, k -> {
-                    int r0 = CpuThreads.cut(rows, rowParts, k);
-                    int r1 = CpuThreads.cut(rows, rowParts, k + 1);
+            if (pipelined(batch)) {
+                backwardPipelined(params, grads, saved, gradHn, gradCn, dOut, dInput, dh0, dc0, ran);
+            } else {
+                for (int l = spec.numLayers() - 1; l >= 0; l--) {
+                    int layer = l;
+                    MemorySegment layerDOut = dOut;
                     for (int d = 0; d < dirs; d++) {
-                        OpenBlas.sgemm(false, false, r1 - r0, layerIn, 4 * h, 1f, ws.dir(layer, d).dA, (long) r0 * 4 * h,
-                                4 * h, params.weightIh(layer, d).segment(), 0, layerIn, d == 0 ? 0f : 1f, dXf,
-                                (long) r0 * layerIn, layerIn);
+                        loadState(gradHn, l, d, batch, p, ws.dir(l, d).dhState);
+                        loadState(gradCn, l, d, batch, h, ws.dir(l, d).dcState);
                     }
-                }, ran);
-                if (l > 0 && spec.dropout() > 0) {
-                    multiply(dX, ws.dropMask[l], (long) rows * layerIn);
+                    for (int d = 0; d < dirs; d++) ws.dir(l, d).dPeep.fill((byte) 0); // every accumulator
+                    int colParts = packWeights(params, ws, layer, batch, true, ran);
+                    forEachChunk(batch, (d, b0, b1, k) -> recurBackward(params, ws, saved.lengths, layer, d, seqLength,
+                            batch, b0, b1, k, layerDOut, colParts, ran), ran);
+                    for (int d = 0; d < dirs; d++) {
+                        storeState(ws.dir(l, d).dhState, l, d, batch, p, dh0);
+                        storeState(ws.dir(l, d).dcState, l, d, batch, h, dc0);
+                    }
+
+                    int layerIn = spec.layerInputSize(l);
+                    MemorySegment x;
+                    int xLd;
+                    if (l == 0) {
+                        x = ws.x0;
+                        xLd = spec.inputSize();
+                    } else {
+                        x = spec.dropout() > 0 ? ws.dropIn[l] : ws.layerOut[l - 1];
+                        xLd = width;
+                    }
+                    MemorySegment dX;
+                    if (l == 0) {
+                        dX = spec.batchFirst() ? (dOut == ws.dGradA ? ws.dGradB : ws.dGradA) : dInput.segment();
+                    } else {
+                        dX = dOut == ws.dGradA ? ws.dGradB : ws.dGradA;
+                    }
+                    weightGradients(params, grads, ws, l, rows, batch, x, xLd, ran);
+                    MemorySegment dXf = dX;
+                    int rowParts = threadPool.partsFor(rows);
+                    threadPool.parallel(rowParts, k -> {
+                        int r0 = CpuThreads.cut(rows, rowParts, k);
+                        int r1 = CpuThreads.cut(rows, rowParts, k + 1);
+                        for (int d = 0; d < dirs; d++) {
+                            OpenBlas.sgemm(false, false, r1 - r0, layerIn, 4 * h, 1f, ws.dir(layer, d).dA, (long) r0 * 4 * h,
+                                    4 * h, params.weightIh(layer, d).segment(), 0, layerIn, d == 0 ? 0f : 1f, dXf,
+                                    (long) r0 * layerIn, layerIn);
+                        }
+                    }, ran);
+                    if (l > 0 && spec.dropout() > 0) {
+                        multiply(dX, ws.dropMask[l], (long) rows * layerIn);
+                    }
+                    dOut = dX;
                 }
-                dOut = dX;
-            }
-            if (spec.batchFirst()) {
-                transpose(dOut, dInput.segment(), seqLength, batch, spec.inputSize());
+                if (spec.batchFirst()) {
+                    transpose(dOut, dInput.segment(), seqLength, batch, spec.inputSize());
+                }
             }
             lastThreads = Set.copyOf(ran);
             LstmGradients result = new LstmGradients(arena, dInput, dh0, dc0, grads);
@@ -527,6 +537,76 @@ public final class FastCpuBackend implements LstmBackend {
                     VectorMath.add(dp, 0, dir.dPeep, 3L * h * c, dp, 0, 3 * h);
                 }
             }
+        }
+    }
+
+    // ---------------------------------------------------------------- pipelined layers
+
+    /**
+     * Whether this call runs its layers as a pipeline ({@link PipelinedLayers}): one direction, one batch chunk (a
+     * batch too small to split), at least 2 layers and at least as many threads, but fewer than twice as many (from
+     * there the per-step split over a team, which uses every thread, is likely ahead; not measured, as this VM has
+     * 2 cores), and the packed GEMM available.
+     */
+    boolean pipelined(int batch) {
+        return pipeline != null && chunks(batch) == 1;
+    }
+
+    private static boolean pipelines(LstmSpec spec, int threads) {
+        int layers = spec.numLayers();
+        return spec.numDirections() == 1 && layers >= 2 && layers <= threads && threads < 2 * layers && usePacked();
+    }
+
+    /** The pipelined forward of every layer; returns the last layer's output [T*B, P] (time-major). */
+    private MemorySegment forwardPipelined(LstmParams params, FastCpuWorkspace ws, LstmInput in, int seqLength,
+                                           int batch, int[] lengths, Tensor output, Tensor hN, Tensor cN,
+                                           SplittableRandom dropoutRandom, Set<String> ran) {
+        int layers = spec.numLayers();
+        int p = spec.outputSize();
+        int h = spec.hiddenSize();
+        boolean training = in.isTraining();
+        long n = (long) seqLength * batch * p;
+        if (training && spec.dropout() > 0) {
+            for (int l = 1; l < layers; l++) dropoutMask(dropoutRandom, ws.dropMask[l], n);
+        }
+        MemorySegment[] outs = new MemorySegment[layers];
+        for (int l = 0; l < layers; l++) {
+            outs[l] = l == layers - 1 && !spec.batchFirst() ? output.segment() : ws.layerOut[l];
+            combineBias(params, l, 0, ws.dir(l, 0).bias);
+            loadState(in.h0(), l, 0, batch, p, ws.dir(l, 0).hState);
+            loadState(in.c0(), l, 0, batch, h, ws.dir(l, 0).cState);
+        }
+        pipeline.pack(params, ws, false, ran);
+        pipeline.forward(params, ws, seqLength, batch, lengths, outs, training, ran);
+        for (int l = 0; l < layers; l++) {
+            storeState(ws.dir(l, 0).hState, l, 0, batch, p, hN);
+            storeState(ws.dir(l, 0).cState, l, 0, batch, h, cN);
+        }
+        return outs[layers - 1];
+    }
+
+    /** The pipelined backward of every layer, then each layer's weight gradients as whole-sequence GEMMs. */
+    private void backwardPipelined(LstmParams params, LstmParams grads, Saved saved, Tensor gradHn, Tensor gradCn,
+                                   MemorySegment dOut, Tensor dInput, Tensor dh0, Tensor dc0, Set<String> ran) {
+        FastCpuWorkspace ws = saved.ws;
+        int layers = spec.numLayers();
+        int batch = saved.batch;
+        int rows = saved.seqLength * batch;
+        int p = spec.outputSize();
+        int h = spec.hiddenSize();
+        for (int l = 0; l < layers; l++) {
+            FastCpuWorkspace.Dir dir = ws.dir(l, 0);
+            loadState(gradHn, l, 0, batch, p, dir.dhState);
+            loadState(gradCn, l, 0, batch, h, dir.dcState);
+            dir.dPeep.fill((byte) 0);
+        }
+        pipeline.pack(params, ws, true, ran);
+        pipeline.backward(params, ws, saved.seqLength, batch, saved.lengths, dOut, dInput.segment(), ran);
+        for (int l = 0; l < layers; l++) {
+            storeState(ws.dir(l, 0).dhState, l, 0, batch, p, dh0);
+            storeState(ws.dir(l, 0).dcState, l, 0, batch, h, dc0);
+            MemorySegment x = l == 0 ? ws.x0 : spec.dropout() > 0 ? ws.dropIn[l] : ws.layerOut[l - 1];
+            weightGradients(params, grads, ws, l, rows, batch, x, spec.layerInputSize(l), ran);
         }
     }
 
@@ -657,12 +737,19 @@ public final class FastCpuBackend implements LstmBackend {
 
     /** Inverted dropout with the reference's random stream: element (t, b, k) kept with probability 1-p. */
     private void applyDropout(SplittableRandom random, MemorySegment x, MemorySegment mask, MemorySegment out, long n) {
+        dropoutMask(random, mask, n);
+        for (long k = 0; k < n; k++) {
+            out.setAtIndex(ValueLayout.JAVA_FLOAT, k,
+                    x.getAtIndex(ValueLayout.JAVA_FLOAT, k) * mask.getAtIndex(ValueLayout.JAVA_FLOAT, k));
+        }
+    }
+
+    /** The next n mask values of the dropout stream: 1 / (1-p) with probability 1-p, else 0. */
+    private void dropoutMask(SplittableRandom random, MemorySegment mask, long n) {
         double keep = 1.0 - spec.dropout();
         float scale = (float) (1.0 / keep);
         for (long k = 0; k < n; k++) {
-            float s = random.nextDouble() < keep ? scale : 0f;
-            mask.setAtIndex(ValueLayout.JAVA_FLOAT, k, s);
-            out.setAtIndex(ValueLayout.JAVA_FLOAT, k, x.getAtIndex(ValueLayout.JAVA_FLOAT, k) * s);
+            mask.setAtIndex(ValueLayout.JAVA_FLOAT, k, random.nextDouble() < keep ? scale : 0f);
         }
     }
 

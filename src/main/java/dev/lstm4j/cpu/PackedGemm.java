@@ -70,18 +70,25 @@ final class PackedGemm {
     static void packTransposed(MemorySegment w1, int k1, MemorySegment w2, int k2, int n, float[] packed, int p0,
                                int p1) {
         int k = k1 + k2;
-        float[] row = new float[k];
+        float[] tile = new float[NR * k]; // the panel's NR weight rows, [NR, k]
         for (int j = p0; j < p1; j++) {
             int base = j * NR * k;
             for (int c = 0; c < NR; c++) {
                 long col = (long) j * NR + c;
                 if (col < n) {
-                    MemorySegment.copy(w1, ValueLayout.JAVA_FLOAT, col * k1 * Float.BYTES, row, 0, k1);
-                    if (k2 > 0) MemorySegment.copy(w2, ValueLayout.JAVA_FLOAT, col * k2 * Float.BYTES, row, k1, k2);
+                    MemorySegment.copy(w1, ValueLayout.JAVA_FLOAT, col * k1 * Float.BYTES, tile, c * k, k1);
+                    if (k2 > 0) MemorySegment.copy(w2, ValueLayout.JAVA_FLOAT, col * k2 * Float.BYTES, tile, c * k + k1, k2);
                 } else {
-                    Arrays.fill(row, 0f);
+                    Arrays.fill(tile, c * k, c * k + k, 0f);
                 }
-                for (int kk = 0; kk < k; kk++) packed[base + kk * NR + c] = row[kk];
+            }
+            // transposed in blocks of 16 k-rows, so that the 16 x NR block being written stays in L1
+            for (int k0 = 0; k0 < k; k0 += 16) {
+                int k1End = Math.min(k, k0 + 16);
+                for (int c = 0; c < NR; c++) {
+                    int src = c * k;
+                    for (int kk = k0; kk < k1End; kk++) packed[base + kk * NR + c] = tile[src + kk];
+                }
             }
         }
     }

@@ -227,7 +227,8 @@ class FastCpuBackendBehaviourTest {
      * both paths with default flags; 480 on the general one when inlining is starved with -XX:InlineSmallCode=200
      * -XX:MaxInlineSize=8). Measured for the standard kernels and for the general ones (H = 33, a vector tail; clip, cell clip,
      * coupled input-forget gate, peepholes, HardSigmoid/LeakyRelu/Softsign), in a fresh JVM ({@link AllocationProbe}),
-     * on one thread: in the shared test JVM the kernels may just have been deoptimised by another test's shapes (a
+     * on one thread, and for the standard ones again on 2 threads, where the layers run as a pipeline (counting the
+     * workers' allocations too): in the shared test JVM the kernels may just have been deoptimised by another test's shapes (a
      * branch the profile had never seen), and until C2 compiles them again they run in C1, where every vector is a
      * heap object. A vector that crosses a call C2 does not inline is boxed at every step (VectorBoundaryTest).
      */
@@ -243,7 +244,7 @@ class FastCpuBackendBehaviourTest {
         }
         assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "probe did not finish");
         assertEquals(0, p.exitValue(), out);
-        for (String path : List.of("standard", "general")) {
+        for (String path : List.of("standard", "general", "pipelined")) {
             java.util.regex.Matcher m = java.util.regex.Pattern.compile("bytes per step, " + path + ": (\\d+)")
                     .matcher(out);
             assertTrue(m.find(), out);
@@ -267,19 +268,24 @@ class FastCpuBackendBehaviourTest {
                             dev.lstm4j.lstm.Activation.parse("LeakyRelu(0.1)"),
                             dev.lstm4j.lstm.Activation.parse("Softsign")).build();
             try (Arena arena = Arena.ofConfined();
-                 Probe a = new Probe(arena, standard);
-                 Probe b = new Probe(arena, general)) {
+                 Probe a = new Probe(arena, standard, 1);
+                 Probe b = new Probe(arena, general, 1);
+                 Probe c = new Probe(arena, standard, 2)) {
+                if (!c.fast.pipelined(8)) throw new AssertionError("the 2-thread probe must run the layer pipeline");
                 long deadline = System.nanoTime() + 60_000_000_000L;
-                while ((a.perStep >= 512 || b.perStep >= 512) && System.nanoTime() < deadline) {
+                while ((a.perStep >= 512 || b.perStep >= 512 || c.perStep >= 512) && System.nanoTime() < deadline) {
                     for (int w = 0; w < 200; w++) {
                         a.warm();
                         b.warm();
+                        c.warm();
                     }
                     a.measure(mx);
                     b.measure(mx);
+                    c.measure(mx);
                 }
                 System.out.println("bytes per step, standard: " + Math.max(0, a.perStep));
                 System.out.println("bytes per step, general: " + Math.max(0, b.perStep));
+                System.out.println("bytes per step, pipelined: " + Math.max(0, c.perStep));
             }
         }
 
@@ -290,9 +296,9 @@ class FastCpuBackendBehaviourTest {
             final Tensor x4, x64, dy4, dy64;
             long perStep = Long.MAX_VALUE;
 
-            Probe(Arena arena, LstmSpec spec) {
+            Probe(Arena arena, LstmSpec spec, int threads) {
                 p = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 1);
-                fast = new FastCpuBackend(spec, 1);
+                fast = new FastCpuBackend(spec, threads);
                 int h = spec.hiddenSize();
                 x4 = random(arena, Shape.of(4, 8, 8), 1);
                 x64 = random(arena, Shape.of(64, 8, 8), 2);
@@ -328,10 +334,14 @@ class FastCpuBackendBehaviourTest {
     }
 
     /** Average heap bytes the current thread allocates per run of {@code r}, over 20 runs. */
+    /** Bytes allocated per run by the calling thread and the backends' worker threads together. */
     private static long allocated(com.sun.management.ThreadMXBean mx, Runnable r) {
-        long before = mx.getCurrentThreadAllocatedBytes();
+        long[] ids = java.util.stream.Stream.concat(Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> t.getName().startsWith("lstm4j-cpu-")), java.util.stream.Stream.of(Thread.currentThread()))
+                .mapToLong(Thread::threadId).toArray();
+        long before = java.util.Arrays.stream(mx.getThreadAllocatedBytes(ids)).sum();
         for (int i = 0; i < 20; i++) r.run();
-        return (mx.getCurrentThreadAllocatedBytes() - before) / 20;
+        return (java.util.Arrays.stream(mx.getThreadAllocatedBytes(ids)).sum() - before) / 20;
     }
 
     @Test

@@ -148,6 +148,32 @@ class FastCpuBackendEquivalenceTest {
                         .peepholes(true).build(), Opts.ALL));
     }
 
+    /**
+     * Layers as a pipeline (one thread per layer, one fused [x h] [W_ih W_hh] GEMM per step): 13 rows (an 8-row
+     * block, a 4-row one and a single row), dropout between layers, an input wider and one narrower than the layers'
+     * output, n = 4H below one panel (only the padded last panel) and I + P straddling two.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("pipelinedVariants")
+    void matchesTheReferenceWhenTheLayersRunAsAPipeline(String name, LstmSpec spec, Opts opts) {
+        int threads = spec.numLayers();
+        try (FastCpuBackend fast = new FastCpuBackend(spec, threads)) {
+            assertTrue(fast.pipelined(13), () -> name + ": expected the pipelined path on " + threads + " threads");
+        }
+        compare(spec, opts, 13, T, threads);
+    }
+
+    static Stream<Arguments> pipelinedVariants() {
+        return Stream.of(
+                Arguments.of("2 layers, dropout, peepholes, cell clip", LstmSpec.builder(I, 20).numLayers(2)
+                        .dropout(0.3).peepholes(true).cellClip(0.5).build(), Opts.ALL),
+                Arguments.of("3 layers, I = 40 > P, projection", LstmSpec.builder(40, H).numLayers(3).projSize(5)
+                        .build(), Opts.ALL),
+                Arguments.of("batch-first, general activations, clip", LstmSpec.builder(3, 33).numLayers(2)
+                        .batchFirst(true).clip(0.9).activations(Activation.parse("HardSigmoid"),
+                                Activation.parse("Softsign"), Activation.TANH).build(), Opts.ALL));
+    }
+
     static void compare(LstmSpec spec, Opts opts, int batch, int seqLength, int threads) {
         try (Arena arena = Arena.ofConfined();
              LstmParams p32 = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 11);
