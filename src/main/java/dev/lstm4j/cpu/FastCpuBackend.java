@@ -546,7 +546,7 @@ public final class FastCpuBackend implements LstmBackend {
      * Whether this call runs its layers as a pipeline ({@link PipelinedLayers}): one direction, one batch chunk (a
      * batch too small to split), at least 2 layers and at least as many threads, but fewer than twice as many (from
      * there the per-step split over a team, which uses every thread, is likely ahead; not measured, as this VM has
-     * 2 cores), and the packed GEMM available.
+     * 2 cores), the packed GEMM available, and each layer's weights small enough to stay in cache.
      */
     boolean pipelined(int batch) {
         return pipeline != null && chunks(batch) == 1;
@@ -554,7 +554,8 @@ public final class FastCpuBackend implements LstmBackend {
 
     private static boolean pipelines(LstmSpec spec, int threads) {
         int layers = spec.numLayers();
-        return spec.numDirections() == 1 && layers >= 2 && layers <= threads && threads < 2 * layers && usePacked();
+        return spec.numDirections() == 1 && layers >= 2 && layers <= threads && threads < 2 * layers && usePacked()
+                && PipelinedLayers.fitsInCache(spec);
     }
 
     /** The pipelined forward of every layer; returns the last layer's output [T*B, P] (time-major). */
@@ -576,7 +577,6 @@ public final class FastCpuBackend implements LstmBackend {
             loadState(in.h0(), l, 0, batch, p, ws.dir(l, 0).hState);
             loadState(in.c0(), l, 0, batch, h, ws.dir(l, 0).cState);
         }
-        pipeline.pack(params, ws, false, ran);
         pipeline.forward(params, ws, seqLength, batch, lengths, outs, training, ran);
         for (int l = 0; l < layers; l++) {
             storeState(ws.dir(l, 0).hState, l, 0, batch, p, hN);
@@ -600,7 +600,6 @@ public final class FastCpuBackend implements LstmBackend {
             loadState(gradCn, l, 0, batch, h, dir.dcState);
             dir.dPeep.fill((byte) 0);
         }
-        pipeline.pack(params, ws, true, ran);
         pipeline.backward(params, ws, saved.seqLength, batch, saved.lengths, dOut, dInput.segment(), ran);
         for (int l = 0; l < layers; l++) {
             storeState(ws.dir(l, 0).dhState, l, 0, batch, p, dh0);

@@ -32,8 +32,8 @@ final class FusedPointwise {
     }
 
     /**
-     * Runs the standard kernels once for H = 7, 16 and 17 on scratch memory, so that their profiles have seen both
-     * outcomes of every loop check (vector loop entered or not, scalar tail entered or not). Otherwise C2 compiles
+     * Runs the standard kernels once for H = 7, 16 and 17 on scratch memory, so that their profiles have seen every
+     * path (scalar lanes only, whole blocks only, whole blocks and an overlapping last block). Otherwise C2 compiles
      * them for the first shape the JVM ran, and the first H with (or without) a tail deoptimises them, back to C1
      * code where every vector is a heap object, until C2 gets round to compiling them again.
      */
@@ -42,9 +42,10 @@ final class FusedPointwise {
             long bytes = 4L * 17 * Float.BYTES;
             MemorySegment[] m = new MemorySegment[8];
             for (int i = 0; i < m.length; i++) m[i] = arena.allocate(bytes, 64);
+            MemorySegment tail = arena.allocate(8L * S.length() * Float.BYTES, 64);
             for (int n : new int[] {7, 16, 17}) {
-                forwardRowStandard(n, m[0], 0, m[1], m[2], m[3], 0, m[4], 0, m[4], 0);
-                backwardRowStandard(n, m[4], 0, m[5], 0, m[0], 0, m[6], m[3], 0, m[2], m[7], 0, m[1]);
+                forwardRowStandard(n, m[0], 0, m[1], m[2], m[3], 0, m[4], 0, m[4], 0, tail);
+                backwardRowStandard(n, m[4], 0, m[5], 0, m[0], 0, m[6], m[3], 0, m[2], m[7], 0, m[1], tail);
             }
         }
     }
@@ -77,7 +78,8 @@ final class FusedPointwise {
         this.hAct = new VectorActivation(spec.hiddenActivation(), clip);
         this.standard = spec.hasStandardActivations() && !spec.hasClip() && !spec.hasCellClip() && !inputForget;
         this.zeros = java.lang.foreign.Arena.ofAuto().allocate(3L * h * Float.BYTES, 64);
-        long scratchBytes = 6L * h * Float.BYTES;
+        // the general kernels' 6 rows, or the standard ones' last block ([8, lanes] in backward)
+        long scratchBytes = Math.max(6L * h, 8L * S.length()) * Float.BYTES;
         this.scratch = ThreadLocal.withInitial(() -> java.lang.foreign.Arena.ofAuto().allocate(scratchBytes, 64));
     }
 
@@ -104,7 +106,7 @@ final class FusedPointwise {
         int n = h;
         long rowBytes = (long) n * Float.BYTES;
         MemorySegment pe = peep != null ? peep : zeros;
-        MemorySegment s = standard ? null : scratch.get();
+        MemorySegment s = scratch.get();
         for (int r = 0; r < rows; r++) {
             if (active != null && !active[activeOff + r]) {
                 VectorMath.zero(mOut, mOff + (long) r * mLd, n);
@@ -120,7 +122,7 @@ final class FusedPointwise {
             MemorySegment hOut = hState != null ? hState : mOut;
             long hRow = hState != null ? cRow : mRow;
             if (standard) {
-                forwardRowStandard(n, g, gRow, bias, pe, cState, cRow, mOut, mRow, hOut, hRow);
+                forwardRowStandard(n, g, gRow, bias, pe, cState, cRow, mOut, mRow, hOut, hRow, s);
             } else {
                 forwardRowGeneral(n, g, gRow, bias, pe, cState, cRow, cRawOut,
                         (cOutOff + (long) r * n) * Float.BYTES, mOut, mRow, hOut, hRow, s);
@@ -152,7 +154,7 @@ final class FusedPointwise {
         MemorySegment pe = peep != null ? peep : zeros;
         // without a cell clip c is its own unclipped value
         MemorySegment raw = cRaw != null ? cRaw : c;
-        MemorySegment s = standard ? null : scratch.get();
+        MemorySegment s = scratch.get();
         for (int r = 0; r < rows; r++) {
             if (active != null && !active[activeOff + r]) {
                 VectorMath.zero(dA, aOff + (long) r * 4 * n, 4 * n);
@@ -164,7 +166,7 @@ final class FusedPointwise {
             long pRow = dPeepOff * Float.BYTES;
             long cRow = (cOff + (long) r * n) * Float.BYTES;
             if (standard) {
-                backwardRowStandard(n, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, pe, dPeep, pRow, dA);
+                backwardRowStandard(n, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, pe, dPeep, pRow, dA, s);
             } else {
                 backwardRowGeneral(n, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, raw, cRow, pe, dPeep, pRow,
                         dA, s);
@@ -425,40 +427,40 @@ final class FusedPointwise {
      */
     private static void forwardRowStandard(int n, MemorySegment g, long gRow, MemorySegment bias,
                                            MemorySegment peep, MemorySegment cState, long cRow,
-                                           MemorySegment mOut, long mRow, MemorySegment hOut, long hRow) {
+                                           MemorySegment mOut, long mRow, MemorySegment hOut, long hRow,
+                                           MemorySegment tail) {
         long nb = (long) n * Float.BYTES;
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        int full = n - n % S.length();
-        for (int j = 0; j < full; j += S.length()) {
-            long bj = (long) j * Float.BYTES;
-            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
-            FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
-            FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
-            FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
-            FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE));
-            ai = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(cp, ai);
-            af = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af);
-            FloatVector i = one.div(one.add(ai.neg().lanewise(VectorOperators.EXP)));
-            FloatVector f = one.div(one.add(af.neg().lanewise(VectorOperators.EXP)));
-            FloatVector gg = ag.lanewise(VectorOperators.TANH);
-            FloatVector c = f.mul(cp).add(i.mul(gg));
-            ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(c, ao);
-            FloatVector o = one.div(one.add(ao.neg().lanewise(VectorOperators.EXP)));
-            FloatVector mv = o.mul(c.lanewise(VectorOperators.TANH));
-            c.intoMemorySegment(cState, cRow + bj, LE);
-            mv.intoMemorySegment(mOut, mRow + bj, LE);
-            mv.intoMemorySegment(hOut, hRow + bj, LE);
-            // the full pre-activations, for backward (in inference the buffer is scratch)
-            ai.intoMemorySegment(g, gRow + bj, LE);
-            af.intoMemorySegment(g, gRow + nb + bj, LE);
-            ag.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
-            ao.intoMemorySegment(g, gRow + 3 * nb + bj, LE);
+        int lanes = S.length();
+        int full = n - n % lanes;
+        if (full < n && n >= lanes) {
+            // the last block [n - lanes, n) first, into tail [6, lanes] (c, m, the 4 pre-activations), while no
+            // lane of it is updated; below, its lanes past the whole blocks are copied out
+            long last = (long) (n - lanes) * Float.BYTES;
+            long lb = (long) lanes * Float.BYTES;
+            forwardLanes(last, g, gRow, nb, bias, peep, cState, cRow, tail, -last, tail, lb - last, tail,
+                    lb - last, tail, 2 * lb - last, lb);
         }
-        for (int j = full; j < n; j++) {
+        for (int j = 0; j < full; j += lanes) {
+            forwardLanes((long) j * Float.BYTES, g, gRow, nb, bias, peep, cState, cRow, cState, cRow, mOut, mRow,
+                    hOut, hRow, g, gRow, nb);
+        }
+        if (full == n) {
+            return;
+        }
+        if (n >= lanes) {
+            long lb = (long) lanes * Float.BYTES;
+            long from = (long) (full - (n - lanes)) * Float.BYTES; // the tail lanes' place in the last block
+            long fb = (long) full * Float.BYTES;
+            long bytes = (long) (n - full) * Float.BYTES;
+            MemorySegment.copy(tail, from, cState, cRow + fb, bytes);
+            MemorySegment.copy(tail, lb + from, mOut, mRow + fb, bytes);
+            MemorySegment.copy(tail, lb + from, hOut, hRow + fb, bytes);
+            for (int k = 0; k < 4; k++) {
+                MemorySegment.copy(tail, (2 + k) * lb + from, g, gRow + k * nb + fb, bytes);
+            }
+            return;
+        }
+        for (int j = 0; j < n; j++) { // fewer than one vector of lanes
             long bj = (long) j * Float.BYTES;
             float cp = get(cState, cRow + bj);
             float ai = get(g, gRow + bj) + get(bias, bj) + get(peep, bj) * cp;
@@ -481,50 +483,80 @@ final class FusedPointwise {
         }
     }
 
+    /**
+     * One block of S.length() lanes at byte offset bj of a row: reads the pre-activations (g at gRow, gate stride
+     * nb), bias, peepholes and c; writes c to cOut, m to mOut and hOut, and the full pre-activations to gOut (gate
+     * stride gOutStride), each at its row offset + bj. The row's own buffers, or the tail scratch.
+     */
+    private static void forwardLanes(long bj, MemorySegment g, long gRow, long nb, MemorySegment bias,
+                                     MemorySegment peep, MemorySegment cState, long cRow, MemorySegment cOut,
+                                     long cOutRow, MemorySegment mOut, long mRow, MemorySegment hOut, long hRow,
+                                     MemorySegment gOut, long gOutRow, long gOutStride) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
+        FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
+                .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
+        FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
+                .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
+        FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
+                .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
+        FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
+                .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE));
+        ai = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(cp, ai);
+        af = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af);
+        FloatVector i = one.div(one.add(ai.neg().lanewise(VectorOperators.EXP)));
+        FloatVector f = one.div(one.add(af.neg().lanewise(VectorOperators.EXP)));
+        FloatVector gg = ag.lanewise(VectorOperators.TANH);
+        FloatVector c = f.mul(cp).add(i.mul(gg));
+        ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(c, ao);
+        FloatVector o = one.div(one.add(ao.neg().lanewise(VectorOperators.EXP)));
+        FloatVector mv = o.mul(c.lanewise(VectorOperators.TANH));
+        c.intoMemorySegment(cOut, cOutRow + bj, LE);
+        mv.intoMemorySegment(mOut, mRow + bj, LE);
+        mv.intoMemorySegment(hOut, hRow + bj, LE);
+        // the full pre-activations, for backward (in inference the buffer is scratch)
+        ai.intoMemorySegment(gOut, gOutRow + bj, LE);
+        af.intoMemorySegment(gOut, gOutRow + gOutStride + bj, LE);
+        ag.intoMemorySegment(gOut, gOutRow + 2 * gOutStride + bj, LE);
+        ao.intoMemorySegment(gOut, gOutRow + 3 * gOutStride + bj, LE);
+    }
+
     private static void backwardRowStandard(int n, MemorySegment dm, long dmRow, MemorySegment dcState, long dcRow,
                                             MemorySegment a, long aRow, MemorySegment cPrev, MemorySegment c,
                                             long cRow, MemorySegment peep, MemorySegment dPeep, long pRow,
-                                            MemorySegment dA) {
+                                            MemorySegment dA, MemorySegment tail) {
         long nb = (long) n * Float.BYTES;
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        int full = n - n % S.length();
-        for (int j = 0; j < full; j += S.length()) {
-            long bj = (long) j * Float.BYTES;
-            FloatVector i = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + bj, LE).neg()
-                    .lanewise(VectorOperators.EXP)));
-            FloatVector f = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + nb + bj, LE).neg()
-                    .lanewise(VectorOperators.EXP)));
-            FloatVector gg = FloatVector.fromMemorySegment(S, a, aRow + 2 * nb + bj, LE)
-                    .lanewise(VectorOperators.TANH);
-            FloatVector o = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + 3 * nb + bj, LE).neg()
-                    .lanewise(VectorOperators.EXP)));
-            FloatVector cp = FloatVector.fromMemorySegment(S, cPrev, cRow + bj, LE);
-            FloatVector cv = FloatVector.fromMemorySegment(S, c, cRow + bj, LE);
-            FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE);
-            FloatVector dc = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE);
-            FloatVector hc = cv.lanewise(VectorOperators.TANH);
-            FloatVector dao = dmv.mul(hc).mul(o.mul(one.sub(o)));
-            dc = dc.add(dmv.mul(o).mul(one.sub(hc.mul(hc))));
-            dc = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(dao, dc);
-            FloatVector.fromMemorySegment(S, dPeep, pRow + 2 * nb + bj, LE).add(dao.mul(cv))
-                    .intoMemorySegment(dPeep, pRow + 2 * nb + bj, LE);
-            FloatVector dai = dc.mul(gg).mul(i.mul(one.sub(i)));
-            FloatVector daf = dc.mul(cp).mul(f.mul(one.sub(f)));
-            FloatVector dag = dc.mul(i).mul(one.sub(gg.mul(gg)));
-            FloatVector dcp = dc.mul(f);
-            dcp = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(dai, dcp);
-            dcp = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(daf, dcp);
-            FloatVector.fromMemorySegment(S, dPeep, pRow + bj, LE).add(dai.mul(cp))
-                    .intoMemorySegment(dPeep, pRow + bj, LE);
-            FloatVector.fromMemorySegment(S, dPeep, pRow + nb + bj, LE).add(daf.mul(cp))
-                    .intoMemorySegment(dPeep, pRow + nb + bj, LE);
-            dai.intoMemorySegment(dA, aRow + bj, LE);
-            daf.intoMemorySegment(dA, aRow + nb + bj, LE);
-            dag.intoMemorySegment(dA, aRow + 2 * nb + bj, LE);
-            dao.intoMemorySegment(dA, aRow + 3 * nb + bj, LE);
-            dcp.intoMemorySegment(dcState, dcRow + bj, LE);
+        int lanes = S.length();
+        int full = n - n % lanes;
+        if (full < n && n >= lanes) {
+            // as in forward: the last block first, into tail [8, lanes] (dA's 4 gates, dc, dPeep's 3), then copied
+            long last = (long) (n - lanes) * Float.BYTES;
+            long lb = (long) lanes * Float.BYTES;
+            backwardLanes(last, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, peep, dPeep, pRow,
+                    tail, -last, lb, tail, 4 * lb - last, tail, 5 * lb - last, lb);
         }
-        for (int j = full; j < n; j++) {
+        for (int j = 0; j < full; j += lanes) {
+            backwardLanes((long) j * Float.BYTES, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, peep,
+                    dPeep, pRow, dA, aRow, nb, dcState, dcRow, dPeep, pRow, nb);
+        }
+        if (full == n) {
+            return;
+        }
+        if (n >= lanes) {
+            long lb = (long) lanes * Float.BYTES;
+            long from = (long) (full - (n - lanes)) * Float.BYTES;
+            long fb = (long) full * Float.BYTES;
+            long bytes = (long) (n - full) * Float.BYTES;
+            for (int k = 0; k < 4; k++) {
+                MemorySegment.copy(tail, k * lb + from, dA, aRow + k * nb + fb, bytes);
+            }
+            MemorySegment.copy(tail, 4 * lb + from, dcState, dcRow + fb, bytes);
+            for (int k = 0; k < 3; k++) {
+                MemorySegment.copy(tail, (5 + k) * lb + from, dPeep, pRow + k * nb + fb, bytes);
+            }
+            return;
+        }
+        for (int j = 0; j < n; j++) { // fewer than one vector of lanes
             long bj = (long) j * Float.BYTES;
             float i = VectorActivation.sigmoid(get(a, aRow + bj));
             float f = VectorActivation.sigmoid(get(a, aRow + nb + bj));
@@ -550,6 +582,51 @@ final class FusedPointwise {
             set(dA, aRow + 3 * nb + bj, dao);
             set(dcState, dcRow + bj, dcp);
         }
+    }
+
+    /**
+     * One block of lanes at byte offset bj of backward's row: reads as {@link #backwardRowStandard} does; writes dA
+     * (gate stride dAStride), dc and dPeep (stride pOutStride) to the given places, each at its row offset + bj.
+     */
+    private static void backwardLanes(long bj, long nb, MemorySegment dm, long dmRow, MemorySegment dcState,
+                                      long dcRow, MemorySegment a, long aRow, MemorySegment cPrev, MemorySegment c,
+                                      long cRow, MemorySegment peep, MemorySegment dPeep, long pRow,
+                                      MemorySegment dAOut, long dARow, long dAStride, MemorySegment dcOut,
+                                      long dcOutRow, MemorySegment dPeepOut, long pOutRow, long pOutStride) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector i = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + bj, LE).neg()
+                .lanewise(VectorOperators.EXP)));
+        FloatVector f = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + nb + bj, LE).neg()
+                .lanewise(VectorOperators.EXP)));
+        FloatVector gg = FloatVector.fromMemorySegment(S, a, aRow + 2 * nb + bj, LE)
+                .lanewise(VectorOperators.TANH);
+        FloatVector o = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + 3 * nb + bj, LE).neg()
+                .lanewise(VectorOperators.EXP)));
+        FloatVector cp = FloatVector.fromMemorySegment(S, cPrev, cRow + bj, LE);
+        FloatVector cv = FloatVector.fromMemorySegment(S, c, cRow + bj, LE);
+        FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE);
+        FloatVector dc = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE);
+        FloatVector hc = cv.lanewise(VectorOperators.TANH);
+        FloatVector dao = dmv.mul(hc).mul(o.mul(one.sub(o)));
+        dc = dc.add(dmv.mul(o).mul(one.sub(hc.mul(hc))));
+        dc = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(dao, dc);
+        FloatVector.fromMemorySegment(S, dPeep, pRow + 2 * nb + bj, LE).add(dao.mul(cv))
+                .intoMemorySegment(dPeepOut, pOutRow + 2 * pOutStride + bj, LE);
+        FloatVector dai = dc.mul(gg).mul(i.mul(one.sub(i)));
+        FloatVector daf = dc.mul(cp).mul(f.mul(one.sub(f)));
+        FloatVector dag = dc.mul(i).mul(one.sub(gg.mul(gg)));
+        FloatVector dcp = dc.mul(f);
+        dcp = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(dai, dcp);
+        dcp = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(daf, dcp);
+        FloatVector.fromMemorySegment(S, dPeep, pRow + bj, LE).add(dai.mul(cp))
+                .intoMemorySegment(dPeepOut, pOutRow + bj, LE);
+        FloatVector.fromMemorySegment(S, dPeep, pRow + nb + bj, LE).add(daf.mul(cp))
+                .intoMemorySegment(dPeepOut, pOutRow + pOutStride + bj, LE);
+        dai.intoMemorySegment(dAOut, dARow + bj, LE);
+        daf.intoMemorySegment(dAOut, dARow + dAStride + bj, LE);
+        dag.intoMemorySegment(dAOut, dARow + 2 * dAStride + bj, LE);
+        dao.intoMemorySegment(dAOut, dARow + 3 * dAStride + bj, LE);
+        dcp.intoMemorySegment(dcOut, dcOutRow + bj, LE);
     }
 
     private static float get(MemorySegment seg, long byteOffset) {

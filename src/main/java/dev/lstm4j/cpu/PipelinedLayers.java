@@ -10,7 +10,8 @@ import java.util.Set;
  * The layers of a unidirectional LSTM on one batch chunk as a pipeline: each layer is a stage on its own thread that
  * takes step t as soon as the layer below has finished it (backward: the layer above), so L layers keep L threads
  * busy with one wait per step instead of a barrier per step, which is what a small batch (ptb-small: B = 20,
- * H = 200) costs when one step is split across threads.
+ * H = 200) costs when one step is split across threads. It needs each layer's packed weights to stay in its
+ * core's L2 cache ({@link #fitsInCache}): every step streams them all, twice the bytes of W_hh alone.
  *
  * <p>A step is one GEMM on [W_ih W_hh] packed once per call (see {@link PackedGemm}): forward
  * g_t [B, 4H] = [x_t h_{t-1}] [B, I + P] x [W_ih W_hh]^T [I + P, 4H]; backward
@@ -28,6 +29,24 @@ final class PipelinedLayers {
     private final CpuThreads threadPool;
     private final int threads;
 
+    /**
+     * Whether every layer's packed [W_ih W_hh] (the larger of its two layouts) takes at most 3/4 of one core's L2
+     * cache. Measured on this VM (2 MiB L2 per core): ptb-small (1.3 MB per layer) gains from the pipeline,
+     * ptb-medium (13.5 MB) loses 20 % against the per-step split, which streams only W_hh (6.8 MB) per step.
+     */
+    static boolean fitsInCache(LstmSpec spec) {
+        long budget = CacheSize.l2Bytes() * 3 / 4;
+        for (int l = 0; l < spec.numLayers(); l++) {
+            int k = spec.layerInputSize(l) + spec.outputSize();
+            int h4 = 4 * spec.hiddenSize();
+            long forward = (long) PackedGemm.coveringPanels(h4) * PackedGemm.NR * k;
+            long backward = (long) PackedGemm.coveringPanels(k) * PackedGemm.NR * h4;
+            long bytes = 4L * Math.max(forward, backward);
+            if (bytes > budget) return false;
+        }
+        return true;
+    }
+
     PipelinedLayers(LstmSpec spec, RecurrentStep step, CpuThreads threadPool, int threads) {
         if (spec.numDirections() != 1) {
             throw new IllegalArgumentException("pipelined layers: expected a unidirectional spec, got "
@@ -40,34 +59,26 @@ final class PipelinedLayers {
     }
 
     /**
-     * Packs every layer's [W_ih W_hh] into its Dir: forward as B = [W_ih W_hh]^T (n = 4H), backward as
-     * B = [W_ih W_hh] (n = I + P); panels split over the threads.
+     * Packs layer l's [W_ih W_hh] into its Dir: forward as B = [W_ih W_hh]^T (n = 4H), backward as B = [W_ih W_hh]
+     * (n = I + P). Each stage packs its own layer as it starts, so that the packing of the layers above overlaps with
+     * the first steps below.
      */
-    void pack(LstmParams params, FastCpuWorkspace ws, boolean backward, Set<String> ran) {
-        int layers = spec.numLayers();
+    private void pack(LstmParams params, FastCpuWorkspace.Dir dir, int l, boolean backward) {
         int h4 = 4 * spec.hiddenSize();
         int p = spec.outputSize();
-        threadPool.parallel(threads, q -> {
-            for (int l = 0; l < layers; l++) {
-                int in = spec.layerInputSize(l);
-                int panels = PackedGemm.coveringPanels(backward ? in + p : h4);
-                int j0 = panels * q / threads;
-                int j1 = panels * (q + 1) / threads;
-                MemorySegment wih = params.weightIh(l, 0).segment(); // [4H, I]
-                MemorySegment whh = params.weightHh(l, 0).segment(); // [4H, P]
-                float[] packed = ws.dir(l, 0).whhPacked;
-                if (backward) {
-                    PackedGemm.packPlain(wih, in, whh, p, h4, packed, j0, j1);
-                } else {
-                    PackedGemm.packTransposed(wih, in, whh, p, h4, packed, j0, j1);
-                }
-            }
-        }, ran);
+        int in = spec.layerInputSize(l);
+        MemorySegment wih = params.weightIh(l, 0).segment(); // [4H, I]
+        MemorySegment whh = params.weightHh(l, 0).segment(); // [4H, P]
+        if (backward) {
+            PackedGemm.packPlain(wih, in, whh, p, h4, dir.whhPacked, 0, PackedGemm.coveringPanels(in + p));
+        } else {
+            PackedGemm.packTransposed(wih, in, whh, p, h4, dir.whhPacked, 0, PackedGemm.coveringPanels(h4));
+        }
     }
 
     /**
      * Every layer's forward over the sequence. Expects the input in ws.x0 [T*B, I], each layer's combined bias and
-     * initial state in its Dir, the weights packed for forward, and in training with dropout the masks of layers
+     * initial state in its Dir, and in training with dropout the masks of layers
      * 1.. in ws.dropMask. Layer l writes its output [T*B, P] to outs[l] and leaves its final state in its Dir.
      */
     void forward(LstmParams params, FastCpuWorkspace ws, int seqLength, int batch, int[] lengths, MemorySegment[] outs,
@@ -91,6 +102,7 @@ final class PipelinedLayers {
         MemorySegment peep = spec.peepholes() ? params.weightPeep(l, 0).segment() : null;
         float[] a = dir.stepRows;                                                 // [B, I + P]
         boolean[] active = lengths == null ? null : dir.active;
+        pack(params, dir, l, false);
         for (int t = 0; t < seqLength; t++) {
             if (l > 0) progress.await(l - 1, t + 1);
             long row0 = (long) t * batch;
@@ -120,7 +132,7 @@ final class PipelinedLayers {
     /**
      * Every layer's backward through the sequence, after which each layer's Dir holds dA (for the weight gradients)
      * and dL/dh0, dL/dc0 in dhState, dcState. Expects dL/dh_n, dL/dc_n loaded in the Dirs, their peephole
-     * accumulators zeroed and the weights packed for backward. Reads the last layer's output gradient from dOut
+     * accumulators zeroed. Reads the last layer's output gradient from dOut
      * [T*B, P], passes each layer's input gradient down through ws.dGradA / dGradB (times the dropout mask), and
      * writes layer 0's into dInput, batch-first when {@code batchFirst}.
      */
@@ -156,6 +168,7 @@ final class PipelinedLayers {
         float[] a = dir.stepRows;                                                 // [B, 4H]
         boolean[] active = lengths == null ? null : dir.active;
         boolean batchFirst = spec.batchFirst();
+        pack(params, dir, l, true);
         for (int s = 0; s < seqLength; s++) {
             int t = seqLength - 1 - s;
             if (stage > 0) progress.await(stage - 1, s + 1);

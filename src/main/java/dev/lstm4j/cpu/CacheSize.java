@@ -1,0 +1,47 @@
+package dev.lstm4j.cpu;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The L2 cache of one core, as Linux reports it (sysfs); {@value #FALLBACK_BYTES} bytes where it does not. */
+final class CacheSize {
+    static final long FALLBACK_BYTES = 1L << 20;
+    private static final long L2 = readL2(Path.of("/sys/devices/system/cpu/cpu0/cache"));
+
+    private CacheSize() {}
+
+    static long l2Bytes() {
+        return L2;
+    }
+
+    /** The size of the level-2 data or unified cache under a sysfs cache directory (index0, index1, ...). */
+    static long readL2(Path cacheDir) {
+        for (int i = 0; i < 8; i++) {
+            Path index = cacheDir.resolve("index" + i);
+            try {
+                if (!Files.isDirectory(index)) continue;
+                String level = Files.readString(index.resolve("level")).trim();
+                String type = Files.readString(index.resolve("type")).trim();
+                if (level.equals("2") && !type.equals("Instruction")) {
+                    return parseSize(Files.readString(index.resolve("size")).trim());
+                }
+            } catch (IOException | RuntimeException e) {
+                return FALLBACK_BYTES;
+            }
+        }
+        return FALLBACK_BYTES;
+    }
+
+    /** "2048K", "2M" or a plain byte count. */
+    static long parseSize(String text) {
+        long unit = switch (text.isEmpty() ? ' ' : Character.toUpperCase(text.charAt(text.length() - 1))) {
+            case 'K' -> 1L << 10;
+            case 'M' -> 1L << 20;
+            case 'G' -> 1L << 30;
+            default -> 1;
+        };
+        String digits = unit == 1 ? text : text.substring(0, text.length() - 1);
+        return Long.parseLong(digits) * unit;
+    }
+}
