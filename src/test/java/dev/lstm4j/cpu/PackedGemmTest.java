@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link PackedGemm} against a straightforward triple loop in double precision, for both packings (B = W^T from a
  * [n, k] weight, B = W from a [k, n] one, each from one weight or two side by side), with and without accumulation,
- * on row counts that leave a tail after the 4-row blocks (1, 3, 5, 20), odd k and k beyond one 128-row slab, and the
+ * on row counts that leave a tail after the 4-row blocks (1, 3, 5, 20), odd k and k beyond one slab (300: two of 150; 513: three of 171), and the
  * panels packed and multiplied in two ranges as two threads would run them. The partial last panel goes through the
  * scratch path; nothing past column n may change.
  *
@@ -28,7 +28,7 @@ class PackedGemmTest {
 
     @ParameterizedTest(name = "m={0} k={1} n={2}")
     @CsvSource({"1, 1, 64", "3, 7, 40", "4, 33, 96", "5, 129, 70", "20, 200, 160", "20, 300, 33", "8, 2, 31",
-        "13, 150, 64"}) // 13 rows: an 8-row block (AVX-512), a 4-row one and a single row; k > 128: two slabs
+        "13, 150, 64", "9, 513, 40"}) // 13 rows: an 8-row block (AVX-512), a 4-row one and a single row
     void matchesATripleLoop(int m, int k, int n) {
         for (boolean transposed : new boolean[] {true, false}) {
             for (boolean accumulate : new boolean[] {true, false}) {
