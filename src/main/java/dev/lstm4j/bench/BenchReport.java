@@ -40,8 +40,9 @@ public final class BenchReport {
         double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         String blas = dev.lstm4j.cpu.OpenBlas.isLoaded()
                 ? "OpenBLAS kernels " + dev.lstm4j.cpu.OpenBlas.coreName() : "OpenBLAS not loaded";
-        return String.format(Locale.ROOT, "%s, %d cores, load average %.2f at start, Java %s, %s, %s",
-                cpu, Runtime.getRuntime().availableProcessors(), load, Runtime.version(), blas, Instant.now());
+        String gemm = "cpu per-step GEMMs " + dev.lstm4j.cpu.FastCpuProvider.defaultGemm().label();
+        return String.format(Locale.ROOT, "%s, %d cores, load average %.2f at start, Java %s, %s, %s, %s",
+                cpu, Runtime.getRuntime().availableProcessors(), load, Runtime.version(), blas, gemm, Instant.now());
     }
 
     public String table() {

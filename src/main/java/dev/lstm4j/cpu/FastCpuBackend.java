@@ -51,26 +51,48 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class FastCpuBackend implements LstmBackend {
     private final LstmSpec spec;
     private final int threads;
+    private final RecurrentGemm gemm;
+    /**
+     * Whether the per-step GEMMs run on {@link PackedGemm}: asked for ({@link RecurrentGemm#PACKED}) and the
+     * preferred vector holds at least 8 floats (AVX2, AVX-512). It measured faster than OpenBLAS at every shape of
+     * the suite (2 to 64 rows per chunk; see the class comment); with 4-float vectors it is not measured, so OpenBLAS
+     * stays there.
+     */
+    private final boolean packed;
     private final RecurrentStep step;
     private final PipelinedLayers pipeline; // null where the layers never run as a pipeline
     private final WorkspacePool pool;
     private final CpuThreads threadPool;
     private volatile Set<String> lastThreads = Set.of();
 
-    /** @param threads threads for our own work and for OpenBLAS, >= 1 */
+    /** @param threads threads for our own work and for OpenBLAS, >= 1; per-step GEMMs {@link RecurrentGemm#PACKED} */
     public FastCpuBackend(LstmSpec spec, int threads) {
+        this(spec, threads, RecurrentGemm.PACKED);
+    }
+
+    /**
+     * @param threads threads for our own work and for OpenBLAS, >= 1
+     * @param gemm    where the per-step GEMMs run
+     */
+    public FastCpuBackend(LstmSpec spec, int threads, RecurrentGemm gemm) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads: expected >= 1, got " + threads);
         }
         OpenBlas.loadFailure().ifPresent(why -> {
             throw new IllegalStateException("the fast CPU backend needs OpenBLAS: " + why);
         });
+        if (gemm == null) {
+            throw new IllegalArgumentException("gemm: expected packed or blas, got null");
+        }
         this.spec = spec;
         this.threads = threads;
+        this.gemm = gemm;
+        this.packed = gemm == RecurrentGemm.PACKED && PackedGemm.LANES >= 8;
         this.step = new RecurrentStep(spec, new FusedPointwise(spec));
-        this.pool = new WorkspacePool(spec, chunksPerDirection(), pipelines(spec, threads));
+        boolean pipelines = pipelines(spec, threads, packed);
+        this.pool = new WorkspacePool(spec, chunksPerDirection(), pipelines);
         this.threadPool = new CpuThreads(threads);
-        this.pipeline = pipelines(spec, threads) ? new PipelinedLayers(spec, step, threadPool, threads) : null;
+        this.pipeline = pipelines ? new PipelinedLayers(spec, step, threadPool, threads) : null;
     }
 
     @Override
@@ -80,6 +102,11 @@ public final class FastCpuBackend implements LstmBackend {
 
     public int threads() {
         return threads;
+    }
+
+    /** Where this backend was asked to run its per-step GEMMs. */
+    public RecurrentGemm gemm() {
+        return gemm;
     }
 
     /** Bytes held by this backend's workspaces (idle or in use). */
@@ -552,9 +579,9 @@ public final class FastCpuBackend implements LstmBackend {
         return pipeline != null && chunks(batch) == 1;
     }
 
-    private static boolean pipelines(LstmSpec spec, int threads) {
+    private static boolean pipelines(LstmSpec spec, int threads, boolean packed) {
         int layers = spec.numLayers();
-        return spec.numDirections() == 1 && layers >= 2 && layers <= threads && threads < 2 * layers && usePacked()
+        return spec.numDirections() == 1 && layers >= 2 && layers <= threads && threads < 2 * layers && packed
                 && PipelinedLayers.fitsInCache(spec);
     }
 
@@ -620,7 +647,7 @@ public final class FastCpuBackend implements LstmBackend {
                             Set<String> ran) {
         int h = spec.hiddenSize();
         int p = spec.outputSize();
-        if (!usePacked()) {
+        if (!packed) {
             return 0;
         }
         int n = backward ? p : 4 * h;
@@ -641,15 +668,6 @@ public final class FastCpuBackend implements LstmBackend {
         }
         int recurrences = spec.numDirections() * chunks(batch);
         return recurrences == 1 ? Math.max(1, Math.min(threads, panels)) : 1;
-    }
-
-    /**
-     * Whether the per-step recurrent GEMMs run on {@link PackedGemm} rather than OpenBLAS: wherever the preferred
-     * vector holds at least 8 floats (AVX2, AVX-512). It measured faster than OpenBLAS at every shape of the suite
-     * (2 to 64 rows per chunk; see the class comment); with 4-float vectors it is not measured, so OpenBLAS stays.
-     */
-    private static boolean usePacked() {
-        return PackedGemm.LANES >= 8;
     }
 
     /**

@@ -12,24 +12,38 @@ import java.util.Optional;
  *
  * <p>Thread count: the constructor argument, else the system property {@value #THREADS_PROPERTY}, else every core
  * ({@link Runtime#availableProcessors()}). The backend runs all its parallel work on that many threads of its own and
- * keeps OpenBLAS single-threaded, so no more threads than that ever compute for it. To give one layer
+ * keeps OpenBLAS single-threaded, so no more threads than that ever compute for it. Per-step GEMMs: likewise the
+ * constructor, else {@value #GEMM_PROPERTY}, else {@link RecurrentGemm#PACKED}. To give one layer
  * its own setting, pass {@code Dispatcher(List.of(new FastCpuProvider(n), ...))} to {@code Lstm.builder(..).dispatcher}.
  */
 public final class FastCpuProvider implements LstmBackendProvider {
     public static final String THREADS_PROPERTY = "lstm4j.cpu.threads";
+    /** "packed" (the default) or "blas": see {@link RecurrentGemm}. */
+    public static final String GEMM_PROPERTY = "lstm4j.cpu.gemm";
 
-    private final int threads; // 0: decide at create()
+    private final int threads;          // 0: decide at create()
+    private final RecurrentGemm gemm;   // null: decide at create()
 
-    /** The ServiceLoader's constructor: threads from {@value #THREADS_PROPERTY} or every core. */
+    /**
+     * The ServiceLoader's constructor: threads from {@value #THREADS_PROPERTY} or every core, per-step GEMMs from
+     * {@value #GEMM_PROPERTY} or packed.
+     */
     public FastCpuProvider() {
         this.threads = 0;
+        this.gemm = null;
     }
 
     public FastCpuProvider(int threads) {
+        this(threads, null);
+    }
+
+    /** @param gemm where the per-step GEMMs run; null for {@value #GEMM_PROPERTY} or packed */
+    public FastCpuProvider(int threads, RecurrentGemm gemm) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads: expected >= 1, got " + threads);
         }
         this.threads = threads;
+        this.gemm = gemm;
     }
 
     @Override
@@ -56,7 +70,13 @@ public final class FastCpuProvider implements LstmBackendProvider {
         unsupportedReason(spec, dtype).ifPresent(why -> {
             throw new IllegalArgumentException("dtype: " + why);
         });
-        return new FastCpuBackend(spec, threads > 0 ? threads : defaultThreads());
+        return new FastCpuBackend(spec, threads > 0 ? threads : defaultThreads(), gemm != null ? gemm : defaultGemm());
+    }
+
+    /** {@value #GEMM_PROPERTY} if set, else packed. */
+    public static RecurrentGemm defaultGemm() {
+        String v = System.getProperty(GEMM_PROPERTY);
+        return v == null || v.isBlank() ? RecurrentGemm.PACKED : RecurrentGemm.parse(v);
     }
 
     /** {@value #THREADS_PROPERTY} if set, else the number of cores. */

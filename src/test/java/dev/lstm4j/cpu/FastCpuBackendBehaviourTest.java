@@ -135,6 +135,30 @@ class FastCpuBackendBehaviourTest {
         }
     }
 
+    @Test
+    void perStepGemmComesFromThePropertyOrIsPacked() {
+        String old = System.getProperty(FastCpuProvider.GEMM_PROPERTY);
+        try {
+            System.clearProperty(FastCpuProvider.GEMM_PROPERTY);
+            assertEquals(RecurrentGemm.PACKED, FastCpuProvider.defaultGemm());
+            System.setProperty(FastCpuProvider.GEMM_PROPERTY, " BLAS ");
+            try (FastCpuBackend b = (FastCpuBackend) new FastCpuProvider().create(SPEC, DType.FLOAT32)) {
+                assertEquals(RecurrentGemm.BLAS, b.gemm());
+            }
+            try (FastCpuBackend b = (FastCpuBackend) new FastCpuProvider(2, RecurrentGemm.PACKED)
+                    .create(SPEC, DType.FLOAT32)) {
+                assertEquals(RecurrentGemm.PACKED, b.gemm(), "the constructor's setting wins over the property");
+            }
+            System.setProperty(FastCpuProvider.GEMM_PROPERTY, "mkl");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, FastCpuProvider::defaultGemm);
+            assertTrue(e.getMessage().contains(FastCpuProvider.GEMM_PROPERTY) && e.getMessage().contains("mkl"),
+                    e.getMessage());
+        } finally {
+            if (old == null) System.clearProperty(FastCpuProvider.GEMM_PROPERTY);
+            else System.setProperty(FastCpuProvider.GEMM_PROPERTY, old);
+        }
+    }
+
     /**
      * DESIGN.md's masking rule, checked against the backend itself: each sequence of a padded batch gives exactly
      * what it gives alone at its own length (outputs, final state, every gradient), its outputs past its length are
