@@ -341,7 +341,8 @@ public final class FastCpuBackend implements LstmBackend {
                     // g[t] += h_prev W_hh^T, [rows, P] x [P, 4H] with W_hh packed once per call
                     stepGemm(dir, whh, false, rows, hp, hpOff, b0, g, row0 * 4 * h, colParts, team);
                 } else {
-                    OpenBlas.sgemm(false, true, rows, 4 * h, p, 1f, hp, hpOff, p, whh, 0, p, 1f, g, row0 * 4 * h, 4 * h);
+                    OpenBlas.sgemm(false, true, rows, 4 * h, p, 1f, hp, hpOff, p, whh, 0, p, 1f, g, row0 * 4 * h,
+                            4 * h);
                 }
                 long outOff = row0 * width + (long) d * p;
                 if (team != null && !proj) {
@@ -442,7 +443,8 @@ public final class FastCpuBackend implements LstmBackend {
                         int r0 = CpuThreads.cut(rows, rowParts, k);
                         int r1 = CpuThreads.cut(rows, rowParts, k + 1);
                         for (int d = 0; d < dirs; d++) {
-                            OpenBlas.sgemm(false, false, r1 - r0, layerIn, 4 * h, 1f, ws.dir(layer, d).dA, (long) r0 * 4 * h,
+                            OpenBlas.sgemm(false, false, r1 - r0, layerIn, 4 * h, 1f, ws.dir(layer, d).dA,
+                                    (long) r0 * 4 * h,
                                     4 * h, params.weightIh(layer, d).segment(), 0, layerIn, d == 0 ? 0f : 1f, dXf,
                                     (long) r0 * layerIn, layerIn);
                         }

@@ -13,8 +13,8 @@ import java.util.Optional;
  * <p>Thread count: the constructor argument, else the system property {@value #THREADS_PROPERTY}, else every core
  * ({@link Runtime#availableProcessors()}). The backend runs all its parallel work on that many threads of its own and
  * keeps OpenBLAS single-threaded, so no more threads than that ever compute for it. Per-step GEMMs: likewise the
- * constructor, else {@value #GEMM_PROPERTY}, else {@link RecurrentGemm#PACKED}. To give one layer
- * its own setting, pass {@code Dispatcher(List.of(new FastCpuProvider(n), ...))} to {@code Lstm.builder(..).dispatcher}.
+ * constructor, else {@value #GEMM_PROPERTY}, else {@link RecurrentGemm#PACKED}. To give one layer its own setting,
+ * pass {@code Dispatcher(List.of(new FastCpuProvider(n), ...))} to {@code Lstm.builder(..).dispatcher}.
  */
 public final class FastCpuProvider implements LstmBackendProvider {
     public static final String THREADS_PROPERTY = "lstm4j.cpu.threads";

@@ -437,13 +437,11 @@ final class FusedPointwise {
             // lane of it is updated; below, its lanes past the whole blocks are copied out
             long last = (long) (n - lanes) * Float.BYTES;
             long lb = (long) lanes * Float.BYTES;
-            forwardLanes(last, g, gRow, nb, bias, peep, cState, cRow, tail, -last, tail, lb - last, tail,
+            forwardLanes(last, last + lb, g, gRow, nb, bias, peep, cState, cRow, tail, -last, tail, lb - last, tail,
                     lb - last, tail, 2 * lb - last, lb);
         }
-        for (int j = 0; j < full; j += lanes) {
-            forwardLanes((long) j * Float.BYTES, g, gRow, nb, bias, peep, cState, cRow, cState, cRow, mOut, mRow,
-                    hOut, hRow, g, gRow, nb);
-        }
+        forwardLanes(0, (long) full * Float.BYTES, g, gRow, nb, bias, peep, cState, cRow, cState, cRow, mOut, mRow,
+                hOut, hRow, g, gRow, nb);
         if (full == n) {
             return;
         }
@@ -484,41 +482,45 @@ final class FusedPointwise {
     }
 
     /**
-     * One block of S.length() lanes at byte offset bj of a row: reads the pre-activations (g at gRow, gate stride
-     * nb), bias, peepholes and c; writes c to cOut, m to mOut and hOut, and the full pre-activations to gOut (gate
-     * stride gOutStride), each at its row offset + bj. The row's own buffers, or the tail scratch.
+     * The blocks of S.length() lanes at byte offsets from, from + step, ... (below to) of a row: reads the
+     * pre-activations (g at gRow, gate stride nb), bias, peepholes and c; writes c to cOut, m to mOut and hOut, and
+     * the full pre-activations to gOut (gate stride gOutStride), each at its row offset + the block's offset: the
+     * row's own buffers, or the tail scratch.
      */
-    private static void forwardLanes(long bj, MemorySegment g, long gRow, long nb, MemorySegment bias,
+    private static void forwardLanes(long from, long to, MemorySegment g, long gRow, long nb, MemorySegment bias,
                                      MemorySegment peep, MemorySegment cState, long cRow, MemorySegment cOut,
                                      long cOutRow, MemorySegment mOut, long mRow, MemorySegment hOut, long hRow,
                                      MemorySegment gOut, long gOutRow, long gOutStride) {
         FloatVector one = FloatVector.broadcast(S, 1f);
-        FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
-        FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
-                .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
-        FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
-                .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
-        FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
-                .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
-        FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
-                .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE));
-        ai = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(cp, ai);
-        af = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af);
-        FloatVector i = one.div(one.add(ai.neg().lanewise(VectorOperators.EXP)));
-        FloatVector f = one.div(one.add(af.neg().lanewise(VectorOperators.EXP)));
-        FloatVector gg = ag.lanewise(VectorOperators.TANH);
-        FloatVector c = f.mul(cp).add(i.mul(gg));
-        ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(c, ao);
-        FloatVector o = one.div(one.add(ao.neg().lanewise(VectorOperators.EXP)));
-        FloatVector mv = o.mul(c.lanewise(VectorOperators.TANH));
-        c.intoMemorySegment(cOut, cOutRow + bj, LE);
-        mv.intoMemorySegment(mOut, mRow + bj, LE);
-        mv.intoMemorySegment(hOut, hRow + bj, LE);
-        // the full pre-activations, for backward (in inference the buffer is scratch)
-        ai.intoMemorySegment(gOut, gOutRow + bj, LE);
-        af.intoMemorySegment(gOut, gOutRow + gOutStride + bj, LE);
-        ag.intoMemorySegment(gOut, gOutRow + 2 * gOutStride + bj, LE);
-        ao.intoMemorySegment(gOut, gOutRow + 3 * gOutStride + bj, LE);
+        long step = (long) S.length() * Float.BYTES;
+        for (long bj = from; bj < to; bj += step) {
+            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
+            FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
+            FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
+            FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
+            FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE));
+            ai = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(cp, ai);
+            af = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af);
+            FloatVector i = one.div(one.add(ai.neg().lanewise(VectorOperators.EXP)));
+            FloatVector f = one.div(one.add(af.neg().lanewise(VectorOperators.EXP)));
+            FloatVector gg = ag.lanewise(VectorOperators.TANH);
+            FloatVector c = f.mul(cp).add(i.mul(gg));
+            ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(c, ao);
+            FloatVector o = one.div(one.add(ao.neg().lanewise(VectorOperators.EXP)));
+            FloatVector mv = o.mul(c.lanewise(VectorOperators.TANH));
+            c.intoMemorySegment(cOut, cOutRow + bj, LE);
+            mv.intoMemorySegment(mOut, mRow + bj, LE);
+            mv.intoMemorySegment(hOut, hRow + bj, LE);
+            // the full pre-activations, for backward (in inference the buffer is scratch)
+            ai.intoMemorySegment(gOut, gOutRow + bj, LE);
+            af.intoMemorySegment(gOut, gOutRow + gOutStride + bj, LE);
+            ag.intoMemorySegment(gOut, gOutRow + 2 * gOutStride + bj, LE);
+            ao.intoMemorySegment(gOut, gOutRow + 3 * gOutStride + bj, LE);
+        }
     }
 
     private static void backwardRowStandard(int n, MemorySegment dm, long dmRow, MemorySegment dcState, long dcRow,
@@ -532,13 +534,11 @@ final class FusedPointwise {
             // as in forward: the last block first, into tail [8, lanes] (dA's 4 gates, dc, dPeep's 3), then copied
             long last = (long) (n - lanes) * Float.BYTES;
             long lb = (long) lanes * Float.BYTES;
-            backwardLanes(last, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, peep, dPeep, pRow,
+            backwardLanes(last, last + lb, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, peep, dPeep, pRow,
                     tail, -last, lb, tail, 4 * lb - last, tail, 5 * lb - last, lb);
         }
-        for (int j = 0; j < full; j += lanes) {
-            backwardLanes((long) j * Float.BYTES, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, peep,
-                    dPeep, pRow, dA, aRow, nb, dcState, dcRow, dPeep, pRow, nb);
-        }
+        backwardLanes(0, (long) full * Float.BYTES, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, peep,
+                dPeep, pRow, dA, aRow, nb, dcState, dcRow, dPeep, pRow, nb);
         if (full == n) {
             return;
         }
@@ -585,48 +585,53 @@ final class FusedPointwise {
     }
 
     /**
-     * One block of lanes at byte offset bj of backward's row: reads as {@link #backwardRowStandard} does; writes dA
-     * (gate stride dAStride), dc and dPeep (stride pOutStride) to the given places, each at its row offset + bj.
+     * The blocks of lanes at byte offsets from, from + step, ... (below to) of backward's row: reads as
+     * {@link #backwardRowStandard} does; writes dA (gate stride dAStride), dc and dPeep (stride pOutStride) to the
+     * given places, each at its row offset + the block's offset.
      */
-    private static void backwardLanes(long bj, long nb, MemorySegment dm, long dmRow, MemorySegment dcState,
-                                      long dcRow, MemorySegment a, long aRow, MemorySegment cPrev, MemorySegment c,
-                                      long cRow, MemorySegment peep, MemorySegment dPeep, long pRow,
-                                      MemorySegment dAOut, long dARow, long dAStride, MemorySegment dcOut,
-                                      long dcOutRow, MemorySegment dPeepOut, long pOutRow, long pOutStride) {
+    private static void backwardLanes(long from, long to, long nb, MemorySegment dm, long dmRow,
+                                      MemorySegment dcState, long dcRow, MemorySegment a, long aRow,
+                                      MemorySegment cPrev, MemorySegment c, long cRow, MemorySegment peep,
+                                      MemorySegment dPeep, long pRow, MemorySegment dAOut, long dARow, long dAStride,
+                                      MemorySegment dcOut, long dcOutRow, MemorySegment dPeepOut, long pOutRow,
+                                      long pOutStride) {
         FloatVector one = FloatVector.broadcast(S, 1f);
-        FloatVector i = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + bj, LE).neg()
-                .lanewise(VectorOperators.EXP)));
-        FloatVector f = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + nb + bj, LE).neg()
-                .lanewise(VectorOperators.EXP)));
-        FloatVector gg = FloatVector.fromMemorySegment(S, a, aRow + 2 * nb + bj, LE)
-                .lanewise(VectorOperators.TANH);
-        FloatVector o = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + 3 * nb + bj, LE).neg()
-                .lanewise(VectorOperators.EXP)));
-        FloatVector cp = FloatVector.fromMemorySegment(S, cPrev, cRow + bj, LE);
-        FloatVector cv = FloatVector.fromMemorySegment(S, c, cRow + bj, LE);
-        FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE);
-        FloatVector dc = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE);
-        FloatVector hc = cv.lanewise(VectorOperators.TANH);
-        FloatVector dao = dmv.mul(hc).mul(o.mul(one.sub(o)));
-        dc = dc.add(dmv.mul(o).mul(one.sub(hc.mul(hc))));
-        dc = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(dao, dc);
-        FloatVector.fromMemorySegment(S, dPeep, pRow + 2 * nb + bj, LE).add(dao.mul(cv))
-                .intoMemorySegment(dPeepOut, pOutRow + 2 * pOutStride + bj, LE);
-        FloatVector dai = dc.mul(gg).mul(i.mul(one.sub(i)));
-        FloatVector daf = dc.mul(cp).mul(f.mul(one.sub(f)));
-        FloatVector dag = dc.mul(i).mul(one.sub(gg.mul(gg)));
-        FloatVector dcp = dc.mul(f);
-        dcp = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(dai, dcp);
-        dcp = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(daf, dcp);
-        FloatVector.fromMemorySegment(S, dPeep, pRow + bj, LE).add(dai.mul(cp))
-                .intoMemorySegment(dPeepOut, pOutRow + bj, LE);
-        FloatVector.fromMemorySegment(S, dPeep, pRow + nb + bj, LE).add(daf.mul(cp))
-                .intoMemorySegment(dPeepOut, pOutRow + pOutStride + bj, LE);
-        dai.intoMemorySegment(dAOut, dARow + bj, LE);
-        daf.intoMemorySegment(dAOut, dARow + dAStride + bj, LE);
-        dag.intoMemorySegment(dAOut, dARow + 2 * dAStride + bj, LE);
-        dao.intoMemorySegment(dAOut, dARow + 3 * dAStride + bj, LE);
-        dcp.intoMemorySegment(dcOut, dcOutRow + bj, LE);
+        long step = (long) S.length() * Float.BYTES;
+        for (long bj = from; bj < to; bj += step) {
+            FloatVector i = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + bj, LE).neg()
+                    .lanewise(VectorOperators.EXP)));
+            FloatVector f = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + nb + bj, LE).neg()
+                    .lanewise(VectorOperators.EXP)));
+            FloatVector gg = FloatVector.fromMemorySegment(S, a, aRow + 2 * nb + bj, LE)
+                    .lanewise(VectorOperators.TANH);
+            FloatVector o = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + 3 * nb + bj, LE).neg()
+                    .lanewise(VectorOperators.EXP)));
+            FloatVector cp = FloatVector.fromMemorySegment(S, cPrev, cRow + bj, LE);
+            FloatVector cv = FloatVector.fromMemorySegment(S, c, cRow + bj, LE);
+            FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE);
+            FloatVector dc = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE);
+            FloatVector hc = cv.lanewise(VectorOperators.TANH);
+            FloatVector dao = dmv.mul(hc).mul(o.mul(one.sub(o)));
+            dc = dc.add(dmv.mul(o).mul(one.sub(hc.mul(hc))));
+            dc = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(dao, dc);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + 2 * nb + bj, LE).add(dao.mul(cv))
+                    .intoMemorySegment(dPeepOut, pOutRow + 2 * pOutStride + bj, LE);
+            FloatVector dai = dc.mul(gg).mul(i.mul(one.sub(i)));
+            FloatVector daf = dc.mul(cp).mul(f.mul(one.sub(f)));
+            FloatVector dag = dc.mul(i).mul(one.sub(gg.mul(gg)));
+            FloatVector dcp = dc.mul(f);
+            dcp = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(dai, dcp);
+            dcp = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(daf, dcp);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + bj, LE).add(dai.mul(cp))
+                    .intoMemorySegment(dPeepOut, pOutRow + bj, LE);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + nb + bj, LE).add(daf.mul(cp))
+                    .intoMemorySegment(dPeepOut, pOutRow + pOutStride + bj, LE);
+            dai.intoMemorySegment(dAOut, dARow + bj, LE);
+            daf.intoMemorySegment(dAOut, dARow + dAStride + bj, LE);
+            dag.intoMemorySegment(dAOut, dARow + 2 * dAStride + bj, LE);
+            dao.intoMemorySegment(dAOut, dARow + 3 * dAStride + bj, LE);
+            dcp.intoMemorySegment(dcOut, dcOutRow + bj, LE);
+        }
     }
 
     private static float get(MemorySegment seg, long byteOffset) {

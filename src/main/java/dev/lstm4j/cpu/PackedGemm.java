@@ -82,7 +82,9 @@ final class PackedGemm {
                 long col = (long) j * NR + c;
                 if (col < n) {
                     MemorySegment.copy(w1, ValueLayout.JAVA_FLOAT, col * k1 * Float.BYTES, tile, c * k, k1);
-                    if (k2 > 0) MemorySegment.copy(w2, ValueLayout.JAVA_FLOAT, col * k2 * Float.BYTES, tile, c * k + k1, k2);
+                    if (k2 > 0) {
+                        MemorySegment.copy(w2, ValueLayout.JAVA_FLOAT, col * k2 * Float.BYTES, tile, c * k + k1, k2);
+                    }
                 } else {
                     Arrays.fill(tile, c * k, c * k + k, 0f);
                 }

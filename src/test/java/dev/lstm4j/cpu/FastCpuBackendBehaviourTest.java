@@ -249,11 +249,12 @@ class FastCpuBackendBehaviourTest {
      * per-step buffer ([B, H] = 8 x 32 floats = 1 KiB here; the bound is half of it). The few objects are the segment
      * slices that carry GEMM arguments to OpenBLAS, which C2 usually scalar-replaces (measured: 0 bytes per step on
      * both paths with default flags; 480 on the general one when inlining is starved with -XX:InlineSmallCode=200
-     * -XX:MaxInlineSize=8). Measured for the standard kernels and for the general ones (H = 33, a vector tail; clip, cell clip,
-     * coupled input-forget gate, peepholes, HardSigmoid/LeakyRelu/Softsign), in a fresh JVM ({@link AllocationProbe}),
-     * on one thread, and for the standard ones again on 2 threads, where the layers run as a pipeline (counting the
-     * workers' allocations too): in the shared test JVM the kernels may just have been deoptimised by another test's shapes (a
-     * branch the profile had never seen), and until C2 compiles them again they run in C1, where every vector is a
+     * -XX:MaxInlineSize=8). Measured for the standard kernels and for the general ones (H = 33, a vector tail;
+     * clip, cell clip, coupled input-forget gate, peepholes, HardSigmoid/LeakyRelu/Softsign), in a fresh JVM
+     * ({@link AllocationProbe}), on one thread, and for the standard ones again on 2 threads, where the layers run
+     * as a pipeline (counting the workers' allocations too): in the shared test JVM the kernels may just have been
+     * deoptimised by another test's shapes (a branch the profile had never seen), and until C2 compiles them again
+     * they run in C1, where every vector is a
      * heap object. A vector that crosses a call C2 does not inline is boxed at every step (VectorBoundaryTest).
      */
     @Test
@@ -361,7 +362,8 @@ class FastCpuBackendBehaviourTest {
     /** Bytes allocated per run by the calling thread and the backends' worker threads together. */
     private static long allocated(com.sun.management.ThreadMXBean mx, Runnable r) {
         long[] ids = java.util.stream.Stream.concat(Thread.getAllStackTraces().keySet().stream()
-                        .filter(t -> t.getName().startsWith("lstm4j-cpu-")), java.util.stream.Stream.of(Thread.currentThread()))
+                        .filter(t -> t.getName().startsWith("lstm4j-cpu-")),
+                        java.util.stream.Stream.of(Thread.currentThread()))
                 .mapToLong(Thread::threadId).toArray();
         long before = java.util.Arrays.stream(mx.getThreadAllocatedBytes(ids)).sum();
         for (int i = 0; i < 20; i++) r.run();
