@@ -59,6 +59,12 @@ public final class FastCpuBackend implements LstmBackend {
      * stays there.
      */
     private final boolean packed;
+    /**
+     * Whether a step's GEMM may take the input projection in too: packed GEMMs, and every layer's packed
+     * [W_ih W_hh] small enough to stay in one core's L2 cache ({@link #fusedWeightsFitInCache}).
+     */
+    private final boolean fusedSteps;
+    private final FastCpuWorkspace.Layout layout;
     private final RecurrentStep step;
     private final PipelinedLayers pipeline; // null where the layers never run as a pipeline
     private final WorkspacePool pool;
@@ -89,8 +95,11 @@ public final class FastCpuBackend implements LstmBackend {
         this.gemm = gemm;
         this.packed = gemm == RecurrentGemm.PACKED && PackedGemm.LANES >= 8;
         this.step = new RecurrentStep(spec, new FusedPointwise(spec));
-        boolean pipelines = pipelines(spec, threads, packed);
-        this.pool = new WorkspacePool(spec, chunksPerDirection(), pipelines);
+        this.fusedSteps = packed && fusedWeightsFitInCache(spec);
+        boolean pipelines = fusedSteps && pipelines(spec, threads);
+        this.layout = pipelines ? FastCpuWorkspace.Layout.PIPELINED
+                : fusedSteps ? FastCpuWorkspace.Layout.FUSED : FastCpuWorkspace.Layout.PLAIN;
+        this.pool = new WorkspacePool(spec, chunksPerDirection(), layout);
         this.threadPool = new CpuThreads(threads);
         this.pipeline = pipelines ? new PipelinedLayers(spec, step, threadPool, threads) : null;
     }
@@ -256,8 +265,11 @@ public final class FastCpuBackend implements LstmBackend {
                     int layerIn = spec.layerInputSize(l);
                     MemorySegment layerX = x;
                     int xStride = xLd;
+                    // fused steps where the recurrences (directions, batch chunks) occupy the threads; a lone
+                    // recurrence on several threads splits each step's W_hh GEMM over a team instead
+                    boolean fused = fusedSteps && (dirs * chunks(batch) > 1 || threads == 1);
                     int parts = threadPool.partsFor(rows);
-                    threadPool.parallel(parts, k -> {
+                    if (!fused) threadPool.parallel(parts, k -> {
                         int r0 = CpuThreads.cut(rows, parts, k);
                         int r1 = CpuThreads.cut(rows, parts, k + 1);
                         for (int d = 0; d < dirs; d++) {
@@ -272,9 +284,10 @@ public final class FastCpuBackend implements LstmBackend {
                         loadState(in.h0(), l, d, batch, p, ws.dir(l, d).hState);
                         loadState(in.c0(), l, d, batch, h, ws.dir(l, d).cState);
                     }
-                    int colParts = packWeights(params, work, layer, batch, false, ran);
+                    int colParts = packWeights(params, work, layer, batch, false, fused, ran);
+                    MemorySegment stepX = fused ? layerX : null;
                     forEachChunk(batch, (d, b0, b1, k) -> recurForward(params, work, layer, d, seqLength, batch,
-                            b0, b1, lengths, out, training, colParts, ran), ran);
+                            b0, b1, lengths, stepX, xStride, out, training, colParts, ran), ran);
                     for (int d = 0; d < dirs; d++) {
                         storeState(ws.dir(l, d).hState, l, d, batch, p, hN);
                         storeState(ws.dir(l, d).cState, l, d, batch, h, cN);
@@ -302,13 +315,16 @@ public final class FastCpuBackend implements LstmBackend {
     }
 
     /**
-     * The recurrence of layer l, direction d: reads the input projection in g and the initial state in hState and
-     * cState; leaves the final state there. Touches only the workspace and the parameters (both shared memory): it
-     * may run on a second thread, and a caller's tensors may live in a confined arena.
+     * The recurrence of layer l, direction d: reads the input projection in g (or, with fused steps, the layer's
+     * input x [T*B, xLd] and computes g_t = [x_t h_{t-1}] [W_ih W_hh]^T each step) and the initial state in hState
+     * and cState; leaves the final state there. Touches only the workspace and the parameters (both shared memory):
+     * it may run on a second thread, and a caller's tensors may live in a confined arena.
+     *
+     * @param x null unless the steps are fused (then the weights are packed fused and colParts is 1)
      */
     private void recurForward(LstmParams params, FastCpuWorkspace ws, int l, int d, int seqLength, int batch,
-                              int b0, int b1, int[] lengths, MemorySegment out, boolean training, int colParts,
-                              Set<String> ran) {
+                              int b0, int b1, int[] lengths, MemorySegment x, int xLd, MemorySegment out,
+                              boolean training, int colParts, Set<String> ran) {
         FastCpuWorkspace.Dir dir = ws.dir(l, d);
         int h = spec.hiddenSize();
         int p = spec.outputSize();
@@ -337,7 +353,9 @@ public final class FastCpuBackend implements LstmBackend {
                     hpOff = row0 * p;
                     MemorySegment.copy(dir.hState, hOff * Float.BYTES, hp, hpOff * Float.BYTES, hBytes);
                 }
-                if (colParts > 0) {
+                if (x != null) {
+                    fusedStepGemm(dir, rows, x, row0, spec.layerInputSize(l), xLd, b0, g, row0 * 4 * h);
+                } else if (colParts > 0) {
                     // g[t] += h_prev W_hh^T, [rows, P] x [P, 4H] with W_hh packed once per call
                     stepGemm(dir, whh, false, rows, hp, hpOff, b0, g, row0 * 4 * h, colParts, team);
                 } else {
@@ -412,7 +430,7 @@ public final class FastCpuBackend implements LstmBackend {
                         loadState(gradCn, l, d, batch, h, ws.dir(l, d).dcState);
                     }
                     for (int d = 0; d < dirs; d++) ws.dir(l, d).dPeep.fill((byte) 0); // every accumulator
-                    int colParts = packWeights(params, ws, layer, batch, true, ran);
+                    int colParts = packWeights(params, ws, layer, batch, true, false, ran);
                     forEachChunk(batch, (d, b0, b1, k) -> recurBackward(params, ws, saved.lengths, layer, d, seqLength,
                             batch, b0, b1, k, layerDOut, colParts, ran), ran);
                     for (int d = 0; d < dirs; d++) {
@@ -575,16 +593,40 @@ public final class FastCpuBackend implements LstmBackend {
      * Whether this call runs its layers as a pipeline ({@link PipelinedLayers}): one direction, one batch chunk (a
      * batch too small to split), at least 2 layers and at least as many threads, but fewer than twice as many (from
      * there the per-step split over a team, which uses every thread, is likely ahead; not measured, as this VM has
-     * 2 cores), the packed GEMM available, and each layer's weights small enough to stay in cache.
+     * 2 cores), and fused steps ({@link #fusedSteps}).
      */
     boolean pipelined(int batch) {
         return pipeline != null && chunks(batch) == 1;
     }
 
-    private static boolean pipelines(LstmSpec spec, int threads, boolean packed) {
+    private static boolean pipelines(LstmSpec spec, int threads) {
         int layers = spec.numLayers();
-        return spec.numDirections() == 1 && layers >= 2 && layers <= threads && threads < 2 * layers && packed
-                && PipelinedLayers.fitsInCache(spec);
+        return spec.numDirections() == 1 && layers >= 2 && layers <= threads && threads < 2 * layers;
+    }
+
+    /**
+     * Whether every layer's packed [W_ih W_hh] (the larger of its two layouts) takes at most 3/4 of one core's L2
+     * cache. Then a step's GEMM [x_t h_{t-1}] [W_ih W_hh]^T, which streams those weights once per step, runs from
+     * cache, and beats a whole-sequence input projection (which writes and reads back [T*B, 4H] through memory) plus
+     * h W_hh^T per step. Measured on this VM (2 MiB L2 per core), 2 threads: seed-mnist inference (0.3 MB of weights)
+     * ~8 % faster fused; large-batch (6.3 MB) ~10 % slower; ptb-medium as a pipeline (13.5 MB per layer) 20 % slower
+     * than the per-step split, ptb-small (1.3 MB) faster.
+     */
+    static boolean fusedWeightsFitInCache(LstmSpec spec) {
+        long budget = CacheSize.l2Bytes() * 3 / 4;
+        for (int l = 0; l < spec.numLayers(); l++) {
+            int k = spec.layerInputSize(l) + spec.outputSize();
+            int h4 = 4 * spec.hiddenSize();
+            long forward = (long) PackedGemm.coveringPanels(h4) * PackedGemm.NR * k;
+            long backward = (long) PackedGemm.coveringPanels(k) * PackedGemm.NR * h4;
+            if (4L * Math.max(forward, backward) > budget) return false;
+        }
+        return true;
+    }
+
+    /** The buffers this backend's calls need (for tests). */
+    FastCpuWorkspace.Layout layout() {
+        return layout;
     }
 
     /** The pipelined forward of every layer; returns the last layer's output [T*B, P] (time-major). */
@@ -646,22 +688,27 @@ public final class FastCpuBackend implements LstmBackend {
      * step's GEMM by column panels (1 when the recurrences already occupy the threads), or 0 for OpenBLAS.
      */
     private int packWeights(LstmParams params, FastCpuWorkspace ws, int l, int batch, boolean backward,
-                            Set<String> ran) {
+                            boolean fused, Set<String> ran) {
         int h = spec.hiddenSize();
         int p = spec.outputSize();
         if (!packed) {
             return 0;
         }
         int n = backward ? p : 4 * h;
-        int panels = PackedGemm.panels(n);
+        int in = spec.layerInputSize(l);
+        // fused: B = [W_ih W_hh]^T with its partial last panel; else the whole panels of W_hh alone
+        int panels = fused ? PackedGemm.coveringPanels(n) : PackedGemm.panels(n);
         for (int d = 0; d < spec.numDirections(); d++) {
             MemorySegment w = params.weightHh(l, d).segment();      // [4H, P]
+            MemorySegment wih = params.weightIh(l, d).segment();    // [4H, I]
             float[] packed = ws.dir(l, d).whhPacked;
             int parts = Math.max(1, Math.min(threads, panels));
             threadPool.parallel(parts, k -> {
                 int j0 = panels * k / parts;
                 int j1 = panels * (k + 1) / parts;
-                if (backward) {
+                if (fused) {
+                    PackedGemm.packTransposed(wih, in, w, p, 4 * h, packed, j0, j1);
+                } else if (backward) {
                     PackedGemm.packPlain(w, p, null, 0, 4 * h, packed, j0, j1);
                 } else {
                     PackedGemm.packTransposed(w, p, null, 0, 4 * h, packed, j0, j1);
@@ -670,6 +717,28 @@ public final class FastCpuBackend implements LstmBackend {
         }
         int recurrences = spec.numDirections() * chunks(batch);
         return recurrences == 1 ? Math.max(1, Math.min(threads, panels)) : 1;
+    }
+
+    /**
+     * One fused step: g [rows, 4H] at gOff = [x_t h_{t-1}] [rows, I + P] x [W_ih W_hh]^T, with the rows of x
+     * (sequence rows from row0, leading dimension xLd) and of hState (batch rows from b0) copied side by side to
+     * the heap, and the partial last panel through the Dir's stepOut.
+     */
+    private void fusedStepGemm(FastCpuWorkspace.Dir dir, int rows, MemorySegment x, long row0, int in, int xLd, int b0,
+                               MemorySegment g, long gOff) {
+        int p = spec.outputSize();
+        int h4 = 4 * spec.hiddenSize();
+        int k = in + p;
+        float[] a = dir.stepRows;
+        int at = b0 * k;
+        for (int r = 0; r < rows; r++) {
+            MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, (row0 + r) * xLd * Float.BYTES, a, at + r * k, in);
+            MemorySegment.copy(dir.hState, ValueLayout.JAVA_FLOAT, ((long) b0 + r) * p * Float.BYTES, a,
+                    at + r * k + in, p);
+        }
+        PackedGemm.multiply(rows, h4, k, a, at, k, dir.whhPacked, false, g, gOff, h4, 0, PackedGemm.panels(h4));
+        PackedGemm.multiplyLastPanel(rows, h4, k, a, at, k, dir.whhPacked, g, gOff, h4, dir.stepOut,
+                (long) b0 * PackedGemm.NR);
     }
 
     /**

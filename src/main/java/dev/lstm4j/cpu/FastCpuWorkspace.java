@@ -20,13 +20,13 @@ final class FastCpuWorkspace implements AutoCloseable {
     private final Arena arena;
 
     final MemorySegment x0;          // [rows, I] time-major copy of the input
-    final MemorySegment[] layerOut;  // [rows, D*P] per layer (training, pipelined) or two ping-pong buffers
+    final MemorySegment[] layerOut;  // [rows, D*P] per layer (training, PIPELINED) or two ping-pong buffers
     final MemorySegment[] dropMask;  // [rows, D*P] per layer >= 1, training with dropout; else null entries
     final MemorySegment[] dropIn;    // [rows, D*P] the masked input of layer l >= 1
     final MemorySegment dGradA;      // [rows, max(I, D*P)] backward: gradient of a layer's output / input
     final MemorySegment dGradB;      // [rows, max(I, D*P)]
     final MemorySegment ones;        // [rows] all 1: bias gradients as one GEMV
-    /** [layers][directions]: one Dir per direction shared by every layer, or one per layer when pipelined. */
+    /** [layers][directions]: one Dir per direction shared by every layer, or one per layer when PIPELINED. */
     private final Dir[][] dirOf;
 
     /**
@@ -55,15 +55,15 @@ final class FastCpuWorkspace implements AutoCloseable {
         final MemorySegment dmStep;   // [B, H] backward with projection
         final MemorySegment dPeep;    // [chunks, 3H]: one peephole-gradient accumulator per batch chunk
         /**
-         * W_hh of the current layer packed for PackedGemm (forward or backward layout); pipelined, [W_ih W_hh]
-         * (the fused step's B, with its partial last panel).
+         * W_hh of the current layer packed for PackedGemm (forward or backward layout); with fused steps,
+         * [W_ih W_hh] (the fused step's B, with its partial last panel).
          */
         final float[] whhPacked;
-        final float[] stepRows;       // [B, max(P, 4H)] heap copy of the step's A rows; pipelined [B, max(I+P, 4H)]
-        final MemorySegment stepOut;  // pipelined: [B, NR * covering panels of max(4H, I+P)] a fused step's product
+        final float[] stepRows;       // [B, max(P, 4H)] heap copy of the step's A rows; fused [B, max(I+P, 4H)]
+        final MemorySegment stepOut;  // fused: [B, NR * covering panels of max(4H, I+P)] a fused step's product
 
         private Dir(Allocator a, LstmSpec s, int batch, int rows, boolean training, int chunks, int from, int to,
-                    boolean pipelined) {
+                    boolean fused) {
             int h = s.hiddenSize();
             int p = s.outputSize();
             int layers = s.numLayers();
@@ -77,10 +77,12 @@ final class FastCpuWorkspace implements AutoCloseable {
             int packed = PackedGemm.packedSize(p, 4 * h);
             if (training) packed = Math.max(packed, PackedGemm.packedSize(4 * h, p));
             int rowWidth = training ? Math.max(p, 4 * h) : p;
-            if (pipelined) {
-                int k = s.layerInputSize(from) + p;
-                packed = Math.max(PackedGemm.coveredSize(k, 4 * h), training ? PackedGemm.coveredSize(4 * h, k) : 0);
-                rowWidth = Math.max(k, training ? 4 * h : 0);
+            if (fused) {
+                int k = 0;
+                for (int l = from; l < to; l++) k = Math.max(k, s.layerInputSize(l) + p);
+                packed = Math.max(packed, PackedGemm.coveredSize(k, 4 * h));
+                if (training) packed = Math.max(packed, PackedGemm.coveredSize(4 * h, k));
+                rowWidth = Math.max(rowWidth, k);
                 int outWidth = PackedGemm.coveringPanels(Math.max(4 * h, training ? k : 0)) * PackedGemm.NR;
                 stepOut = a.floats((long) batch * outWidth);
             } else {
@@ -117,11 +119,18 @@ final class FastCpuWorkspace implements AutoCloseable {
         }
     }
 
-    /**
-     * @param pipelined whether the layers may run concurrently (one unidirectional recurrence per layer, each step
-     *                  one fused GEMM): every layer then gets its own Dir and its own output buffer
-     */
-    FastCpuWorkspace(LstmSpec spec, int batchCap, int rowsCap, boolean training, int chunks, boolean pipelined) {
+    /** How the steps of a call may run, which decides the buffers. */
+    enum Layout {
+        /** Each step's GEMM is h W_hh^T, after a whole-sequence input projection. */
+        PLAIN,
+        /** A step's GEMM may be the fused [x h] [W_ih W_hh]^T: room for the fused weights and rows. */
+        FUSED,
+        /** FUSED, and the layers run concurrently (one unidirectional recurrence per layer): a Dir and an output
+         * buffer per layer. */
+        PIPELINED
+    }
+
+    FastCpuWorkspace(LstmSpec spec, int batchCap, int rowsCap, boolean training, int chunks, Layout layout) {
         this.batchCap = batchCap;
         this.rowsCap = rowsCap;
         this.training = training;
@@ -129,6 +138,7 @@ final class FastCpuWorkspace implements AutoCloseable {
         Allocator a = new Allocator(arena);
         int layers = spec.numLayers();
         int directions = spec.numDirections();
+        boolean pipelined = layout == Layout.PIPELINED;
         if (pipelined && directions != 1) {
             throw new IllegalArgumentException("pipelined workspace: expected 1 direction, got " + directions);
         }
@@ -162,7 +172,7 @@ final class FastCpuWorkspace implements AutoCloseable {
             }
         } else {
             for (int k = 0; k < directions; k++) {
-                Dir d = new Dir(a, spec, batchCap, rowsCap, training, chunks, 0, layers, false);
+                Dir d = new Dir(a, spec, batchCap, rowsCap, training, chunks, 0, layers, layout == Layout.FUSED);
                 for (int l = 0; l < layers; l++) dirOf[l][k] = d;
                 heap += 4L * (d.whhPacked.length + d.stepRows.length);
             }

@@ -145,11 +145,11 @@ final class PackedGemm {
 
     /**
      * The last n mod NR columns of C [m, n] = A [m, k] times B (not added to C), from B's zero-padded last panel
-     * (packed with {@link #coveredSize}): computed whole into scratch ([m, NR] floats at least) and copied out, so
-     * that no store runs past C's row. Does nothing when n is a multiple of NR.
+     * (packed with {@link #coveredSize}): computed whole into scratch ([m, NR] floats at float offset scratchOff)
+     * and copied out, so that no store runs past C's row. Does nothing when n is a multiple of NR.
      */
     static void multiplyLastPanel(int m, int n, int k, float[] a, int aOff, int lda, float[] packed,
-                                  MemorySegment c, long cOff, int ldc, MemorySegment scratch) {
+                                  MemorySegment c, long cOff, int ldc, MemorySegment scratch, long scratchOff) {
         int j = panels(n);
         int cols = n - j * NR;
         if (m < 0 || n < 0 || k < 1 || lda < k || ldc < n) {
@@ -160,14 +160,14 @@ final class PackedGemm {
             return;
         }
         requireOperands(m, n, k, a, aOff, lda, packed, coveredSize(k, n));
-        if (scratch.byteSize() < (long) m * NR * Float.BYTES) {
-            throw new IndexOutOfBoundsException("packed gemm scratch: needs " + m + "x" + NR + " floats, has "
-                    + scratch.byteSize() / Float.BYTES);
+        if (scratchOff < 0 || scratch.byteSize() < (scratchOff + (long) m * NR) * Float.BYTES) {
+            throw new IndexOutOfBoundsException("packed gemm scratch: needs " + m + "x" + NR + " floats at "
+                    + scratchOff + ", has " + scratch.byteSize() / Float.BYTES);
         }
-        panel(m, k, a, aOff, lda, packed, j * NR * k, false, scratch, 0, NR);
+        panel(m, k, a, aOff, lda, packed, j * NR * k, false, scratch, scratchOff, NR);
         for (int r = 0; r < m; r++) {
-            MemorySegment.copy(scratch, (long) r * NR * Float.BYTES, c, (cOff + (long) r * ldc + j * NR) * Float.BYTES,
-                    (long) cols * Float.BYTES);
+            MemorySegment.copy(scratch, (scratchOff + (long) r * NR) * Float.BYTES, c,
+                    (cOff + (long) r * ldc + j * NR) * Float.BYTES, (long) cols * Float.BYTES);
         }
     }
 

@@ -123,7 +123,7 @@ final class PipelinedLayers {
             }
             MemorySegment g = dir.g[l];
             PackedGemm.multiply(batch, h4, k, a, 0, k, dir.whhPacked, false, g, row0 * h4, h4, 0, panels);
-            PackedGemm.multiplyLastPanel(batch, h4, k, a, 0, k, dir.whhPacked, g, row0 * h4, h4, dir.stepOut);
+            PackedGemm.multiplyLastPanel(batch, h4, k, a, 0, k, dir.whhPacked, g, row0 * h4, h4, dir.stepOut, 0);
             step.forward(dir, l, whr, peep, batch, row0, 0, outs[l], row0 * p, p, training, active);
             progress.finished(l, t + 1);
         }

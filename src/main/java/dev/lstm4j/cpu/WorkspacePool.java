@@ -11,15 +11,15 @@ import dev.lstm4j.lstm.LstmSpec;
 final class WorkspacePool implements AutoCloseable {
     private final LstmSpec spec;
     private final int chunks;
-    private final boolean pipelined;
+    private final FastCpuWorkspace.Layout layout;
     private FastCpuWorkspace free;
     private long liveBytes; // every workspace not yet closed, idle or in use
     private boolean closed;
 
-    WorkspacePool(LstmSpec spec, int chunks, boolean pipelined) {
+    WorkspacePool(LstmSpec spec, int chunks, FastCpuWorkspace.Layout layout) {
         this.spec = spec;
         this.chunks = chunks;
-        this.pipelined = pipelined;
+        this.layout = layout;
     }
 
     synchronized FastCpuWorkspace acquire(int batch, int rows, boolean training) {
@@ -41,7 +41,7 @@ final class WorkspacePool implements AutoCloseable {
             liveBytes -= ws.bytes;
             ws.close();
         }
-        FastCpuWorkspace fresh = new FastCpuWorkspace(spec, batchCap, rowsCap, train, chunks, pipelined);
+        FastCpuWorkspace fresh = new FastCpuWorkspace(spec, batchCap, rowsCap, train, chunks, layout);
         liveBytes += fresh.bytes;
         return fresh;
     }

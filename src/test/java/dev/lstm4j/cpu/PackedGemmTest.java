@@ -72,8 +72,8 @@ class PackedGemmTest {
             PackedGemm.multiply(m, n, k, a, 2, k, packed, accumulate, c, 0, ldc, 0, mid);
             PackedGemm.multiply(m, n, k, a, 2, k, packed, accumulate, c, 0, ldc, mid, panels);
             if (!accumulate) {
-                MemorySegment scratch = arena.allocate((long) m * PackedGemm.NR * Float.BYTES + 4, 64);
-                PackedGemm.multiplyLastPanel(m, n, k, a, 2, k, packed, c, 0, ldc, scratch);
+                MemorySegment scratch = arena.allocate((long) (m + 1) * PackedGemm.NR * Float.BYTES, 64);
+                PackedGemm.multiplyLastPanel(m, n, k, a, 2, k, packed, c, 0, ldc, scratch, PackedGemm.NR);
             }
 
             int done = accumulate ? panels * PackedGemm.NR : n;
