@@ -19,20 +19,25 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The fast CPU LSTM, float32: BLAS for the large matrix products, a packed-weight Vector API kernel for the per-step
- * recurrent ones ({@link PackedGemm}), one fused Vector API pass for the pointwise part of a step
- * ({@link FusedPointwise}).
+ * ones ({@link PackedGemm}; OpenBLAS for those too with {@link RecurrentGemm#BLAS}), one fused Vector API pass for the
+ * pointwise part of a step ({@link FusedPointwise}).
  *
  * <ul>
  *   <li>forward, per layer and direction: the input projection of all T steps in one GEMM ([T*B, I] x [I, 4H]), then
  *   per step one recurrent GEMM ([B, P] x [P, 4H], accumulated into the projection) and the fused pointwise pass
  *   (plus one GEMM for the projection h = W_hr m);</li>
  *   <li>the per-step recurrent GEMMs (forward h W_hh^T, backward dA W_hh) run on W_hh packed once per call into
- *   column panels ({@link PackedGemm}) where the machine has vectors of at least 8 floats: OpenBLAS re-packs W_hh on
- *   every call, and with few rows that packing set the step's time (measured, single thread, this VM:
- *   [20 x 650] x [650 x 2592] 0.83 ms OpenBLAS, 0.61 ms packed; [20 x 200] x [200 x 800] 0.067 / 0.045 ms;
- *   [32 x 512] x [512 x 2048] 0.67 / 0.55 ms; [64 x 128] x [128 x 512] 0.061 / 0.056 ms). The columns past the last
- *   whole panel go to OpenBLAS. When a layer's recurrence is the only one (one direction, one batch chunk), each
- *   step's GEMM is split by column panels and its pointwise pass by rows over a spinning {@link CpuThreads.Team};</li>
+ *   column panels ({@link PackedGemm}) where the machine has vectors of at least 8 floats and
+ *   {@link RecurrentGemm#PACKED} is chosen: OpenBLAS re-packs W_hh on every call, and with few rows that packing
+ *   set the step's time (measured, single thread, this VM: [20 x 650] x [650 x 2592] 0.83 ms OpenBLAS, 0.61 ms
+ *   packed; [20 x 200] x [200 x 800] 0.067 / 0.045 ms; [32 x 512] x [512 x 2048] 0.67 / 0.55 ms;
+ *   [64 x 128] x [128 x 512] 0.061 / 0.056 ms). The columns past the last whole panel go to OpenBLAS;</li>
+ *   <li>fused steps: where every layer's packed [W_ih W_hh] fits in a core's L2 ({@link #fusedWeightsFitInCache})
+ *   and a layer has several recurrences (directions, batch chunks), a step's GEMM is [x_t h_{t-1}] [W_ih W_hh]^T and there is no
+ *   whole-sequence projection; a unidirectional multi-layer LSTM on one batch chunk runs its layers as a pipeline
+ *   ({@link PipelinedLayers}, fused steps backward too). When a layer's recurrence is the only one otherwise (one
+ *   direction, one batch chunk), each step's GEMM is split by column panels and its pointwise pass by rows over a
+ *   {@link CpuThreads.Team};</li>
  *   <li>backward: per step the fused pointwise backward and one GEMM for dh of the previous step; then the weight
  *   gradients as whole-sequence GEMMs (dW_ih = dA^T X, dW_hh = dA^T H, dW_hr = dH^T M, db = dA^T 1) and the input
  *   gradient as one GEMM (dX = dA W_ih);</li>
@@ -265,9 +270,11 @@ public final class FastCpuBackend implements LstmBackend {
                     int layerIn = spec.layerInputSize(l);
                     MemorySegment layerX = x;
                     int xStride = xLd;
-                    // fused steps where the recurrences (directions, batch chunks) occupy the threads; a lone
-                    // recurrence on several threads splits each step's W_hh GEMM over a team instead
-                    boolean fused = fusedSteps && (dirs * chunks(batch) > 1 || threads == 1);
+                    // fused steps where several recurrences (directions, batch chunks) share the threads. A lone
+                    // recurrence on several threads splits each step's W_hh GEMM over a team instead; on one
+                    // thread it keeps the whole-sequence projection (ptb-small, 1 thread: 4.9 ms, 5.3-5.5 fused;
+                    // seed-mnist gained 10 % fused, ptb-small's 20-row steps lost it)
+                    boolean fused = fusedSteps && dirs * chunks(batch) > 1;
                     int parts = threadPool.partsFor(rows);
                     if (!fused) threadPool.parallel(parts, k -> {
                         int r0 = CpuThreads.cut(rows, parts, k);
