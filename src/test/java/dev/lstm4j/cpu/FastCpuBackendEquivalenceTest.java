@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -161,6 +162,19 @@ class FastCpuBackendEquivalenceTest {
             assertTrue(fast.pipelined(13), () -> name + ": expected the pipelined path on " + threads + " threads");
         }
         compare(spec, opts, 13, T, threads);
+    }
+
+    /**
+     * Edge shapes on each way a step can run on 2 threads: one step, one row, 64 steps (64 handoffs between pipeline
+     * stages), and 65 rows (two batch chunks of 32 and 33, fused steps). Specs: one layer (a team per step), two
+     * layers (the pipeline, or chunks), bidirectional (fused steps per direction).
+     */
+    @ParameterizedTest(name = "T={0} B={1}")
+    @CsvSource({"1, 1", "1, 5", "64, 1", "3, 65"})
+    void matchesTheReferenceAtEdgeShapes(int seqLength, int batch) {
+        compare(LstmSpec.builder(I, 33).build(), Opts.ALL, batch, seqLength, 2);
+        compare(LstmSpec.builder(I, 20).numLayers(2).peepholes(true).build(), Opts.ALL, batch, seqLength, 2);
+        compare(LstmSpec.builder(I, H).bidirectional(true).projSize(5).build(), Opts.ALL, batch, seqLength, 2);
     }
 
     static Stream<Arguments> pipelinedVariants() {
