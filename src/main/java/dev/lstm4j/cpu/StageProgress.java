@@ -41,6 +41,7 @@ final class StageProgress {
             }, ran);
         } catch (RuntimeException | Error e) {
             Throwable root = failure;
+            if (root == e) throw e;
             if (root instanceof RuntimeException re) throw re;
             if (root instanceof Error err) throw err;
             throw e;
