@@ -170,6 +170,10 @@ final class CpuThreads implements AutoCloseable {
             return any;
         }
 
+        int parts() {
+            return parts;
+        }
+
         /** Runs body(0..parts-1) on this thread and whichever workers are ready, and waits for all. */
         void run(IntConsumer step) {
             failure = null;

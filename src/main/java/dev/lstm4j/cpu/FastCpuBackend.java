@@ -347,6 +347,7 @@ public final class FastCpuBackend implements LstmBackend {
         boolean[] active = lengths == null ? null : dir.active;
         // per-step column split: a team whose workers stay between steps (see CpuThreads.team)
         try (CpuThreads.Team team = colParts > 1 ? threadPool.team(colParts, ran) : null) {
+            TeamStep parts = team != null ? new TeamStep(team, dir, l, whh, peep, training, active) : null;
             for (int s = 0; s < seqLength; s++) {
                 int t = d == 0 ? s : seqLength - 1 - s;
                 long row0 = (long) t * batch + b0;     // first sequence row of this chunk at step t
@@ -364,20 +365,15 @@ public final class FastCpuBackend implements LstmBackend {
                     fusedStepGemm(dir, rows, x, row0, spec.layerInputSize(l), xLd, b0, g, row0 * 4 * h);
                 } else if (colParts > 0) {
                     // g[t] += h_prev W_hh^T, [rows, P] x [P, 4H] with W_hh packed once per call
-                    stepGemm(dir, whh, false, rows, hp, hpOff, b0, g, row0 * 4 * h, colParts, team);
+                    stepGemm(dir, whh, false, rows, hp, hpOff, b0, g, row0 * 4 * h, parts);
                 } else {
                     OpenBlas.sgemm(false, true, rows, 4 * h, p, 1f, hp, hpOff, p, whh, 0, p, 1f, g, row0 * 4 * h,
                             4 * h);
                 }
                 long outOff = row0 * width + (long) d * p;
-                if (team != null && !proj) {
+                if (parts != null && !proj) {
                     // the team's threads take the pointwise step by rows too (rows are independent)
-                    team.run(q -> {
-                        int r0 = rows * q / colParts;
-                        int r1 = rows * (q + 1) / colParts;
-                        step.forward(dir, l, null, peep, r1 - r0, row0 + r0, b0 + r0, out,
-                                outOff + (long) r0 * width, width, training, active);
-                    });
+                    parts.forward(rows, row0, b0, out, outOff, width);
                 } else {
                     step.forward(dir, l, whr, peep, rows, row0, b0, out, outOff, width, training, active);
                 }
@@ -517,6 +513,7 @@ public final class FastCpuBackend implements LstmBackend {
         boolean[] active = lengths == null ? null : dir.active;
         // per-step column split: a team whose workers stay between steps (see CpuThreads.team)
         try (CpuThreads.Team team = colParts > 1 ? threadPool.team(colParts, ran) : null) {
+            TeamStep parts = team != null ? new TeamStep(team, dir, l, whh, peep, true, active) : null;
             for (int s = seqLength - 1; s >= 0; s--) {
                 int t = d == 0 ? s : seqLength - 1 - s;
                 long row0 = (long) t * batch + b0;
@@ -525,20 +522,16 @@ public final class FastCpuBackend implements LstmBackend {
                 }
                 long outOff = row0 * width + (long) d * p;
                 step.gradientOfM(dir, whr, rows, row0, b0, dOut, outOff, width, active);
-                if (team != null) {
+                if (parts != null) {
                     // by rows over the team; part q accumulates peephole gradients in accumulator q (chunk is 0)
-                    team.run(q -> {
-                        int r0 = rows * q / colParts;
-                        int r1 = rows * (q + 1) / colParts;
-                        step.backward(dir, l, peep, r1 - r0, row0 + r0, b0 + r0, 3L * h * q, active);
-                    });
+                    parts.backward(rows, row0, b0);
                 } else {
                     step.backward(dir, l, peep, rows, row0, b0, peepOff, active);
                 }
                 // dh_prev = dA W_hh, [rows, 4H] x [4H, P]
                 MemorySegment dhPrev = active == null ? dir.dhState : dir.tmpP;
                 if (colParts > 0) {
-                    stepGemm(dir, whh, true, rows, dir.dA, row0 * 4 * h, b0, dhPrev, hOff, colParts, team);
+                    stepGemm(dir, whh, true, rows, dir.dA, row0 * 4 * h, b0, dhPrev, hOff, parts);
                 } else {
                     OpenBlas.sgemm(false, false, rows, p, 4 * h, 1f, dir.dA, row0 * 4 * h, 4 * h, whh, 0, p,
                             0f, dhPrev, hOff, p);
@@ -751,11 +744,12 @@ public final class FastCpuBackend implements LstmBackend {
     /**
      * One step's recurrent GEMM on the packed W_hh: forward ({@code backward} false) g [rows, 4H] += h [rows, P]
      * W_hh^T; backward dh [rows, P] = dA [rows, 4H] W_hh. A's rows (dense at aOff) are copied to the heap; the
-     * whole panels are split over colParts threads (more than 1 only when this recurrence is the only one) and the
-     * last n mod NR columns, which are not packed, go to OpenBLAS on the last part.
+     * whole panels are split over the team of {@code parts} (null: this thread alone; a team only when this
+     * recurrence is the only one) and the last n mod NR columns, which are not packed, go to OpenBLAS on the last
+     * part.
      */
     private void stepGemm(FastCpuWorkspace.Dir dir, MemorySegment whh, boolean backward, int rows, MemorySegment a,
-                          long aOff, int b0, MemorySegment c, long cOff, int colParts, CpuThreads.Team team) {
+                          long aOff, int b0, MemorySegment c, long cOff, TeamStep parts) {
         int h4 = 4 * spec.hiddenSize();
         int p = spec.outputSize();
         int n = backward ? p : h4;
@@ -763,12 +757,109 @@ public final class FastCpuBackend implements LstmBackend {
         float[] aRows = dir.stepRows;
         int at = b0 * k;
         MemorySegment.copy(a, ValueLayout.JAVA_FLOAT, aOff * Float.BYTES, aRows, at, rows * k);
-        if (colParts == 1) {
-            // called directly, not through a lambda: nothing is allocated per step
+        if (parts == null) {
             stepGemmPart(dir.whhPacked, whh, backward, rows, n, k, aRows, at, a, aOff, c, cOff, 0, 1);
         } else {
-            team.run(q -> stepGemmPart(dir.whhPacked, whh, backward, rows, n, k, aRows, at, a, aOff, c, cOff, q,
-                    colParts));
+            parts.gemm(backward, rows, n, k, at, a, aOff, c, cOff);
+        }
+    }
+
+    /**
+     * The parts of one recurrence's steps on its team, as one object reused by every step: a lambda per step would
+     * be an allocation per step. Each method sets the step's fields and runs the team on this.
+     */
+    private final class TeamStep implements java.util.function.IntConsumer {
+        private static final int GEMM = 0;
+        private static final int FORWARD = 1;
+        private static final int BACKWARD = 2;
+        private final CpuThreads.Team team;
+        private final FastCpuWorkspace.Dir dir;
+        private final int l;
+        private final int parts;
+        private final MemorySegment whh;
+        private final MemorySegment peep;
+        private final boolean training;
+        private final boolean[] active;
+        // the step's arguments, written by the leader before team.run (a volatile write) and read by the parts
+        private int kind;
+        private int rows;
+        private long row0;
+        private int b0;
+        private boolean backward;
+        private int n;
+        private int k;
+        private int at;
+        private MemorySegment a;
+        private long aOff;
+        private MemorySegment c;
+        private long cOff;
+        private MemorySegment out;
+        private long outOff;
+        private int width;
+
+        TeamStep(CpuThreads.Team team, FastCpuWorkspace.Dir dir, int l, MemorySegment whh, MemorySegment peep,
+                 boolean training, boolean[] active) {
+            this.team = team;
+            this.dir = dir;
+            this.l = l;
+            this.parts = team.parts();
+            this.whh = whh;
+            this.peep = peep;
+            this.training = training;
+            this.active = active;
+        }
+
+        /** {@link #stepGemm}'s whole panels by ranges, the unpacked tail columns on the last part. */
+        void gemm(boolean backward, int rows, int n, int k, int at, MemorySegment a, long aOff, MemorySegment c,
+                  long cOff) {
+            this.kind = GEMM;
+            this.backward = backward;
+            this.rows = rows;
+            this.n = n;
+            this.k = k;
+            this.at = at;
+            this.a = a;
+            this.aOff = aOff;
+            this.c = c;
+            this.cOff = cOff;
+            team.run(this);
+        }
+
+        /** The forward pointwise step by rows (no projection). */
+        void forward(int rows, long row0, int b0, MemorySegment out, long outOff, int width) {
+            this.kind = FORWARD;
+            this.rows = rows;
+            this.row0 = row0;
+            this.b0 = b0;
+            this.out = out;
+            this.outOff = outOff;
+            this.width = width;
+            team.run(this);
+        }
+
+        /** The backward pointwise step by rows; part q accumulates peephole gradients in accumulator q. */
+        void backward(int rows, long row0, int b0) {
+            this.kind = BACKWARD;
+            this.rows = rows;
+            this.row0 = row0;
+            this.b0 = b0;
+            team.run(this);
+        }
+
+        @Override
+        public void accept(int q) {
+            if (kind == GEMM) {
+                stepGemmPart(dir.whhPacked, whh, backward, rows, n, k, dir.stepRows, at, a, aOff, c, cOff, q, parts);
+                return;
+            }
+            int r0 = rows * q / parts;
+            int r1 = rows * (q + 1) / parts;
+            if (kind == FORWARD) {
+                step.forward(dir, l, null, peep, r1 - r0, row0 + r0, b0 + r0, out, outOff + (long) r0 * width,
+                        width, training, active);
+            } else {
+                step.backward(dir, l, peep, r1 - r0, row0 + r0, b0 + r0, 3L * spec.hiddenSize() * q, active);
+            }
         }
     }
 

@@ -251,11 +251,11 @@ class FastCpuBackendBehaviourTest {
      * both paths with default flags; 480 on the general one when inlining is starved with -XX:InlineSmallCode=200
      * -XX:MaxInlineSize=8). Measured for the standard kernels and for the general ones (H = 33, a vector tail;
      * clip, cell clip, coupled input-forget gate, peepholes, HardSigmoid/LeakyRelu/Softsign), in a fresh JVM
-     * ({@link AllocationProbe}), on one thread, and for the standard ones again on 2 threads, where the layers run
-     * as a pipeline (counting the workers' allocations too): in the shared test JVM the kernels may just have been
-     * deoptimised by another test's shapes (a branch the profile had never seen), and until C2 compiles them again
-     * they run in C1, where every vector is a
-     * heap object. A vector that crosses a call C2 does not inline is boxed at every step (VectorBoundaryTest).
+     * ({@link AllocationProbe}), on one thread, and for the standard ones again on 2 threads, where two layers run
+     * as a pipeline and where one layer's steps are split over a team (counting the workers' allocations too; the
+     * team's parts, while they were lambdas, cost 143 bytes per step): in the shared test JVM the kernels may just
+     * have been deoptimised by another test's shapes (a branch the profile had never seen), and until C2 compiles
+     * them again they run in C1, where every vector is a heap object. A vector that crosses a call C2 does not inline is boxed at every step (VectorBoundaryTest).
      */
     @Test
     void allocatesNoBufferPerStep() throws Exception {
@@ -269,7 +269,7 @@ class FastCpuBackendBehaviourTest {
         }
         assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "probe did not finish");
         assertEquals(0, p.exitValue(), out);
-        for (String path : List.of("standard", "general", "pipelined")) {
+        for (String path : List.of("standard", "general", "pipelined", "team")) {
             java.util.regex.Matcher m = java.util.regex.Pattern.compile("bytes per step, " + path + ": (\\d+)")
                     .matcher(out);
             assertTrue(m.find(), out);
@@ -295,22 +295,28 @@ class FastCpuBackendBehaviourTest {
             try (Arena arena = Arena.ofConfined();
                  Probe a = new Probe(arena, standard, 1);
                  Probe b = new Probe(arena, general, 1);
-                 Probe c = new Probe(arena, standard, 2)) {
+                 Probe c = new Probe(arena, standard, 2);
+                 // one layer, one batch chunk, 2 threads: each step's GEMM and pointwise pass split over a team
+                 Probe e = new Probe(arena, LstmSpec.builder(8, 32).peepholes(true).build(), 2)) {
                 if (!c.fast.pipelined(8)) throw new AssertionError("the 2-thread probe must run the layer pipeline");
                 long deadline = System.nanoTime() + 60_000_000_000L;
-                while ((a.perStep >= 512 || b.perStep >= 512 || c.perStep >= 512) && System.nanoTime() < deadline) {
+                while ((a.perStep >= 512 || b.perStep >= 512 || c.perStep >= 512 || e.perStep >= 512)
+                        && System.nanoTime() < deadline) {
                     for (int w = 0; w < 200; w++) {
                         a.warm();
                         b.warm();
                         c.warm();
+                        e.warm();
                     }
                     a.measure(mx);
                     b.measure(mx);
                     c.measure(mx);
+                    e.measure(mx);
                 }
                 System.out.println("bytes per step, standard: " + Math.max(0, a.perStep));
                 System.out.println("bytes per step, general: " + Math.max(0, b.perStep));
                 System.out.println("bytes per step, pipelined: " + Math.max(0, c.perStep));
+                System.out.println("bytes per step, team: " + Math.max(0, e.perStep));
             }
         }
 
