@@ -11,7 +11,8 @@ import java.util.Set;
  * takes step t as soon as the layer below has finished it (backward: the layer above), so L layers keep L threads
  * busy with one wait per step instead of a barrier per step, which is what a small batch (ptb-small: B = 20,
  * H = 200) costs when one step is split across threads. It needs each layer's packed weights to stay in its
- * core's L2 cache ({@link #fitsInCache}): every step streams them all, twice the bytes of W_hh alone.
+ * core's L2 cache ({@link FastCpuBackend#fusedWeightsFitInCache}): every step streams them all, more than twice
+ * the bytes of W_hh alone.
  *
  * <p>A step is one GEMM on [W_ih W_hh] packed once per call (see {@link PackedGemm}): forward
  * g_t [B, 4H] = [x_t h_{t-1}] [B, I + P] x [W_ih W_hh]^T [I + P, 4H]; backward
@@ -28,24 +29,6 @@ final class PipelinedLayers {
     private final RecurrentStep step;
     private final CpuThreads threadPool;
     private final int threads;
-
-    /**
-     * Whether every layer's packed [W_ih W_hh] (the larger of its two layouts) takes at most 3/4 of one core's L2
-     * cache. Measured on this VM (2 MiB L2 per core): ptb-small (1.3 MB per layer) gains from the pipeline,
-     * ptb-medium (13.5 MB) loses 20 % against the per-step split, which streams only W_hh (6.8 MB) per step.
-     */
-    static boolean fitsInCache(LstmSpec spec) {
-        long budget = CacheSize.l2Bytes() * 3 / 4;
-        for (int l = 0; l < spec.numLayers(); l++) {
-            int k = spec.layerInputSize(l) + spec.outputSize();
-            int h4 = 4 * spec.hiddenSize();
-            long forward = (long) PackedGemm.coveringPanels(h4) * PackedGemm.NR * k;
-            long backward = (long) PackedGemm.coveringPanels(k) * PackedGemm.NR * h4;
-            long bytes = 4L * Math.max(forward, backward);
-            if (bytes > budget) return false;
-        }
-        return true;
-    }
 
     PipelinedLayers(LstmSpec spec, RecurrentStep step, CpuThreads threadPool, int threads) {
         if (spec.numDirections() != 1) {
