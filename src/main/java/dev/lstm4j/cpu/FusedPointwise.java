@@ -86,8 +86,10 @@ final class FusedPointwise {
     /**
      * Forward for rows 0..rows-1.
      *
-     * @param g        [rows, 4H] at gOff: pre-activations W x + R h (in); overwritten with the full pre-activations
-     *                 (bias and peepholes added, before clip) for backward (in inference the buffer is scratch)
+     * @param g        [rows, 4H] at gOff: pre-activations W x + R h (in); overwritten for backward (in inference the
+     *                 buffer is scratch) with the gates' activations i, f, g, o by the standard kernels (so that
+     *                 backward computes no activation but tanh(c)), with the full pre-activations (bias and
+     *                 peepholes added, before clip) by the general ones
      * @param bias     [4H]: b_ih + b_hh
      * @param peep     [3H] (i, f, o) or null
      * @param cState   [rows, H]: c of the previous step (in), c of this step (out, active rows only)
@@ -139,7 +141,7 @@ final class FusedPointwise {
      * @param dm      [rows, ldDm] at dmOff: gradient of the loss for m (for h when there is no projection)
      * @param dcState [rows, H]: gradient for this step's c from later steps (in); for the previous c (out), active
      *                rows only
-     * @param a       [rows, 4H] at aOff: the full pre-activations forward kept
+     * @param a       [rows, 4H] at aOff: what forward left in its g (the activations, or the pre-activations)
      * @param cPrev   [rows, H] at cOff: c of the previous step; {@code c}, {@code cRaw} (or null) the same rows
      * @param peep    [3H] or null; {@code dPeep} [3H] at dPeepOff accumulates the peephole gradients (without
      *                peepholes it receives gradients for zero peepholes, which nobody reads)
@@ -433,7 +435,7 @@ final class FusedPointwise {
         int lanes = S.length();
         int full = n - n % lanes;
         if (full < n && n >= lanes) {
-            // the last block [n - lanes, n) first, into tail [6, lanes] (c, m, the 4 pre-activations), while no
+            // the last block [n - lanes, n) first, into tail [6, lanes] (c, m, the 4 activations), while no
             // lane of it is updated; below, its lanes past the whole blocks are copied out
             long last = (long) (n - lanes) * Float.BYTES;
             long lb = (long) lanes * Float.BYTES;
@@ -470,22 +472,23 @@ final class FusedPointwise {
             float gg = (float) Math.tanh(ag);
             float c = f * cp + i * gg;
             ao += get(peep, 2 * nb + bj) * c;
-            float mv = VectorActivation.sigmoid(ao) * (float) Math.tanh(c);
+            float o = VectorActivation.sigmoid(ao);
+            float mv = o * (float) Math.tanh(c);
             set(cState, cRow + bj, c);
             set(mOut, mRow + bj, mv);
             set(hOut, hRow + bj, mv);
-            set(g, gRow + bj, ai);
-            set(g, gRow + nb + bj, af);
-            set(g, gRow + 2 * nb + bj, ag);
-            set(g, gRow + 3 * nb + bj, ao);
+            set(g, gRow + bj, i);
+            set(g, gRow + nb + bj, f);
+            set(g, gRow + 2 * nb + bj, gg);
+            set(g, gRow + 3 * nb + bj, o);
         }
     }
 
     /**
      * The blocks of S.length() lanes at byte offsets from, from + step, ... (below to) of a row: reads the
      * pre-activations (g at gRow, gate stride nb), bias, peepholes and c; writes c to cOut, m to mOut and hOut, and
-     * the full pre-activations to gOut (gate stride gOutStride), each at its row offset + the block's offset: the
-     * row's own buffers, or the tail scratch.
+     * the gates' activations i, f, g, o to gOut (gate stride gOutStride), each at its row offset + the block's offset:
+     * the row's own buffers, or the tail scratch.
      */
     private static void forwardLanes(long from, long to, MemorySegment g, long gRow, long nb, MemorySegment bias,
                                      MemorySegment peep, MemorySegment cState, long cRow, MemorySegment cOut,
@@ -515,11 +518,11 @@ final class FusedPointwise {
             c.intoMemorySegment(cOut, cOutRow + bj, LE);
             mv.intoMemorySegment(mOut, mRow + bj, LE);
             mv.intoMemorySegment(hOut, hRow + bj, LE);
-            // the full pre-activations, for backward (in inference the buffer is scratch)
-            ai.intoMemorySegment(gOut, gOutRow + bj, LE);
-            af.intoMemorySegment(gOut, gOutRow + gOutStride + bj, LE);
-            ag.intoMemorySegment(gOut, gOutRow + 2 * gOutStride + bj, LE);
-            ao.intoMemorySegment(gOut, gOutRow + 3 * gOutStride + bj, LE);
+            // the activations, for backward (in inference the buffer is scratch)
+            i.intoMemorySegment(gOut, gOutRow + bj, LE);
+            f.intoMemorySegment(gOut, gOutRow + gOutStride + bj, LE);
+            gg.intoMemorySegment(gOut, gOutRow + 2 * gOutStride + bj, LE);
+            o.intoMemorySegment(gOut, gOutRow + 3 * gOutStride + bj, LE);
         }
     }
 
@@ -558,10 +561,10 @@ final class FusedPointwise {
         }
         for (int j = 0; j < n; j++) { // fewer than one vector of lanes
             long bj = (long) j * Float.BYTES;
-            float i = VectorActivation.sigmoid(get(a, aRow + bj));
-            float f = VectorActivation.sigmoid(get(a, aRow + nb + bj));
-            float gg = (float) Math.tanh(get(a, aRow + 2 * nb + bj));
-            float o = VectorActivation.sigmoid(get(a, aRow + 3 * nb + bj));
+            float i = get(a, aRow + bj);
+            float f = get(a, aRow + nb + bj);
+            float gg = get(a, aRow + 2 * nb + bj);
+            float o = get(a, aRow + 3 * nb + bj);
             float cp = get(cPrev, cRow + bj);
             float cv = get(c, cRow + bj);
             float dmv = get(dm, dmRow + bj);
@@ -598,14 +601,10 @@ final class FusedPointwise {
         FloatVector one = FloatVector.broadcast(S, 1f);
         long step = (long) S.length() * Float.BYTES;
         for (long bj = from; bj < to; bj += step) {
-            FloatVector i = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + bj, LE).neg()
-                    .lanewise(VectorOperators.EXP)));
-            FloatVector f = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + nb + bj, LE).neg()
-                    .lanewise(VectorOperators.EXP)));
-            FloatVector gg = FloatVector.fromMemorySegment(S, a, aRow + 2 * nb + bj, LE)
-                    .lanewise(VectorOperators.TANH);
-            FloatVector o = one.div(one.add(FloatVector.fromMemorySegment(S, a, aRow + 3 * nb + bj, LE).neg()
-                    .lanewise(VectorOperators.EXP)));
+            FloatVector i = FloatVector.fromMemorySegment(S, a, aRow + bj, LE);
+            FloatVector f = FloatVector.fromMemorySegment(S, a, aRow + nb + bj, LE);
+            FloatVector gg = FloatVector.fromMemorySegment(S, a, aRow + 2 * nb + bj, LE);
+            FloatVector o = FloatVector.fromMemorySegment(S, a, aRow + 3 * nb + bj, LE);
             FloatVector cp = FloatVector.fromMemorySegment(S, cPrev, cRow + bj, LE);
             FloatVector cv = FloatVector.fromMemorySegment(S, c, cRow + bj, LE);
             FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE);
