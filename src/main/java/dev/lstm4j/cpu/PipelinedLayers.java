@@ -10,7 +10,7 @@ import java.util.Set;
  * The layers of a unidirectional LSTM on one batch chunk as a pipeline: each layer is a stage on its own thread that
  * takes step t as soon as the layer below has finished it (backward: the layer above), so L layers keep L threads
  * busy with one wait per step instead of a barrier per step, which is what a small batch (ptb-small: B = 20,
- * H = 200) costs when one step is split across threads. It needs each layer's packed weights to stay in its
+ * H = 200) costs when one step is split across threads. It needs each layer's packed weights to stay in or near its
  * core's L2 cache ({@link FastCpuBackend#fusedWeightsFitInCache}): every step streams them all, more than twice
  * the bytes of W_hh alone.
  *
