@@ -620,7 +620,12 @@ public final class FastCpuBackend implements LstmBackend {
      * earlier bound, left ptb-small on Zen 4 on the slower one).
      */
     static boolean fusedWeightsFitInCache(LstmSpec spec) {
-        long budget = CacheSize.l2Bytes() * 3 / 2;
+        return fusedWeightsFitInCache(spec, CacheSize.l2Bytes());
+    }
+
+    /** {@link #fusedWeightsFitInCache(LstmSpec)} for a core with an L2 cache of l2Bytes. */
+    static boolean fusedWeightsFitInCache(LstmSpec spec, long l2Bytes) {
+        long budget = l2Bytes * 3 / 2;
         for (int l = 0; l < spec.numLayers(); l++) {
             int k = spec.layerInputSize(l) + spec.outputSize();
             int h4 = 4 * spec.hiddenSize();
