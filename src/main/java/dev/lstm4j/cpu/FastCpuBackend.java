@@ -29,7 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>the per-step recurrent GEMMs (forward h W_hh^T, backward dA W_hh) run on W_hh packed once per call into
  *   column panels ({@link PackedGemm}) where the machine has vectors of at least 8 floats and
  *   {@link RecurrentGemm#PACKED} is chosen: OpenBLAS re-packs W_hh on every call, and with few rows that packing
- *   set the step's time (measured, single thread, this VM: [20 x 650] x [650 x 2592] 0.83 ms OpenBLAS, 0.61 ms
+ *   set the step's time (measured, single thread, the Intel VM: [20 x 650] x [650 x 2592] 0.83 ms OpenBLAS, 0.61 ms
  *   packed; [20 x 200] x [200 x 800] 0.067 / 0.045 ms; [32 x 512] x [512 x 2048] 0.67 / 0.55 ms;
  *   [64 x 128] x [128 x 512] 0.061 / 0.056 ms). The columns past the last whole panel go to OpenBLAS;</li>
  *   <li>fused steps: where every layer's packed [W_ih W_hh] is small beside a core's L2 ({@link #fusedWeightsFitInCache})
