@@ -153,7 +153,8 @@ public final class FastCpuBackend implements LstmBackend {
      * arithmetic, sets its time (OpenBLAS single-threaded, this machine: [20 x 650] x [650 x 2600] takes 0.89 ms,
      * [10 x 650] x [650 x 2600] 0.82 ms), so smaller chunks would only double the work. With the packed GEMM (W_hh
      * packed once per call) a batch of 64 split by columns instead of into 2 chunks was no clear win either
-     * (large-batch inference 88-90 against 93-95 ms, seed-mnist 5-15 % slower), so the split stays.
+     * (large-batch inference 88-90 against 93-95 ms, seed-mnist 5-15 % slower), so the split stays. On the Zen 4
+     * VM the column split lost at large-batch too (inference 115-116 against 113 ms).
      */
     private int chunks(int batch) {
         return Math.max(1, Math.min(chunksPerDirection(), batch / MIN_CHUNK_ROWS));
