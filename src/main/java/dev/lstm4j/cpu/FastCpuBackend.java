@@ -16,6 +16,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * The fast CPU LSTM, float32: BLAS for the large matrix products, a packed-weight Vector API kernel for the per-step
@@ -72,6 +73,7 @@ public final class FastCpuBackend implements LstmBackend {
     private final FastCpuWorkspace.Layout layout;
     private final RecurrentStep step;
     private final PipelinedLayers pipeline; // null where the layers never run as a pipeline
+    private final FrozenPacks frozenPacks = new FrozenPacks();
     private final WorkspacePool pool;
     private final CpuThreads threadPool;
     private volatile Set<String> lastThreads = Set.of();
@@ -106,7 +108,7 @@ public final class FastCpuBackend implements LstmBackend {
                 : fusedSteps ? FastCpuWorkspace.Layout.FUSED : FastCpuWorkspace.Layout.PLAIN;
         this.pool = new WorkspacePool(spec, chunksPerDirection(), layout);
         this.threadPool = new CpuThreads(threads);
-        this.pipeline = pipelines ? new PipelinedLayers(spec, step, threadPool, threads) : null;
+        this.pipeline = pipelines ? new PipelinedLayers(spec, step, threadPool, threads, frozenPacks) : null;
     }
 
     @Override
@@ -126,6 +128,11 @@ public final class FastCpuBackend implements LstmBackend {
     /** Bytes held by this backend's workspaces (idle or in use). */
     public long workspaceBytes() {
         return pool.bytes();
+    }
+
+    /** How many packed weight arrays of frozen parameters this backend has made (for tests). */
+    int frozenPackCount() {
+        return frozenPacks.packedCount();
     }
 
     /** Names of the threads that did the last call's parallel work (for tests and diagnostics). */
@@ -711,12 +718,13 @@ public final class FastCpuBackend implements LstmBackend {
         int in = spec.layerInputSize(l);
         // fused: B = [W_ih W_hh]^T with its partial last panel; else the whole panels of W_hh alone
         int panels = fused ? PackedGemm.coveringPanels(n) : PackedGemm.panels(n);
+        int floats = fused ? PackedGemm.coveredSize(in + p, n) : PackedGemm.packedSize(backward ? 4 * h : p, n);
+        String layout = (fused ? "fused" : backward ? "plain" : "transposed") + " layer " + l;
         for (int d = 0; d < spec.numDirections(); d++) {
             MemorySegment w = params.weightHh(l, d).segment();      // [4H, P]
             MemorySegment wih = params.weightIh(l, d).segment();    // [4H, I]
-            float[] packed = ws.dir(l, d).whhPacked;
             int parts = Math.max(1, Math.min(threads, panels));
-            threadPool.parallel(parts, k -> {
+            Consumer<float[]> pack = packed -> threadPool.parallel(parts, k -> {
                 int j0 = panels * k / parts;
                 int j1 = panels * (k + 1) / parts;
                 if (fused) {
@@ -727,6 +735,13 @@ public final class FastCpuBackend implements LstmBackend {
                     PackedGemm.packTransposed(w, p, null, 0, 4 * h, packed, j0, j1);
                 }
             }, ran);
+            FastCpuWorkspace.Dir dir = ws.dir(l, d);
+            if (params.isFrozen()) {
+                dir.whhPacked = frozenPacks.get(params, layout + " direction " + d, floats, pack);
+            } else {
+                dir.whhPacked = dir.ownPacked;
+                pack.accept(dir.ownPacked);
+            }
         }
         int recurrences = spec.numDirections() * chunks(batch);
         return recurrences == 1 ? Math.max(1, Math.min(threads, panels)) : 1;

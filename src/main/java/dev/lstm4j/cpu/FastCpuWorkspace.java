@@ -56,9 +56,12 @@ final class FastCpuWorkspace implements AutoCloseable {
         final MemorySegment dPeep;    // [chunks, 3H]: one peephole-gradient accumulator per batch chunk
         /**
          * W_hh of the current layer packed for PackedGemm (forward or backward layout); with fused steps,
-         * [W_ih W_hh] (the fused step's B, with its partial last panel).
+         * [W_ih W_hh] (the fused step's B, with its partial last panel): {@link #ownPacked}, or for frozen parameters
+         * their shared packed array ({@link FrozenPacks}). Set by whoever packs the layer, before its steps run.
          */
-        final float[] whhPacked;
+        float[] whhPacked;
+        /** This workspace's own array for the packed weights of parameters that are not frozen. */
+        final float[] ownPacked;
         final float[] stepRows;       // [B, max(P, 4H)] heap copy of the step's A rows; fused [B, max(I+P, 4H)]
         final MemorySegment stepOut;  // fused: [B, NR * covering panels of max(4H, I+P)] a fused step's product
 
@@ -88,7 +91,8 @@ final class FastCpuWorkspace implements AutoCloseable {
             } else {
                 stepOut = null;
             }
-            whhPacked = new float[packed];
+            ownPacked = new float[packed];
+            whhPacked = ownPacked;
             stepRows = new float[Math.multiplyExact(batch, rowWidth)];
             g = new MemorySegment[layers];
             MemorySegment shared = training ? null : a.floats((long) rows * 4 * h);
@@ -168,13 +172,13 @@ final class FastCpuWorkspace implements AutoCloseable {
             for (int l = 0; l < layers; l++) {
                 Dir d = new Dir(a, spec, batchCap, rowsCap, training, chunks, l, l + 1, true);
                 dirOf[l][0] = d;
-                heap += 4L * (d.whhPacked.length + d.stepRows.length);
+                heap += 4L * (d.ownPacked.length + d.stepRows.length);
             }
         } else {
             for (int k = 0; k < directions; k++) {
                 Dir d = new Dir(a, spec, batchCap, rowsCap, training, chunks, 0, layers, layout == Layout.FUSED);
                 for (int l = 0; l < layers; l++) dirOf[l][k] = d;
-                heap += 4L * (d.whhPacked.length + d.stepRows.length);
+                heap += 4L * (d.ownPacked.length + d.stepRows.length);
             }
         }
         this.bytes = a.total + heap;

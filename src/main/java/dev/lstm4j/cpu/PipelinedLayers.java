@@ -29,8 +29,10 @@ final class PipelinedLayers {
     private final RecurrentStep step;
     private final CpuThreads threadPool;
     private final int threads;
+    private final FrozenPacks frozenPacks;
 
-    PipelinedLayers(LstmSpec spec, RecurrentStep step, CpuThreads threadPool, int threads) {
+    PipelinedLayers(LstmSpec spec, RecurrentStep step, CpuThreads threadPool, int threads, FrozenPacks frozenPacks) {
+        this.frozenPacks = frozenPacks;
         if (spec.numDirections() != 1) {
             throw new IllegalArgumentException("pipelined layers: expected a unidirectional spec, got "
                     + spec.numDirections() + " directions");
@@ -52,10 +54,16 @@ final class PipelinedLayers {
         int in = spec.layerInputSize(l);
         MemorySegment wih = params.weightIh(l, 0).segment(); // [4H, I]
         MemorySegment whh = params.weightHh(l, 0).segment(); // [4H, P]
-        if (backward) {
-            PackedGemm.packPlain(wih, in, whh, p, h4, dir.whhPacked, 0, PackedGemm.coveringPanels(in + p));
+        java.util.function.Consumer<float[]> pack = backward
+                ? packed -> PackedGemm.packPlain(wih, in, whh, p, h4, packed, 0, PackedGemm.coveringPanels(in + p))
+                : packed -> PackedGemm.packTransposed(wih, in, whh, p, h4, packed, 0, PackedGemm.coveringPanels(h4));
+        if (params.isFrozen()) {
+            int floats = backward ? PackedGemm.coveredSize(h4, in + p) : PackedGemm.coveredSize(in + p, h4);
+            String layout = (backward ? "fused plain" : "fused") + " layer " + l + " direction 0";
+            dir.whhPacked = frozenPacks.get(params, layout, floats, pack);
         } else {
-            PackedGemm.packTransposed(wih, in, whh, p, h4, dir.whhPacked, 0, PackedGemm.coveringPanels(h4));
+            dir.whhPacked = dir.ownPacked;
+            pack.accept(dir.ownPacked);
         }
     }
 

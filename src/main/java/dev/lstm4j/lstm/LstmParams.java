@@ -18,7 +18,8 @@ public final class LstmParams implements AutoCloseable {
     private final LstmSpec spec;
     private final DType dtype;
     private final Arena arena;
-    private final Map<String, Tensor> tensors; // insertion order = spec.parameterNames()
+    private volatile Map<String, Tensor> tensors; // insertion order = spec.parameterNames()
+    private volatile boolean frozen;
 
     private LstmParams(LstmSpec spec, DType dtype) {
         this.spec = Objects.requireNonNull(spec, "spec");
@@ -74,8 +75,36 @@ public final class LstmParams implements AutoCloseable {
     public Tensor weightHr(int layer, int direction) { return get(LstmSpec.weightHr(layer, direction)); }
     public Tensor weightPeep(int layer, int direction) { return get(LstmSpec.weightPeep(layer, direction)); }
 
+    /**
+     * Makes these parameters read-only for good, so that backends may keep what they derive from them (the CPU
+     * backend's packed weights) from one call to the next instead of deriving it again on every call: the
+     * inference of a service whose weights do not change. From here on {@link #get} and {@link #asMap} give
+     * read-only tensors (a write through them throws IllegalArgumentException, "read-only segment") and
+     * {@link #copyFrom} throws IllegalStateException. Tensors taken from this object
+     * before the call are writable views of the same memory: writing to them after freezing is an error that no
+     * check catches (backends may go on using what they derived from the old values). Idempotent; returns this.
+     */
+    public synchronized LstmParams freeze() {
+        if (!frozen) {
+            Map<String, Tensor> map = new LinkedHashMap<>();
+            tensors.forEach((name, t) -> map.put(name, Tensor.wrap(t.segment().asReadOnly(), dtype, t.shape())));
+            tensors = Collections.unmodifiableMap(map);
+            frozen = true;
+        }
+        return this;
+    }
+
+    /** Whether {@link #freeze} was called. */
+    public boolean isFrozen() {
+        return frozen;
+    }
+
     /** Copies every tensor of {@code other} (same spec; any dtype) into this one. */
     public void copyFrom(LstmParams other) {
+        if (frozen) {
+            throw new IllegalStateException("params: expected parameters that are not frozen, got frozen ones "
+                    + "(freeze() was called); copy them into new LstmParams instead");
+        }
         if (!other.spec.equals(spec)) {
             throw new IllegalArgumentException("params: expected spec " + spec + ", got " + other.spec);
         }

@@ -1,0 +1,110 @@
+package dev.lstm4j.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lstm4j.lstm.Initializer;
+import dev.lstm4j.lstm.LstmGradients;
+import dev.lstm4j.lstm.LstmInput;
+import dev.lstm4j.lstm.LstmOutput;
+import dev.lstm4j.lstm.LstmParams;
+import dev.lstm4j.lstm.LstmShapes;
+import dev.lstm4j.lstm.LstmSpec;
+import dev.lstm4j.tensor.DType;
+import dev.lstm4j.tensor.Shape;
+import dev.lstm4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Frozen parameters: the fast CPU backend packs their weights once and reuses the packed arrays, on every way a step
+ * runs, with results bit-identical to the same parameters unfrozen (the same kernels on the same packed values).
+ */
+class FrozenPacksTest {
+    static Stream<Arguments> paths() {
+        return Stream.of(
+                // 2 threads, B = 64: two batch chunks, fused steps (weights far below any L2)
+                Arguments.of("fused steps, batch chunks", LstmSpec.builder(16, 32).build(), 64,
+                        FastCpuWorkspace.Layout.FUSED),
+                // two unidirectional layers, small batch, small weights: the layer pipeline
+                Arguments.of("layer pipeline", LstmSpec.builder(16, 32).numLayers(2).peepholes(true).build(), 8,
+                        FastCpuWorkspace.Layout.PIPELINED),
+                // 5 MB of fused weights per layer (more than 3/2 of any L2 here): the per-step team, W_hh alone
+                Arguments.of("per-step team", LstmSpec.builder(400, 400).numLayers(2).build(), 8,
+                        FastCpuWorkspace.Layout.PLAIN),
+                // the same size bidirectional: both directions' packs
+                Arguments.of("bidirectional, unfused", LstmSpec.builder(400, 400).bidirectional(true).build(), 8,
+                        FastCpuWorkspace.Layout.PLAIN));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("paths")
+    void packsOnceAndGivesTheSameBits(String name, LstmSpec spec, int batch, FastCpuWorkspace.Layout layout) {
+        int t = 4;
+        try (Arena arena = Arena.ofConfined();
+             LstmParams live = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 5);
+             LstmParams frozen = live.to(DType.FLOAT32).freeze();
+             FastCpuBackend fast = new FastCpuBackend(spec, 2)) {
+            assertEquals(layout, fast.layout(), "the path under test");
+            Tensor x = random(arena, Shape.of(t, batch, spec.inputSize()), 1);
+            Tensor dy = random(arena, LstmShapes.outputShape(spec, t, batch), 2);
+            List<float[]> expected = step(fast, live, x, dy);
+            assertEquals(0, fast.frozenPackCount(), "parameters that are not frozen are packed per call, not kept");
+            List<float[]> first = step(fast, frozen, x, dy);
+            int packs = fast.frozenPackCount();
+            assertTrue(packs >= 2 * spec.numDirections(), "forward and backward layouts of every direction: " + packs);
+            for (int round = 0; round < 3; round++) {
+                List<float[]> again = step(fast, frozen, x, dy);
+                for (int k = 0; k < expected.size(); k++) {
+                    assertArrayEquals(expected.get(k), first.get(k), "tensor " + k + ", first frozen call");
+                    assertArrayEquals(expected.get(k), again.get(k), "tensor " + k + ", round " + round);
+                }
+            }
+            assertEquals(packs, fast.frozenPackCount(), "later calls reuse the packed weights");
+            // inference on the same frozen parameters needs no other layout
+            try (LstmOutput y = fast.forward(frozen, LstmInput.of(x))) {
+                assertArrayEquals(expected.get(0), y.output().toFloatArray());
+            }
+            assertEquals(packs, fast.frozenPackCount());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("paths")
+    void refusesToPackParametersThatMayChange(String name, LstmSpec spec, int batch, FastCpuWorkspace.Layout layout) {
+        try (LstmParams live = LstmParams.zeros(spec, DType.FLOAT32)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new FrozenPacks().get(live, "any", 1, packed -> { }));
+            assertTrue(e.getMessage().startsWith("params: expected frozen parameters"), e.getMessage());
+        }
+    }
+
+    /** output, h_n, c_n, then the gradients of the input and of every parameter. */
+    private static List<float[]> step(FastCpuBackend fast, LstmParams p, Tensor x, Tensor dy) {
+        List<float[]> all = new ArrayList<>();
+        try (LstmOutput y = fast.forward(p, LstmInput.of(x).training(true));
+             LstmGradients g = fast.backward(p, y, dy, null, null)) {
+            all.add(y.output().toFloatArray());
+            all.add(y.hN().toFloatArray());
+            all.add(y.cN().toFloatArray());
+            all.add(g.input().toFloatArray());
+            for (String name : g.params().names()) all.add(g.params().get(name).toFloatArray());
+        }
+        return all;
+    }
+
+    private static Tensor random(Arena arena, Shape shape, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Tensor t = Tensor.zeros(arena, DType.FLOAT32, shape);
+        for (long k = 0; k < t.elementCount(); k++) t.setFlat(k, r.nextDouble(-1, 1));
+        return t;
+    }
+}
