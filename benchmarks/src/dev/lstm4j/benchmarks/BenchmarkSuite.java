@@ -22,7 +22,7 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * and results.html (SVG bar chart) plus JMH's own jmh.json per case. Started by benchmarks/run:
  *
  * <pre>
- * benchmarks/run [--workloads all|NAME,...] [--backends all|cpu,reference,...] [--modes all|inference,training]
+ * benchmarks/run [--workloads all|NAME,...] [--backends all|cpu,reference,...] [--modes all|inference,training,serving]
  *                [--threads 1,all] [--out DIR] [--warmup N] [--iterations N] [--iteration-seconds S] [--forks N]
  * </pre>
  */
@@ -96,7 +96,7 @@ public final class BenchmarkSuite {
             String a = argv[i];
             if (a.equals("--help") || a.equals("-h")) {
                 System.out.println("usage: benchmarks/run [--workloads all|NAME,...] [--backends all|cpu,...] "
-                        + "[--modes all|inference,training] [--threads 1,all] [--out DIR] [--warmup N] "
+                        + "[--modes all|inference,training,serving] [--threads 1,all] [--out DIR] [--warmup N] "
                         + "[--iterations N] [--iteration-seconds S] [--forks N]");
                 System.exit(0);
             }

@@ -40,6 +40,9 @@ public final class BenchCase implements AutoCloseable {
         try {
             this.lstm = Lstm.builder(workload.spec()).dtype(DType.FLOAT32).backend(backend)
                     .dispatcher(dispatcher(threads)).seed(1).build();
+            if (mode == BenchMode.SERVING) {
+                lstm.params().freeze();
+            }
             SplittableRandom r = new SplittableRandom(2);
             Tensor x = Tensor.zeros(arena, DType.FLOAT32, workload.seqLength(), workload.batch(), workload.inputSize());
             fill(x, r);
@@ -65,7 +68,7 @@ public final class BenchCase implements AutoCloseable {
     /** One timed step; returns a value that depends on the result, so that nothing is optimised away. */
     public double step() {
         try (LstmOutput out = lstm.forward(input)) {
-            if (mode == BenchMode.INFERENCE) {
+            if (mode != BenchMode.TRAINING) {
                 return out.output().getFlat(0);
             }
             try (LstmGradients g = lstm.backward(out, gradOutput)) {
@@ -78,6 +81,8 @@ public final class BenchCase implements AutoCloseable {
     public BackendKind backend() { return backend; }
     public BenchMode mode() { return mode; }
     public int threads() { return threads; }
+    /** Whether the layer's parameters are frozen (serving). */
+    public boolean frozen() { return lstm.params().isFrozen(); }
 
     @Override
     public void close() {

@@ -5,7 +5,12 @@ public enum BenchMode {
     /** One forward pass in inference mode. */
     INFERENCE("inference"),
     /** A training step: forward in training mode, then backward of every gradient (no optimizer step). */
-    TRAINING("training");
+    TRAINING("training"),
+    /**
+     * One forward pass in inference mode on frozen parameters ({@code LstmParams.freeze}): what a service with fixed
+     * weights runs; a backend may keep what it derives from the weights between calls. Not part of "all".
+     */
+    SERVING("serving");
 
     private final String label;
 
@@ -17,13 +22,18 @@ public enum BenchMode {
         return label;
     }
 
+    /** The modes of the standard suite ("all"): inference and training. */
+    public static java.util.List<BenchMode> suite() {
+        return java.util.List.of(INFERENCE, TRAINING);
+    }
+
     public static BenchMode parse(String s) {
         for (BenchMode m : values()) {
             if (m.label.equalsIgnoreCase(s) || m.name().equalsIgnoreCase(s)) {
                 return m;
             }
         }
-        throw new IllegalArgumentException("mode: expected inference or training, got '" + s + "'");
+        throw new IllegalArgumentException("mode: expected inference, training or serving, got '" + s + "'");
     }
 
     @Override

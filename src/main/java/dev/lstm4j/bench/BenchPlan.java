@@ -88,7 +88,7 @@ public final class BenchPlan {
     }
 
     public static List<BenchMode> parseModes(String s) {
-        if (s.equals("all")) return List.of(BenchMode.values());
+        if (s.equals("all")) return BenchMode.suite();
         List<BenchMode> out = new ArrayList<>();
         for (String part : s.split(",")) out.add(BenchMode.parse(part.strip()));
         return out;

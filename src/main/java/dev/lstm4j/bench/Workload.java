@@ -17,6 +17,9 @@ public record Workload(String name, int layers, int inputSize, int hiddenSize, i
     public static final Workload PTB_MEDIUM = new Workload("ptb-medium", 2, 650, 650, 35, 20, false, false, false);
     public static final Workload PTB_LARGE = new Workload("ptb-large", 2, 1500, 1500, 35, 20, false, false, false);
     public static final Workload LARGE_BATCH = new Workload("large-batch", 1, 256, 512, 100, 64, false, false, false);
+    /** ptb-medium's layers on one sequence at a time: a service answering one request per call. Not in the suite. */
+    public static final Workload PTB_MEDIUM_ONE_ROW = new Workload("ptb-medium-b1", 2, 650, 650, 35, 1, false, false,
+            false);
     /** A workload small enough for a test to run a benchmark end to end in milliseconds. */
     public static final Workload TINY = new Workload("tiny", 1, 4, 8, 3, 2, false, false, true);
 
@@ -27,9 +30,10 @@ public record Workload(String name, int layers, int inputSize, int hiddenSize, i
                 PTB_LARGE, LARGE_BATCH);
     }
 
-    /** Every workload that can be named: the suite plus {@link #TINY}. */
+    /** Every workload that can be named: the suite plus {@link #PTB_MEDIUM_ONE_ROW} and {@link #TINY}. */
     public static List<Workload> known() {
         List<Workload> all = new java.util.ArrayList<>(suite());
+        all.add(PTB_MEDIUM_ONE_ROW);
         all.add(TINY);
         return List.copyOf(all);
     }

@@ -32,13 +32,14 @@ final class BenchCommand implements Command {
     public String help() {
         return """
                 usage: lstm4j bench [--quick] [--workloads all|NAME,...] [--backends all|cpu,reference,...]
-                                    [--modes all|inference,training] [--threads 1,all] [--seconds S]
+                                    [--modes all|inference,training,serving] [--threads 1,all] [--seconds S]
                                     [--out DIR]
-                Times one step (inference: a forward pass; training: forward + backward of every gradient) of
+                Times one step (inference: a forward pass; training: forward + backward of every gradient;
+                serving, not in "all": a forward pass on frozen parameters, see LstmParams.freeze) of
                 each workload on each backend present, float32, and prints median ms per step and GFLOP/s
                 (forward = 2*4H*(I+H)*B*T per layer and direction, training = 3x forward).
                   --quick        about 0.6 s per case (default: 3 s per case)
-                  --workloads    default all: %s (and tiny, for tests)
+                  --workloads    default all: %s (and ptb-medium-b1, one row; tiny, for tests)
                   --backends     default all present here; the reference runs only on the small workloads
                   --threads      CPU backend thread counts, default 1,all (all = %d cores here)
                   --seconds S    time budget per case (overrides --quick)

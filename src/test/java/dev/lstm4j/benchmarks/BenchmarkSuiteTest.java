@@ -3,8 +3,13 @@ package dev.lstm4j.benchmarks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lstm4j.bench.BenchCase;
+import dev.lstm4j.bench.BenchMode;
+import dev.lstm4j.bench.BenchPlan;
 import dev.lstm4j.bench.BenchReport;
 import dev.lstm4j.bench.BenchResult;
+import dev.lstm4j.bench.Workload;
+import dev.lstm4j.lstm.BackendKind;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +35,23 @@ class BenchmarkSuiteTest {
         String html = Files.readString(dir.resolve("results.html"));
         assertTrue(html.contains("<svg") && html.contains("<rect"), "an SVG bar chart");
         assertTrue(Files.exists(dir.resolve("jmh-tiny-cpu-training-t1.json")), "JMH's own result file");
+    }
+
+    @Test
+    void servingRunsOnFrozenParametersAndIsNotInAll(@TempDir Path dir) throws Exception {
+        BenchmarkSuite.Settings s = new BenchmarkSuite.Settings("tiny", "cpu", "serving", "1", dir, 0, 1, 0.05, 0,
+                VerboseMode.SILENT);
+        List<BenchResult> results = BenchmarkSuite.run(s, new PrintStream(PrintStream.nullOutputStream()));
+        assertEquals(1, results.size());
+        assertTrue(results.get(0).medianMs() > 0, results.get(0)::toString);
+        assertEquals(List.of(BenchMode.INFERENCE, BenchMode.TRAINING), BenchPlan.parseModes("all"));
+        try (BenchCase c = new BenchCase(Workload.TINY, BackendKind.CPU, BenchMode.SERVING, 1)) {
+            c.step();
+            assertTrue(c.frozen(), "serving freezes the parameters");
+        }
+        try (BenchCase c = new BenchCase(Workload.TINY, BackendKind.CPU, BenchMode.INFERENCE, 1)) {
+            assertTrue(!c.frozen(), "inference packs the weights on every call, as before");
+        }
     }
 
     @Test
