@@ -232,17 +232,11 @@ Model build(const Workload &w, bool training, const engine &eng, stream &s, std:
             memory diff_bias(bwd_pd.diff_bias_desc(), eng);          // [1, D, 4, H]
             layer.grads = {diff_wl, diff_wi, diff_bias};
 
-            layer.bwd_args = {
-                    {DNNL_ARG_SRC_LAYER, src_layer},
-                    {DNNL_ARG_SRC_ITER, h0},
-                    {DNNL_ARG_SRC_ITER_C, c0},
-                    {DNNL_ARG_WEIGHTS_LAYER, reorder_to(wl_user, bwd_pd.weights_layer_desc(), eng, s)},
-                    {DNNL_ARG_WEIGHTS_ITER, reorder_to(wi_user, bwd_pd.weights_iter_desc(), eng, s)},
-                    {DNNL_ARG_BIAS, bias},
-                    {DNNL_ARG_DST_LAYER, dst_layer},
-                    {DNNL_ARG_DST_ITER, hT},
-                    {DNNL_ARG_DST_ITER_C, cT},
-                    {DNNL_ARG_WORKSPACE, workspace},
+            // the forward's arguments (workspace included), with the backward's weight copies and the gradients
+            layer.bwd_args = layer.fwd_args;
+            layer.bwd_args[DNNL_ARG_WEIGHTS_LAYER] = reorder_to(wl_user, bwd_pd.weights_layer_desc(), eng, s);
+            layer.bwd_args[DNNL_ARG_WEIGHTS_ITER] = reorder_to(wi_user, bwd_pd.weights_iter_desc(), eng, s);
+            layer.bwd_args.insert({
                     {DNNL_ARG_DIFF_SRC_LAYER, diff_src_layer},
                     {DNNL_ARG_DIFF_SRC_ITER, diff_h0},
                     {DNNL_ARG_DIFF_SRC_ITER_C, diff_c0},
@@ -252,7 +246,7 @@ Model build(const Workload &w, bool training, const engine &eng, stream &s, std:
                     // DIFF_DST_LAYER is linked below, once the layer above exists.
                     {DNNL_ARG_DIFF_DST_ITER, diff_hT},
                     {DNNL_ARG_DIFF_DST_ITER_C, diff_cT},
-            };
+            });
             if (l == 0) model.bwd_impl = bwd_pd.impl_info_str();
         }
 
