@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Frozen parameters: the fast CPU backend packs their weights once and reuses the packed arrays, on every way a step
- * runs, with results bit-identical to the same parameters unfrozen (the same kernels on the same packed values).
+ * runs, with the results of the same parameters unfrozen (the same kernels on the same packed values).
  */
 class FrozenPacksTest {
     static Stream<Arguments> paths() {
@@ -64,14 +64,14 @@ class FrozenPacksTest {
             for (int round = 0; round < 3; round++) {
                 List<float[]> again = step(fast, frozen, x, dy);
                 for (int k = 0; k < expected.size(); k++) {
-                    assertArrayEquals(expected.get(k), first.get(k), "tensor " + k + ", first frozen call");
-                    assertArrayEquals(expected.get(k), again.get(k), "tensor " + k + ", round " + round);
+                    assertClose(expected.get(k), first.get(k), "tensor " + k + ", first frozen call");
+                    assertClose(expected.get(k), again.get(k), "tensor " + k + ", round " + round);
                 }
             }
             assertEquals(packs, fast.frozenPackCount(), "later calls reuse the packed weights");
             // inference on the same frozen parameters needs no other layout
             try (LstmOutput y = fast.forward(frozen, LstmInput.of(x))) {
-                assertArrayEquals(expected.get(0), y.output().toFloatArray());
+                assertClose(expected.get(0), y.output().toFloatArray(), "inference output");
             }
             assertEquals(packs, fast.frozenPackCount());
         }
@@ -84,6 +84,23 @@ class FrozenPacksTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> new FrozenPacks().get(live, "any", 1, packed -> { }));
             assertTrue(e.getMessage().startsWith("params: expected frozen parameters"), e.getMessage());
+        }
+    }
+
+    /**
+     * |a - b| <= 1e-5 (1 + |b|). The two runs use the same packed values and kernels, yet they are not always equal
+     * bit for bit: the Vector API's exp and tanh can differ in the last bit before and after C2 compiles them (the
+     * README's Training section), and in one run of this test the bidirectional case differed by 1 ulp in one output
+     * on its third frozen call. A few such bits, carried through 4 steps and sums of at most 800 terms, stay below
+     * 1e-5; a wrong packed array (another direction's or layer's weights) gives errors of order 0.1.
+     */
+    private static void assertClose(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            float tol = 1e-5f * (1 + Math.abs(expected[i]));
+            if (Math.abs(expected[i] - actual[i]) > tol) {
+                assertArrayEquals(expected, actual, tol, what + ", element " + i);
+            }
         }
     }
 
