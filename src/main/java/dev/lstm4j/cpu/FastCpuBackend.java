@@ -719,7 +719,7 @@ public final class FastCpuBackend implements LstmBackend {
         // fused: B = [W_ih W_hh]^T with its partial last panel; else the whole panels of W_hh alone
         int panels = fused ? PackedGemm.coveringPanels(n) : PackedGemm.panels(n);
         int floats = fused ? PackedGemm.coveredSize(in + p, n) : PackedGemm.packedSize(backward ? 4 * h : p, n);
-        String layout = (fused ? "fused" : backward ? "plain" : "transposed") + " layer " + l;
+        String layout = fused ? "fused" : backward ? "plain" : "transposed";
         for (int d = 0; d < spec.numDirections(); d++) {
             MemorySegment w = params.weightHh(l, d).segment();      // [4H, P]
             MemorySegment wih = params.weightIh(l, d).segment();    // [4H, I]
@@ -735,13 +735,7 @@ public final class FastCpuBackend implements LstmBackend {
                     PackedGemm.packTransposed(w, p, null, 0, 4 * h, packed, j0, j1);
                 }
             }, ran);
-            FastCpuWorkspace.Dir dir = ws.dir(l, d);
-            if (params.isFrozen()) {
-                dir.whhPacked = frozenPacks.get(params, layout + " direction " + d, floats, pack);
-            } else {
-                dir.whhPacked = dir.ownPacked;
-                pack.accept(dir.ownPacked);
-            }
+            frozenPacks.packInto(ws.dir(l, d), params, layout, l, d, floats, pack);
         }
         int recurrences = spec.numDirections() * chunks(batch);
         return recurrences == 1 ? Math.max(1, Math.min(threads, panels)) : 1;

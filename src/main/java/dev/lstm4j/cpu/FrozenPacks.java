@@ -43,6 +43,20 @@ final class FrozenPacks {
         }
     }
 
+    /**
+     * Points dir at the packed weights of one layer and direction in {@code layout} ("fused", "plain", ...): for
+     * frozen params the shared array ({@link #get}), otherwise the workspace's own array, packed now.
+     */
+    void packInto(FastCpuWorkspace.Dir dir, LstmParams params, String layout, int layer, int direction, int floats,
+                  Consumer<float[]> pack) {
+        if (params.isFrozen()) {
+            dir.whhPacked = get(params, layout + " layer " + layer + " direction " + direction, floats, pack);
+        } else {
+            dir.whhPacked = dir.ownPacked;
+            pack.accept(dir.ownPacked);
+        }
+    }
+
     /** How many arrays were packed so far (for tests). */
     synchronized int packedCount() {
         return packed;

@@ -57,14 +57,8 @@ final class PipelinedLayers {
         java.util.function.Consumer<float[]> pack = backward
                 ? packed -> PackedGemm.packPlain(wih, in, whh, p, h4, packed, 0, PackedGemm.coveringPanels(in + p))
                 : packed -> PackedGemm.packTransposed(wih, in, whh, p, h4, packed, 0, PackedGemm.coveringPanels(h4));
-        if (params.isFrozen()) {
-            int floats = backward ? PackedGemm.coveredSize(h4, in + p) : PackedGemm.coveredSize(in + p, h4);
-            String layout = (backward ? "fused plain" : "fused") + " layer " + l + " direction 0";
-            dir.whhPacked = frozenPacks.get(params, layout, floats, pack);
-        } else {
-            dir.whhPacked = dir.ownPacked;
-            pack.accept(dir.ownPacked);
-        }
+        int floats = backward ? PackedGemm.coveredSize(h4, in + p) : PackedGemm.coveredSize(in + p, h4);
+        frozenPacks.packInto(dir, params, backward ? "fused plain" : "fused", l, 0, floats, pack);
     }
 
     /**
