@@ -495,6 +495,7 @@ final class FusedPointwise {
                                      long cOutRow, MemorySegment mOut, long mRow, MemorySegment hOut, long hRow,
                                      MemorySegment gOut, long gOutRow, long gOutStride) {
         FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector two = FloatVector.broadcast(S, 2f);
         long step = (long) S.length() * Float.BYTES;
         for (long bj = from; bj < to; bj += step) {
             FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
@@ -510,11 +511,14 @@ final class FusedPointwise {
             af = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af);
             FloatVector i = one.div(one.add(ai.neg().lanewise(VectorOperators.EXP)));
             FloatVector f = one.div(one.add(af.neg().lanewise(VectorOperators.EXP)));
-            FloatVector gg = ag.lanewise(VectorOperators.TANH);
+            // tanh(x) = 1 - 2 / (1 + e^2x): the Vector API's TANH costs about twice its EXP (4.1 -> 3.6 ns per cell
+            // with H = 128 on Zen 4); at most 1.8e-7 off, against 3e-8, and exactly +-1 where e^2x overflows or
+            // underflows. Backward computes tanh(c) the same way.
+            FloatVector gg = one.sub(two.div(one.add(ag.add(ag).lanewise(VectorOperators.EXP))));
             FloatVector c = f.mul(cp).add(i.mul(gg));
             ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(c, ao);
             FloatVector o = one.div(one.add(ao.neg().lanewise(VectorOperators.EXP)));
-            FloatVector mv = o.mul(c.lanewise(VectorOperators.TANH));
+            FloatVector mv = o.mul(one.sub(two.div(one.add(c.add(c).lanewise(VectorOperators.EXP)))));
             c.intoMemorySegment(cOut, cOutRow + bj, LE);
             mv.intoMemorySegment(mOut, mRow + bj, LE);
             mv.intoMemorySegment(hOut, hRow + bj, LE);
@@ -599,6 +603,7 @@ final class FusedPointwise {
                                       MemorySegment dcOut, long dcOutRow, MemorySegment dPeepOut, long pOutRow,
                                       long pOutStride) {
         FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector two = FloatVector.broadcast(S, 2f);
         long step = (long) S.length() * Float.BYTES;
         for (long bj = from; bj < to; bj += step) {
             FloatVector i = FloatVector.fromMemorySegment(S, a, aRow + bj, LE);
@@ -609,7 +614,7 @@ final class FusedPointwise {
             FloatVector cv = FloatVector.fromMemorySegment(S, c, cRow + bj, LE);
             FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE);
             FloatVector dc = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE);
-            FloatVector hc = cv.lanewise(VectorOperators.TANH);
+            FloatVector hc = one.sub(two.div(one.add(cv.add(cv).lanewise(VectorOperators.EXP))));
             FloatVector dao = dmv.mul(hc).mul(o.mul(one.sub(o)));
             dc = dc.add(dmv.mul(o).mul(one.sub(hc.mul(hc))));
             dc = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(dao, dc);
