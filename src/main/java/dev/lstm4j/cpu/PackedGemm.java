@@ -198,13 +198,14 @@ final class PackedGemm {
             if (MR == 8) {
                 for (; r + 8 <= m; r += 8) {
                     long at = cAt + (long) r * ldc;
-                    block8(kc, a, aOff + r * lda + k0, lda, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at,
+                    block8(kc, a, aOff + r * lda + k0, lda, 1, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at,
                             ldc);
                 }
             }
             for (; r + 4 <= m; r += 4) {
                 long at = cAt + (long) r * ldc;
-                block4(kc, a, aOff + r * lda + k0, lda, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at, ldc);
+                block4(kc, a, aOff + r * lda + k0, lda, 1, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at,
+                        ldc);
             }
             for (; r < m; r++) {
                 long at = cAt + (long) r * ldc;
@@ -224,8 +225,14 @@ final class PackedGemm {
      * 25 % slower, and a branch in the epilogue doubled its stores and made C1 give up on block8 ("out of virtual
      * registers"), which then never reached C2 and ran 100x slow. Each row's addresses are computed once, outside the
      * loop.
+     *
+     * A's element (r, kk) is at a0 + r * lda + kk * aStep, and every caller passes aStep = 1. With the step a
+     * constant 1 (a[a0 + kk]), C2 (JDK 25) compiles a loop that runs 4-15 % slower on Zen 4 (same JVM, alternating:
+     * [20 x 650] x [650 x 2592] 87-93 against 102-103 GFLOP/s, [20 x 200] x [200 x 800] 107 against 111,
+     * [64 x 128] x [128 x 512] 106 against 111, block4 alone at [4 x 650] x [650 x 2592] 102 against 105; one core's
+     * peak is 117).
      */
-    private static void block8(int k, float[] a, int a0, int lda, float[] b, int b0, MemorySegment init,
+    private static void block8(int k, float[] a, int a0, int lda, int aStep, float[] b, int b0, MemorySegment init,
                                long i0, int ldi, MemorySegment c, long c0, int ldc) {
         long ld = (long) ldc * Float.BYTES;
         long li = (long) ldi * Float.BYTES;
@@ -271,30 +278,31 @@ final class PackedGemm {
         int a7 = a6 + lda;
         for (int kk = 0; kk < k; kk++) {
             int bi = b0 + kk * NR;
+            int ak = kk * aStep;
             FloatVector w0 = FloatVector.fromArray(S, b, bi);
             FloatVector w1 = FloatVector.fromArray(S, b, bi + LANES);
-            FloatVector x0 = FloatVector.broadcast(S, a[a0 + kk]);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + ak]);
             c00 = w0.fma(x0, c00);
             c01 = w1.fma(x0, c01);
-            FloatVector x1 = FloatVector.broadcast(S, a[a1 + kk]);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + ak]);
             c10 = w0.fma(x1, c10);
             c11 = w1.fma(x1, c11);
-            FloatVector x2 = FloatVector.broadcast(S, a[a2 + kk]);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + ak]);
             c20 = w0.fma(x2, c20);
             c21 = w1.fma(x2, c21);
-            FloatVector x3 = FloatVector.broadcast(S, a[a3 + kk]);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + ak]);
             c30 = w0.fma(x3, c30);
             c31 = w1.fma(x3, c31);
-            FloatVector x4 = FloatVector.broadcast(S, a[a4 + kk]);
+            FloatVector x4 = FloatVector.broadcast(S, a[a4 + ak]);
             c40 = w0.fma(x4, c40);
             c41 = w1.fma(x4, c41);
-            FloatVector x5 = FloatVector.broadcast(S, a[a5 + kk]);
+            FloatVector x5 = FloatVector.broadcast(S, a[a5 + ak]);
             c50 = w0.fma(x5, c50);
             c51 = w1.fma(x5, c51);
-            FloatVector x6 = FloatVector.broadcast(S, a[a6 + kk]);
+            FloatVector x6 = FloatVector.broadcast(S, a[a6 + ak]);
             c60 = w0.fma(x6, c60);
             c61 = w1.fma(x6, c61);
-            FloatVector x7 = FloatVector.broadcast(S, a[a7 + kk]);
+            FloatVector x7 = FloatVector.broadcast(S, a[a7 + ak]);
             c70 = w0.fma(x7, c70);
             c71 = w1.fma(x7, c71);
         }
@@ -316,7 +324,7 @@ final class PackedGemm {
         c71.intoMemorySegment(c, r7 + half, ORDER);
     }
 
-    private static void block4(int k, float[] a, int a0, int lda, float[] b, int b0, MemorySegment init,
+    private static void block4(int k, float[] a, int a0, int lda, int aStep, float[] b, int b0, MemorySegment init,
                                long i0, int ldi, MemorySegment c, long c0, int ldc) {
         long ld = (long) ldc * Float.BYTES;
         long li = (long) ldi * Float.BYTES;
@@ -342,18 +350,19 @@ final class PackedGemm {
         int a3 = a2 + lda;
         for (int kk = 0; kk < k; kk++) {
             int bi = b0 + kk * NR;
+            int ak = kk * aStep;
             FloatVector w0 = FloatVector.fromArray(S, b, bi);
             FloatVector w1 = FloatVector.fromArray(S, b, bi + LANES);
-            FloatVector x0 = FloatVector.broadcast(S, a[a0 + kk]);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + ak]);
             c00 = w0.fma(x0, c00);
             c01 = w1.fma(x0, c01);
-            FloatVector x1 = FloatVector.broadcast(S, a[a1 + kk]);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + ak]);
             c10 = w0.fma(x1, c10);
             c11 = w1.fma(x1, c11);
-            FloatVector x2 = FloatVector.broadcast(S, a[a2 + kk]);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + ak]);
             c20 = w0.fma(x2, c20);
             c21 = w1.fma(x2, c21);
-            FloatVector x3 = FloatVector.broadcast(S, a[a3 + kk]);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + ak]);
             c30 = w0.fma(x3, c30);
             c31 = w1.fma(x3, c31);
         }
