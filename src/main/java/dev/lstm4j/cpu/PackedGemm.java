@@ -33,13 +33,16 @@ final class PackedGemm {
      */
     private static final int MR = S.vectorBitSize() >= 512 ? 8 : 4;
     /**
-     * Most k rows per slab; k is split evenly into slabs of at most this. A slab of a panel (32 KiB at NR = 32) stays
-     * in L1 (48 KiB per core on the Intel VM) while every row block reads it. Measured against 128 on the Intel VM
-     * (one core): [20 x 400] x [400 x 800] 84 -> 79 us, [20 x 800] x [800 x 416] 91 -> 81 us, [32 x 768] x
-     * [768 x 2048] 756 -> 694 us; 512 was slower again. On Zen 4 (32 KiB of L1) 128 was no better either (2 threads:
-     * ptb-medium inference 55.8-58.2 against 54.8-57.3 ms, large-batch 123-125 against 113-119 ms).
+     * Most k rows per slab, 0 for the whole of k in one slab; k is split evenly into slabs of at most this, so that
+     * a slab of a panel (32 KiB at KC = 256, NR = 32) stays in L1 while every row block reads it. Where L1 holds
+     * 48 KiB or more (the Intel VM) that paid: against 128, one core, [20 x 400] x [400 x 800] 84 -> 79 us,
+     * [20 x 800] x [800 x 416] 91 -> 81 us, [32 x 768] x [768 x 2048] 756 -> 694 us; 512 was slower again. With
+     * Zen 4's 32 KiB, where such a slab fills L1, one slab is faster (same JVM, alternating, one core: [32 x 512] x
+     * [512 x 2048] 98.6-107.5 -> 102.8-112.5 GFLOP/s, [20 x 650] x [650 x 2592] 107-109 -> 110-112, [20 x 2600] x
+     * [2600 x 640] 102-107 -> 111.5-112.8, [20 x 6000] x [6000 x 1500] 85-88 -> 92-95), and so was nothing else
+     * tried there (128: ptb-medium inference 55.8-58.2 against 54.8-57.3 ms, large-batch 123-125 against 113-119).
      */
-    private static final int KC = 256;
+    private static final int KC = CacheSize.l1DataBytes() >= 48L << 10 ? 256 : 0;
     /** NR zeros, never written: the starting accumulators of a product that does not add to C. */
     private static final MemorySegment ZERO_PANEL = Arena.global().allocate((long) NR * Float.BYTES, 64);
 
@@ -134,13 +137,19 @@ final class PackedGemm {
      */
     static void multiply(int m, int n, int k, float[] a, int aOff, int lda, float[] packed, boolean accumulate,
                          MemorySegment c, long cOff, int ldc, int p0, int p1) {
+        multiply(KC, m, n, k, a, aOff, lda, packed, accumulate, c, cOff, ldc, p0, p1);
+    }
+
+    /** {@link #multiply} in slabs of at most kc rows of k (0: one slab), whatever this machine's {@link #KC}. */
+    static void multiply(int kc, int m, int n, int k, float[] a, int aOff, int lda, float[] packed,
+                         boolean accumulate, MemorySegment c, long cOff, int ldc, int p0, int p1) {
         if (m < 0 || n < 0 || k < 1 || p0 < 0 || p1 > panels(n) || lda < k || ldc < n) {
             throw new IllegalArgumentException("packed gemm: m " + m + ", n " + n + ", k " + k + ", lda " + lda
                     + ", ldc " + ldc + ", panels " + p0 + ".." + p1);
         }
         requireOperands(m, n, k, a, aOff, lda, packed, packedSize(k, n));
         for (int j = p0; j < p1; j++) {
-            panel(m, k, a, aOff, lda, packed, j * NR * k, accumulate, c, cOff + (long) j * NR, ldc);
+            panel(kc, m, k, a, aOff, lda, packed, j * NR * k, accumulate, c, cOff + (long) j * NR, ldc);
         }
     }
 
@@ -165,7 +174,7 @@ final class PackedGemm {
             throw new IndexOutOfBoundsException("packed gemm scratch: needs " + m + "x" + NR + " floats at "
                     + scratchOff + ", has " + scratch.byteSize() / Float.BYTES);
         }
-        panel(m, k, a, aOff, lda, packed, j * NR * k, false, scratch, scratchOff, NR);
+        panel(KC, m, k, a, aOff, lda, packed, j * NR * k, false, scratch, scratchOff, NR);
         for (int r = 0; r < m; r++) {
             MemorySegment.copy(scratch, (scratchOff + (long) r * NR) * Float.BYTES, c,
                     (cOff + (long) r * ldc + j * NR) * Float.BYTES, (long) cols * Float.BYTES);
@@ -185,11 +194,12 @@ final class PackedGemm {
     }
 
     /** One panel (packed at bBase) of C's columns starting at cAt: every row block, slab by slab of k. */
-    private static void panel(int m, int k, float[] a, int aOff, int lda, float[] packed, int bBase,
+    private static void panel(int kc, int m, int k, float[] a, int aOff, int lda, float[] packed, int bBase,
                               boolean accumulate, MemorySegment c, long cAt, int ldc) {
-        int slab = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC); // k split evenly into slabs of at most KC
+        int slabs = kc == 0 ? 1 : (k + kc - 1) / kc;
+        int slab = (k + slabs - 1) / slabs; // k split evenly into slabs of at most kc
         for (int k0 = 0; k0 < k; k0 += slab) {
-            int kc = Math.min(slab, k - k0);
+            int depth = Math.min(slab, k - k0); // this slab's rows of k
             int b0 = bBase + k0 * NR;
             // the accumulators start from C itself, or from the zero panel (row stride 0) on a first slab
             boolean add = accumulate || k0 > 0;
@@ -198,18 +208,18 @@ final class PackedGemm {
             if (MR == 8) {
                 for (; r + 8 <= m; r += 8) {
                     long at = cAt + (long) r * ldc;
-                    block8(kc, a, aOff + r * lda + k0, lda, 1, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at,
-                            ldc);
+                    block8(depth, a, aOff + r * lda + k0, lda, 1, packed, b0, init, add ? at : 0, add ? ldc : 0, c,
+                            at, ldc);
                 }
             }
             for (; r + 4 <= m; r += 4) {
                 long at = cAt + (long) r * ldc;
-                block4(kc, a, aOff + r * lda + k0, lda, 1, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at,
+                block4(depth, a, aOff + r * lda + k0, lda, 1, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at,
                         ldc);
             }
             for (; r < m; r++) {
                 long at = cAt + (long) r * ldc;
-                block1(kc, a, aOff + r * lda + k0, packed, b0, init, add ? at : 0, c, at);
+                block1(depth, a, aOff + r * lda + k0, packed, b0, init, add ? at : 0, c, at);
             }
         }
     }

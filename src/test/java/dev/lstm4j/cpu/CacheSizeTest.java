@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The L2 size from a sysfs-like cache directory, and the fallback where there is none. */
+/** The L1 data and L2 sizes from a sysfs-like cache directory, and the fallbacks where there is none. */
 class CacheSizeTest {
     @Test
     void readsTheLevel2DataOrUnifiedCache(@TempDir Path dir) throws IOException {
@@ -17,6 +17,15 @@ class CacheSizeTest {
         index(dir, 2, "2", "Unified", "2048K");
         index(dir, 3, "3", "Unified", "480M");
         assertEquals(2048L * 1024, CacheSize.readL2(dir));
+        assertEquals(48L * 1024, CacheSize.readLevel(dir, 1, 1), "level 1: the data cache, not the instruction one");
+    }
+
+    @Test
+    void readsTheLevel1DataCacheWhateverItsIndex(@TempDir Path dir) throws IOException {
+        index(dir, 0, "1", "Instruction", "64K");
+        index(dir, 1, "1", "Data", "32K");
+        assertEquals(32L * 1024, CacheSize.readLevel(dir, 1, 1));
+        assertEquals(7, CacheSize.readLevel(dir, 2, 7), "no level 2 here: the fallback");
     }
 
     @Test

@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link PackedGemm} against a straightforward triple loop in double precision, for both packings (B = W^T from a
  * [n, k] weight, B = W from a [k, n] one, each from one weight or two side by side), with and without accumulation,
- * on row counts that leave a tail after the 4-row blocks (1, 3, 5, 20), odd k and k beyond one slab (300: two of 150; 513: three of 171), and the
- * panels packed and multiplied in two ranges as two threads would run them. The partial last panel goes through the
+ * on row counts that leave a tail after the 4-row blocks (1, 3, 5, 20), odd k, and the panels packed and multiplied
+ * in two ranges as two threads would run them. Each case runs with this machine's slabs of k and with slabs of at
+ * most 256, as machines with a 48 KiB L1 take them (k = 300: two of 150; 513: three of 171). The partial last panel goes through the
  * scratch path; nothing past column n may change.
  *
  * <p>Tolerance: each entry is a float32 dot product of k terms |a b| <= 1 accumulated by FMA in float32, in a
@@ -25,15 +26,19 @@ import org.junit.jupiter.api.Test;
  */
 class PackedGemmTest {
     private static final double TOL = 1e-4;
+    /** check's kc for {@link PackedGemm#multiply} without a slab size: whatever this machine takes. */
+    private static final int MACHINE_SLABS = -1;
 
     @ParameterizedTest(name = "m={0} k={1} n={2}")
     @CsvSource({"1, 1, 64", "3, 7, 40", "4, 33, 96", "5, 129, 70", "20, 200, 160", "20, 300, 33", "8, 2, 31",
         "13, 150, 64", "9, 513, 40"}) // 13 rows: an 8-row block (AVX-512), a 4-row one and a single row
     void matchesATripleLoop(int m, int k, int n) {
-        for (boolean transposed : new boolean[] {true, false}) {
-            for (boolean accumulate : new boolean[] {true, false}) {
-                for (boolean twoWeights : new boolean[] {false, true}) {
-                    check(m, k, n, transposed, accumulate, twoWeights);
+        for (int kc : new int[] {MACHINE_SLABS, 256}) {
+            for (boolean transposed : new boolean[] {true, false}) {
+                for (boolean accumulate : new boolean[] {true, false}) {
+                    for (boolean twoWeights : new boolean[] {false, true}) {
+                        check(m, k, n, transposed, accumulate, twoWeights, kc);
+                    }
                 }
             }
         }
@@ -44,7 +49,8 @@ class PackedGemmTest {
      * so that a panel straddles the two); without accumulation the partial last panel goes through
      * {@link PackedGemm#multiplyLastPanel}, with it those columns must stay untouched.
      */
-    private static void check(int m, int k, int n, boolean transposed, boolean accumulate, boolean twoWeights) {
+    private static void check(int m, int k, int n, boolean transposed, boolean accumulate, boolean twoWeights,
+                              int kc) {
         SplittableRandom r = new SplittableRandom(m * 31L + k * 7L + n);
         int ldc = n + 3; // C rows wider than n: nothing past column n may be written
         int split = twoWeights ? (transposed ? k : n) / 3 : (transposed ? k : n); // k1 or n1
@@ -69,8 +75,13 @@ class PackedGemmTest {
                 PackedGemm.packPlain(w1, split, w2, twoWeights ? other : 0, k, packed, half, covering);
             }
             int mid = Math.min(half, panels);
-            PackedGemm.multiply(m, n, k, a, 2, k, packed, accumulate, c, 0, ldc, 0, mid);
-            PackedGemm.multiply(m, n, k, a, 2, k, packed, accumulate, c, 0, ldc, mid, panels);
+            if (kc == MACHINE_SLABS) {
+                PackedGemm.multiply(m, n, k, a, 2, k, packed, accumulate, c, 0, ldc, 0, mid);
+                PackedGemm.multiply(m, n, k, a, 2, k, packed, accumulate, c, 0, ldc, mid, panels);
+            } else {
+                PackedGemm.multiply(kc, m, n, k, a, 2, k, packed, accumulate, c, 0, ldc, 0, mid);
+                PackedGemm.multiply(kc, m, n, k, a, 2, k, packed, accumulate, c, 0, ldc, mid, panels);
+            }
             if (!accumulate) {
                 MemorySegment scratch = arena.allocate((long) (m + 1) * PackedGemm.NR * Float.BYTES, 64);
                 PackedGemm.multiplyLastPanel(m, n, k, a, 2, k, packed, c, 0, ldc, scratch, PackedGemm.NR);
@@ -97,7 +108,7 @@ class PackedGemmTest {
                 for (int j = 0; j < ldc; j++) {
                     float got = c.getAtIndex(ValueLayout.JAVA_FLOAT, (long) i * ldc + j);
                     String where = "m=" + m + " k=" + k + " n=" + n + " transposed=" + transposed + " accumulate="
-                            + accumulate + " twoWeights=" + twoWeights + " at (" + i + ", " + j + ")";
+                            + accumulate + " twoWeights=" + twoWeights + " kc=" + kc + " at (" + i + ", " + j + ")";
                     if (j < done) {
                         assertEquals(expected[i * ldc + j], got, TOL * scale, where);
                     } else {
