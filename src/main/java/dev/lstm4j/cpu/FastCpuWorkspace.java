@@ -28,6 +28,15 @@ final class FastCpuWorkspace implements AutoCloseable {
     final MemorySegment ones;        // [rows] all 1: bias gradients as one GEMV
     /** [layers][directions]: one Dir per direction shared by every layer, or one per layer when PIPELINED. */
     private final Dir[][] dirOf;
+    /**
+     * Training with the weight gradients dA^T [X H_prev] on {@link PackedGemm} (else null): dA^T of one direction
+     * by row blocks [4H * rows], X [rows, I_l] and H_prev [rows, P] packed as B (covering panels), and the last
+     * panels' scratch [4H, NR]. Shared: the layers and directions take their weight gradients one at a time.
+     */
+    final float[] gradRowBlocks;
+    final float[] gradPackedX;
+    final float[] gradPackedH;
+    final MemorySegment gradScratch;
 
     /**
      * The buffers of one direction of the layers from..to-1 (per-layer arrays are indexed by the absolute layer;
@@ -134,7 +143,9 @@ final class FastCpuWorkspace implements AutoCloseable {
         PIPELINED
     }
 
-    FastCpuWorkspace(LstmSpec spec, int batchCap, int rowsCap, boolean training, int chunks, Layout layout) {
+    /** @param packedGradients whether a training workspace holds the buffers of the packed weight gradients */
+    FastCpuWorkspace(LstmSpec spec, int batchCap, int rowsCap, boolean training, int chunks, Layout layout,
+                     boolean packedGradients) {
         this.batchCap = batchCap;
         this.rowsCap = rowsCap;
         this.training = training;
@@ -180,6 +191,18 @@ final class FastCpuWorkspace implements AutoCloseable {
                 for (int l = 0; l < layers; l++) dirOf[l][k] = d;
                 heap += 4L * (d.ownPacked.length + d.stepRows.length);
             }
+        }
+        if (training && packedGradients) {
+            int maxIn = 0;
+            for (int l = 0; l < layers; l++) maxIn = Math.max(maxIn, spec.layerInputSize(l));
+            gradRowBlocks = new float[Math.multiplyExact(rowsCap, 4 * spec.hiddenSize())];
+            gradPackedX = new float[PackedGemm.coveredSize(rowsCap, maxIn)];
+            gradPackedH = new float[PackedGemm.coveredSize(rowsCap, spec.outputSize())];
+            gradScratch = a.floats(4L * spec.hiddenSize() * PackedGemm.NR);
+            heap += 4L * ((long) gradRowBlocks.length + gradPackedX.length + gradPackedH.length);
+        } else {
+            gradRowBlocks = gradPackedX = gradPackedH = null;
+            gradScratch = null;
         }
         this.bytes = a.total + heap;
     }

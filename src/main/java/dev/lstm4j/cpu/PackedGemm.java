@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -31,7 +32,10 @@ final class PackedGemm {
      * as AVX-512 has 32 vector registers; 4 elsewhere, since AVX2's 16 would spill the 8-row block (measured with
      * -XX:UseAVX=2: 60 against 75 GFLOP/s on one core; with AVX-512 the 8-row block gives 140 against 110).
      */
-    private static final int MR = S.vectorBitSize() >= 512 ? 8 : 4;
+    static final int MR = S.vectorBitSize() >= 512 ? 8 : 4;
+    /** MR floats: one row block's k-th column, as {@link #packRowBlocks} moves it. */
+    private static final VectorSpecies<Float> BLOCK_COLUMN =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(MR * Float.SIZE));
     /**
      * Most k rows per slab, 0 for the whole of k in one slab; k is split evenly into slabs of at most this, so that
      * a slab of a panel (32 KiB at KC = 256, NR = 32) stays in L1 while every row block reads it. Where L1 holds
@@ -43,6 +47,14 @@ final class PackedGemm {
      * tried there (128: ptb-medium inference 55.8-58.2 against 54.8-57.3 ms, large-batch 123-125 against 113-119).
      */
     private static final int KC = CacheSize.l1DataBytes() >= 48L << 10 ? 256 : 0;
+    /**
+     * Most k rows per slab for {@link #multiplyRowBlocks}, whose k is a whole sequence's T * B rows: a panel's slab
+     * of 1024 is 128 KiB, which L2 keeps while every row block reads it. Measured on Zen 4 only (one core, GFLOP/s,
+     * one slab / 256 / 1024 / 2048): [2048 x 6400] x [6400 x 512] 95 / 105-107 / 106 / 96-97, [512 x 3584] x
+     * [3584 x 128] 112-113 / 109-111 / 94-113 / 113-114, [2600 x 700] x [700 x 640] 107-109 / 103-104 / 108-109 /
+     * 108-110.
+     */
+    private static final int ROW_BLOCK_KC = 1024;
     /** NR zeros, never written: the starting accumulators of a product that does not add to C. */
     private static final MemorySegment ZERO_PANEL = Arena.global().allocate((long) NR * Float.BYTES, 64);
 
@@ -178,6 +190,124 @@ final class PackedGemm {
         for (int r = 0; r < m; r++) {
             MemorySegment.copy(scratch, (scratchOff + (long) r * NR) * Float.BYTES, c,
                     (cOff + (long) r * ldc + j * NR) * Float.BYTES, (long) cols * Float.BYTES);
+        }
+    }
+
+    /**
+     * Packs rows r0..r1-1 of A = S^T into row blocks for {@link #multiplyRowBlocks}: S [k, m] is row-major at sOff
+     * with leading dimension lds (floats), so A's row r is S's column r (dA [T*B, 4H] for the weight gradients
+     * dA^T X). Block b, rows b * MR.., is [k][MR] at b * MR * k. r0 and r1 are multiples of {@link #MR}.
+     */
+    static void packRowBlocks(MemorySegment s, long sOff, int lds, int k, float[] blocks, int r0, int r1) {
+        if (r0 < 0 || r0 > r1 || r0 % MR != 0 || r1 % MR != 0 || lds < r1 || k < 1) {
+            throw new IllegalArgumentException("packRowBlocks: rows " + r0 + ".." + r1 + " (multiples of " + MR
+                    + "), lds " + lds + ", k " + k);
+        }
+        if (blocks.length < (long) r1 * k) {
+            throw new IndexOutOfBoundsException("packRowBlocks: " + r1 + "x" + k + " needs " + (long) r1 * k
+                    + " floats, got " + blocks.length);
+        }
+        long rowBytes = (long) lds * Float.BYTES;
+        for (int kk = 0; kk < k; kk++) { // S row by row, each into every block's column kk
+            long at = (sOff + (long) r0) * Float.BYTES + kk * rowBytes;
+            for (int r = r0; r < r1; r += MR, at += (long) MR * Float.BYTES) {
+                FloatVector.fromMemorySegment(BLOCK_COLUMN, s, at, ORDER).intoArray(blocks, r * k + kk * MR);
+            }
+        }
+    }
+
+    /**
+     * Columns of panels p0..p1-1 of rows r0..r1-1 of C [m, n] (at cOff, leading dimension ldc) = A [m, k] times the
+     * packed B [k, n], with A packed by {@link #packRowBlocks}; not added to C. r0 and r1 multiples of {@link #MR}.
+     */
+    static void multiplyRowBlocks(int r0, int r1, int n, int k, float[] blocks, float[] packed, MemorySegment c,
+                                  long cOff, int ldc, int p0, int p1) {
+        multiplyRowBlocks(ROW_BLOCK_KC, r0, r1, n, k, blocks, packed, c, cOff, ldc, p0, p1);
+    }
+
+    /** {@link #multiplyRowBlocks} in slabs of at most kc rows of k (0: one slab). */
+    static void multiplyRowBlocks(int kc, int r0, int r1, int n, int k, float[] blocks, float[] packed,
+                                  MemorySegment c, long cOff, int ldc, int p0, int p1) {
+        requireRowBlocks(r0, r1, n, k, blocks, ldc);
+        if (p0 < 0 || p1 > panels(n)) {
+            throw new IllegalArgumentException("multiplyRowBlocks: panels " + p0 + ".." + p1 + " of " + panels(n));
+        }
+        if (packed.length < packedSize(k, n)) {
+            throw new IndexOutOfBoundsException("multiplyRowBlocks B: " + k + "x" + n + " needs "
+                    + packedSize(k, n) + " packed floats, got " + packed.length);
+        }
+        for (int j = p0; j < p1; j++) {
+            blockedPanel(kc, r0, r1, k, blocks, packed, j * NR * k, c, cOff + (long) j * NR, ldc);
+        }
+    }
+
+    /**
+     * The last n mod NR columns of rows r0..r1-1 of C as {@link #multiplyRowBlocks}, from B's zero-padded last
+     * panel ({@link #coveredSize}), through scratch [r1 - r0, NR] at scratchOff (floats) so that no store runs past
+     * C's row. Nothing when n is a multiple of NR.
+     */
+    static void multiplyRowBlocksLastPanel(int r0, int r1, int n, int k, float[] blocks, float[] packed,
+                                           MemorySegment c, long cOff, int ldc, MemorySegment scratch,
+                                           long scratchOff) {
+        multiplyRowBlocksLastPanel(ROW_BLOCK_KC, r0, r1, n, k, blocks, packed, c, cOff, ldc, scratch, scratchOff);
+    }
+
+    /** {@link #multiplyRowBlocksLastPanel} in slabs of at most kc rows of k (0: one slab). */
+    static void multiplyRowBlocksLastPanel(int kc, int r0, int r1, int n, int k, float[] blocks, float[] packed,
+                                           MemorySegment c, long cOff, int ldc, MemorySegment scratch,
+                                           long scratchOff) {
+        requireRowBlocks(r0, r1, n, k, blocks, ldc);
+        int j = panels(n);
+        int cols = n - j * NR;
+        if (cols == 0 || r1 == r0) {
+            return;
+        }
+        if (packed.length < coveredSize(k, n)) {
+            throw new IndexOutOfBoundsException("multiplyRowBlocksLastPanel B: " + k + "x" + n + " needs "
+                    + coveredSize(k, n) + " packed floats, got " + packed.length);
+        }
+        if (scratchOff < 0 || scratch.byteSize() < (scratchOff + (long) (r1 - r0) * NR) * Float.BYTES) {
+            throw new IndexOutOfBoundsException("multiplyRowBlocksLastPanel scratch: needs " + (r1 - r0) + "x" + NR
+                    + " floats at " + scratchOff + ", has " + scratch.byteSize() / Float.BYTES);
+        }
+        // scratch row i holds C's row r0 + i: blockedPanel writes row r at (scratchOff - r0 * NR) + r * NR
+        blockedPanel(kc, r0, r1, k, blocks, packed, j * NR * k, scratch, scratchOff - (long) r0 * NR, NR);
+        for (int r = r0; r < r1; r++) {
+            MemorySegment.copy(scratch, (scratchOff + (long) (r - r0) * NR) * Float.BYTES, c,
+                    (cOff + (long) r * ldc + j * NR) * Float.BYTES, (long) cols * Float.BYTES);
+        }
+    }
+
+    private static void requireRowBlocks(int r0, int r1, int n, int k, float[] blocks, int ldc) {
+        if (r0 < 0 || r0 > r1 || r0 % MR != 0 || r1 % MR != 0 || n < 0 || k < 1 || ldc < n) {
+            throw new IllegalArgumentException("row-block gemm: rows " + r0 + ".." + r1 + " (multiples of " + MR
+                    + "), n " + n + ", k " + k + ", ldc " + ldc);
+        }
+        if (blocks.length < (long) r1 * k) {
+            throw new IndexOutOfBoundsException("row-block gemm A: " + r1 + "x" + k + " needs " + (long) r1 * k
+                    + " floats, got " + blocks.length);
+        }
+    }
+
+    /** One panel of rows r0..r1-1 from row-blocked A, slab by slab of k as {@link #panel}. */
+    private static void blockedPanel(int kc, int r0, int r1, int k, float[] blocks, float[] packed, int bBase,
+                                     MemorySegment c, long cAt, int ldc) {
+        int slabs = kc == 0 ? 1 : (k + kc - 1) / kc;
+        int slab = (k + slabs - 1) / slabs;
+        for (int k0 = 0; k0 < k; k0 += slab) {
+            int depth = Math.min(slab, k - k0);
+            int b0 = bBase + k0 * NR;
+            boolean add = k0 > 0;
+            MemorySegment init = add ? c : ZERO_PANEL;
+            for (int r = r0; r < r1; r += MR) {
+                long at = cAt + (long) r * ldc;
+                int a0 = r * k + k0 * MR; // block r / MR, column k0; its rows one float apart, columns MR
+                if (MR == 8) {
+                    block8(depth, blocks, a0, 1, MR, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at, ldc);
+                } else {
+                    block4(depth, blocks, a0, 1, MR, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at, ldc);
+                }
+            }
         }
     }
 

@@ -10,8 +10,9 @@ public enum RecurrentGemm {
     /**
      * Our Vector API kernel ({@link PackedGemm}) on weights packed once per call, where vectors hold at least 8
      * floats (elsewhere OpenBLAS): W_hh for the per-step recurrent GEMMs, and [W_ih W_hh] when the layers run as a
-     * pipeline (then the input projection and input gradient are per-step GEMMs too). OpenBLAS re-packs its weight
-     * operand on every call, which with few rows per step costs more than the arithmetic. The default.
+     * pipeline (then the input projection and input gradient are per-step GEMMs too); and the weight gradients dW_ih
+     * and dW_hh where 4H is a multiple of the kernel's row block. OpenBLAS re-packs its weight operand on every call,
+     * which with few rows per step costs more than the arithmetic. The default.
      */
     PACKED,
     /**

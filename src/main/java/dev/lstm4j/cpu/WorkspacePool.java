@@ -12,14 +12,16 @@ final class WorkspacePool implements AutoCloseable {
     private final LstmSpec spec;
     private final int chunks;
     private final FastCpuWorkspace.Layout layout;
+    private final boolean packedGradients;
     private FastCpuWorkspace free;
     private long liveBytes; // every workspace not yet closed, idle or in use
     private boolean closed;
 
-    WorkspacePool(LstmSpec spec, int chunks, FastCpuWorkspace.Layout layout) {
+    WorkspacePool(LstmSpec spec, int chunks, FastCpuWorkspace.Layout layout, boolean packedGradients) {
         this.spec = spec;
         this.chunks = chunks;
         this.layout = layout;
+        this.packedGradients = packedGradients;
     }
 
     synchronized FastCpuWorkspace acquire(int batch, int rows, boolean training) {
@@ -41,7 +43,8 @@ final class WorkspacePool implements AutoCloseable {
             liveBytes -= ws.bytes;
             ws.close();
         }
-        FastCpuWorkspace fresh = new FastCpuWorkspace(spec, batchCap, rowsCap, train, chunks, layout);
+        FastCpuWorkspace fresh = new FastCpuWorkspace(spec, batchCap, rowsCap, train, chunks, layout,
+                packedGradients);
         liveBytes += fresh.bytes;
         return fresh;
     }

@@ -51,10 +51,27 @@ class FastCpuBackendBehaviourTest {
                 }
             }
             // one workspace, sized for the largest batch (7) and the largest T*B (24), holds everything
-            FastCpuWorkspace expected = new FastCpuWorkspace(SPEC, 7, 24, true, 1, fast.layout());
+            FastCpuWorkspace expected = new FastCpuWorkspace(SPEC, 7, 24, true, 1, fast.layout(),
+                    fast.packedGradients());
             try (expected) {
                 assertEquals(expected.bytes, settled);
             }
+        }
+    }
+
+    /**
+     * Which weight gradients run on the packed kernel: those whose 4H is a multiple of its row block, with packed
+     * GEMMs (the equivalence tests cover both paths: H = 20 and 70 take it, H = 7, 33 and 45 take OpenBLAS).
+     */
+    @Test
+    void packsTheWeightGradientsWhere4HFillsWholeRowBlocks() {
+        boolean kernel = PackedGemm.LANES >= 8;
+        try (FastCpuBackend even = new FastCpuBackend(LstmSpec.builder(5, 20).build(), 2);
+             FastCpuBackend odd = new FastCpuBackend(LstmSpec.builder(5, 7).build(), 2);
+             FastCpuBackend blas = new FastCpuBackend(LstmSpec.builder(5, 20).build(), 2, RecurrentGemm.BLAS)) {
+            assertEquals(kernel, even.packedGradients(), "H = 20: 4H = 80 whole blocks of " + PackedGemm.MR);
+            assertEquals(kernel && 28 % PackedGemm.MR == 0, odd.packedGradients(), "H = 7: 4H = 28");
+            assertEquals(false, blas.packedGradients(), "gemm=blas keeps every GEMM on OpenBLAS");
         }
     }
 

@@ -119,6 +119,76 @@ class PackedGemmTest {
         }
     }
 
+    /**
+     * A = S^T packed by row blocks (the weight gradients' dA^T [X H]): S [k, m] with a wider leading dimension, the
+     * rows r0..r1 of C computed in two ranges as two threads would, whole panels and the partial last one through
+     * the scratch; rows outside r0..r1 and columns past n stay untouched. Machine slabs and slabs of 256.
+     */
+    @ParameterizedTest(name = "m={0} k={1} n={2} rows {3}..{4}")
+    @CsvSource({"16, 5, 40, 0, 16", "32, 300, 70, 8, 24", "24, 513, 28, 0, 24", "64, 37, 64, 16, 64"})
+    void rowBlocksMatchATripleLoop(int m, int k, int n, int r0, int r1) {
+        int mr = PackedGemm.MR;
+        int from = r0 / mr * mr; // multiples of the block rows on machines where they are 4
+        int to = r1 / mr * mr;
+        for (int kc : new int[] {MACHINE_SLABS, 256}) {
+            SplittableRandom r = new SplittableRandom(m * 13L + k + n);
+            int lds = m + 5;
+            int ldc = n + 3;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment s = random(arena, (long) k * lds, r);             // [k, lds]
+                MemorySegment b = random(arena, (long) k * n, r);               // [k, n]
+                MemorySegment c = random(arena, (long) m * ldc, r);             // [m, ldc]
+                float[] c0 = c.toArray(ValueLayout.JAVA_FLOAT);
+                float[] blocks = new float[m * k];
+                int half = (from + to) / 2 / mr * mr;
+                PackedGemm.packRowBlocks(s, 0, lds, k, blocks, from, half);
+                PackedGemm.packRowBlocks(s, 0, lds, k, blocks, half, to);
+                float[] packed = new float[PackedGemm.coveredSize(k, n)];
+                PackedGemm.packPlain(b, n, null, 0, k, packed, 0, PackedGemm.coveringPanels(n));
+                MemorySegment scratch = arena.allocate((long) m * PackedGemm.NR * Float.BYTES, 64);
+                int panels = PackedGemm.panels(n);
+                for (int[] part : new int[][] {{from, half}, {half, to}}) {
+                    if (kc == MACHINE_SLABS) {
+                        PackedGemm.multiplyRowBlocks(part[0], part[1], n, k, blocks, packed, c, 0, ldc, 0, panels);
+                        PackedGemm.multiplyRowBlocksLastPanel(part[0], part[1], n, k, blocks, packed, c, 0, ldc,
+                                scratch, (long) part[0] * PackedGemm.NR);
+                    } else {
+                        PackedGemm.multiplyRowBlocks(kc, part[0], part[1], n, k, blocks, packed, c, 0, ldc, 0,
+                                panels);
+                        PackedGemm.multiplyRowBlocksLastPanel(kc, part[0], part[1], n, k, blocks, packed, c, 0, ldc,
+                                scratch, (long) part[0] * PackedGemm.NR);
+                    }
+                }
+                double scale = 1;
+                double[] expected = new double[m * ldc];
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < ldc; j++) {
+                        double e = c0[i * ldc + j];
+                        if (i >= from && i < to && j < n) {
+                            e = 0;
+                            for (int kk = 0; kk < k; kk++) {
+                                e += (double) s.getAtIndex(ValueLayout.JAVA_FLOAT, (long) kk * lds + i)
+                                        * b.getAtIndex(ValueLayout.JAVA_FLOAT, (long) kk * n + j);
+                            }
+                        }
+                        expected[i * ldc + j] = e;
+                        scale = Math.max(scale, Math.abs(e));
+                    }
+                }
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < ldc; j++) {
+                        float got = c.getAtIndex(ValueLayout.JAVA_FLOAT, (long) i * ldc + j);
+                        String where = "row blocks m=" + m + " k=" + k + " n=" + n + " kc=" + kc + " at (" + i + ", "
+                                + j + ")";
+                        boolean computed = i >= from && i < to && j < n;
+                        assertEquals(expected[i * ldc + j], got, computed ? TOL * scale : 0.0,
+                                computed ? where : where + ": outside the computed rows and columns, must be untouched");
+                    }
+                }
+            }
+        }
+    }
+
     /** B[kk, j] of the logical B: [W1 W2]^T (transposed) or [W1 W2] (plain). */
     private static float weight(MemorySegment w1, MemorySegment w2, boolean transposed, int split, int other, int k,
                                 int n, int kk, int j) {
