@@ -125,7 +125,8 @@ class PackedGemmTest {
      * the scratch; rows outside r0..r1 and columns past n stay untouched. Machine slabs and slabs of 256.
      */
     @ParameterizedTest(name = "m={0} k={1} n={2} rows {3}..{4}")
-    @CsvSource({"16, 5, 40, 0, 16", "32, 300, 70, 8, 24", "24, 513, 28, 0, 24", "64, 37, 64, 16, 64"})
+    @CsvSource({"16, 5, 40, 0, 16", "32, 300, 70, 8, 24", "24, 513, 28, 0, 24", "64, 37, 64, 16, 64",
+        "272, 300, 40, 8, 264"}) // the last: more rows per part than one chunk of 128
     void rowBlocksMatchATripleLoop(int m, int k, int n, int r0, int r1) {
         int mr = PackedGemm.MR;
         int from = r0 / mr * mr; // multiples of the block rows on machines where they are 4
