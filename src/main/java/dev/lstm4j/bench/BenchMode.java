@@ -1,5 +1,7 @@
 package dev.lstm4j.bench;
 
+import java.util.List;
+
 /** What one benchmark step measures. */
 public enum BenchMode {
     /** One forward pass in inference mode. */
@@ -23,8 +25,8 @@ public enum BenchMode {
     }
 
     /** The modes of the standard suite ("all"): inference and training. */
-    public static java.util.List<BenchMode> suite() {
-        return java.util.List.of(INFERENCE, TRAINING);
+    public static List<BenchMode> suite() {
+        return List.of(INFERENCE, TRAINING);
     }
 
     public static BenchMode parse(String s) {

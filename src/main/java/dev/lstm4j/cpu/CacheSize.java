@@ -25,11 +25,6 @@ final class CacheSize {
         return L2;
     }
 
-    /** The size of the level-2 data or unified cache under a sysfs cache directory (index0, index1, ...). */
-    static long readL2(Path cacheDir) {
-        return readLevel(cacheDir, 2, FALLBACK_BYTES);
-    }
-
     /**
      * The size of the data or unified cache of the given level under a sysfs cache directory (index0, index1, ...);
      * fallback where there is none or it cannot be read.

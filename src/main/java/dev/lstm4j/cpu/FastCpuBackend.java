@@ -464,22 +464,14 @@ public final class FastCpuBackend implements LstmBackend {
                     }
 
                     int layerIn = spec.layerInputSize(l);
-                    MemorySegment x;
-                    int xLd;
-                    if (l == 0) {
-                        x = ws.x0;
-                        xLd = spec.inputSize();
-                    } else {
-                        x = spec.dropout() > 0 ? ws.dropIn[l] : ws.layerOut[l - 1];
-                        xLd = width;
-                    }
+                    MemorySegment x = l == 0 ? ws.x0 : spec.dropout() > 0 ? ws.dropIn[l] : ws.layerOut[l - 1];
                     MemorySegment dX;
                     if (l == 0) {
                         dX = spec.batchFirst() ? (dOut == ws.dGradA ? ws.dGradB : ws.dGradA) : dInput.segment();
                     } else {
                         dX = dOut == ws.dGradA ? ws.dGradB : ws.dGradA;
                     }
-                    weightGradients(params, grads, ws, l, rows, batch, x, xLd, ran);
+                    weightGradients(grads, ws, l, rows, x, ran);
                     MemorySegment dXf = dX;
                     int rowParts = threadPool.partsFor(rows);
                     threadPool.parallel(rowParts, k -> {
@@ -568,16 +560,16 @@ public final class FastCpuBackend implements LstmBackend {
     /**
      * The weight gradients of layer l from the whole sequence at once: dW_ih = dA^T X, dW_hh = dA^T H_prev,
      * db = dA^T 1, dW_hr = dH^T M, each split by output rows across the threads; dW_ih and dW_hh on the packed
-     * kernel where {@link #packedGradients} and X's rows are dense.
+     * kernel where {@link #packedGradients}. x [rows, I_l] is the layer's input, dense.
      */
-    private void weightGradients(LstmParams params, LstmParams grads, FastCpuWorkspace ws, int l, int rows, int batch,
-                                 MemorySegment x, int xLd, Set<String> ran) {
+    private void weightGradients(LstmParams grads, FastCpuWorkspace ws, int l, int rows, MemorySegment x,
+                                 Set<String> ran) {
         int h = spec.hiddenSize();
         int p = spec.outputSize();
         int layerIn = spec.layerInputSize(l);
         int gates = 4 * h;
         int parts = threadPool.partsFor(gates);
-        if (packedGradients && xLd == layerIn) {
+        if (packedGradients) {
             packedWeightGradients(grads, ws, l, rows, x, parts, ran);
         } else {
             threadPool.parallel(parts, k -> {
@@ -585,7 +577,7 @@ public final class FastCpuBackend implements LstmBackend {
                 int m1 = CpuThreads.cut(gates, parts, k + 1);
                 for (int d = 0; d < spec.numDirections(); d++) {
                     FastCpuWorkspace.Dir dir = ws.dir(l, d);
-                    OpenBlas.sgemm(true, false, m1 - m0, layerIn, rows, 1f, dir.dA, m0, gates, x, 0, xLd,
+                    OpenBlas.sgemm(true, false, m1 - m0, layerIn, rows, 1f, dir.dA, m0, gates, x, 0, layerIn,
                             0f, grads.weightIh(l, d).segment(), (long) m0 * layerIn, layerIn);
                     OpenBlas.sgemm(true, false, m1 - m0, p, rows, 1f, dir.dA, m0, gates, dir.hPrev[l], 0, p,
                             0f, grads.weightHh(l, d).segment(), (long) m0 * p, p);
@@ -612,7 +604,7 @@ public final class FastCpuBackend implements LstmBackend {
     /**
      * {@link #weightGradients} with dW_ih = dA^T X and dW_hh = dA^T H_prev on {@link PackedGemm}, per direction: dA^T
      * packed by row blocks and X, H_prev packed as B (split across the threads), then the products by ranges of
-     * rows (gates); db by GEMV and dW_hr on OpenBLAS as there. x [rows, I_l] has leading dimension I_l.
+     * rows (gates); db by GEMV and dW_hr on OpenBLAS as there.
      */
     private void packedWeightGradients(LstmParams grads, FastCpuWorkspace ws, int l, int rows, MemorySegment x,
                                        int parts, Set<String> ran) {
@@ -621,14 +613,16 @@ public final class FastCpuBackend implements LstmBackend {
         int layerIn = spec.layerInputSize(l);
         int gates = 4 * h;
         int blocks = gates / PackedGemm.MR;
+        int[] rowCut = new int[parts + 1]; // part k takes gate rows rowCut[k]..rowCut[k+1], whole row blocks
+        for (int k = 0; k <= parts; k++) rowCut[k] = blocks * k / parts * PackedGemm.MR;
         int panelsX = PackedGemm.coveringPanels(layerIn);
         int panelsH = PackedGemm.coveringPanels(p);
         for (int d = 0; d < spec.numDirections(); d++) {
             FastCpuWorkspace.Dir dir = ws.dir(l, d);
             int direction = d;
             threadPool.parallel(parts, k -> {
-                int r0 = blocks * k / parts * PackedGemm.MR;
-                int r1 = blocks * (k + 1) / parts * PackedGemm.MR;
+                int r0 = rowCut[k];
+                int r1 = rowCut[k + 1];
                 PackedGemm.packRowBlocks(dir.dA, 0, gates, rows, ws.gradRowBlocks, r0, r1);
                 PackedGemm.packPlain(x, layerIn, null, 0, rows, ws.gradPackedX, panelsX * k / parts,
                         panelsX * (k + 1) / parts);
@@ -636,8 +630,8 @@ public final class FastCpuBackend implements LstmBackend {
                         panelsH * (k + 1) / parts);
             }, ran);
             threadPool.parallel(parts, k -> {
-                int r0 = blocks * k / parts * PackedGemm.MR;
-                int r1 = blocks * (k + 1) / parts * PackedGemm.MR;
+                int r0 = rowCut[k];
+                int r1 = rowCut[k + 1];
                 MemorySegment wih = grads.weightIh(l, direction).segment();  // [4H, I_l]
                 MemorySegment whh = grads.weightHh(l, direction).segment();  // [4H, P]
                 long scratchOff = (long) r0 * PackedGemm.NR;
@@ -770,7 +764,7 @@ public final class FastCpuBackend implements LstmBackend {
             storeState(ws.dir(l, 0).dhState, l, 0, batch, p, dh0);
             storeState(ws.dir(l, 0).dcState, l, 0, batch, h, dc0);
             MemorySegment x = l == 0 ? ws.x0 : spec.dropout() > 0 ? ws.dropIn[l] : ws.layerOut[l - 1];
-            weightGradients(params, grads, ws, l, rows, batch, x, spec.layerInputSize(l), ran);
+            weightGradients(grads, ws, l, rows, x, ran);
         }
     }
 

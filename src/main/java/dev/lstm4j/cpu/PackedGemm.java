@@ -189,10 +189,7 @@ final class PackedGemm {
                     + scratchOff + ", has " + scratch.byteSize() / Float.BYTES);
         }
         panel(KC, m, k, a, aOff, lda, packed, j * NR * k, false, scratch, scratchOff, NR);
-        for (int r = 0; r < m; r++) {
-            MemorySegment.copy(scratch, (scratchOff + (long) r * NR) * Float.BYTES, c,
-                    (cOff + (long) r * ldc + j * NR) * Float.BYTES, (long) cols * Float.BYTES);
-        }
+        copyLastPanel(scratch, scratchOff, c, cOff, ldc, 0, m, j, cols);
     }
 
     /**
@@ -270,10 +267,21 @@ final class PackedGemm {
             throw new IndexOutOfBoundsException("multiplyRowBlocksLastPanel scratch: needs " + (r1 - r0) + "x" + NR
                     + " floats at " + scratchOff + ", has " + scratch.byteSize() / Float.BYTES);
         }
-        // scratch row i holds C's row r0 + i: blockedPanel writes row r at (scratchOff - r0 * NR) + r * NR
-        // the last panel alone, its columns at scratch's column 0: panel j's C offset j * NR taken back out
+        // scratch row i holds C's row r0 + i, from column 0: the offset takes r0 rows and panel j's j * NR back out
         blockedPanels(kc, r0, r1, k, blocks, packed, j, j + 1, scratch, scratchOff - (long) r0 * NR - (long) j * NR,
                 NR);
+        copyLastPanel(scratch, scratchOff, c, cOff, ldc, r0, r1, j, cols);
+    }
+
+    /** Rows of k per slab: k split evenly into slabs of at most kc rows (0: one slab). */
+    private static int slab(int k, int kc) {
+        int slabs = kc == 0 ? 1 : (k + kc - 1) / kc;
+        return (k + slabs - 1) / slabs;
+    }
+
+    /** Copies columns j * NR .. j * NR + cols - 1 of C's rows r0..r1-1 out of scratch [r1 - r0, NR] at scratchOff. */
+    private static void copyLastPanel(MemorySegment scratch, long scratchOff, MemorySegment c, long cOff, int ldc,
+                                      int r0, int r1, int j, int cols) {
         for (int r = r0; r < r1; r++) {
             MemorySegment.copy(scratch, (scratchOff + (long) (r - r0) * NR) * Float.BYTES, c,
                     (cOff + (long) r * ldc + j * NR) * Float.BYTES, (long) cols * Float.BYTES);
@@ -300,8 +308,7 @@ final class PackedGemm {
      */
     private static void blockedPanels(int kc, int r0, int r1, int k, float[] blocks, float[] packed, int p0,
                                       int p1, MemorySegment c, long cOff, int ldc) {
-        int slabs = kc == 0 ? 1 : (k + kc - 1) / kc;
-        int slab = (k + slabs - 1) / slabs;
+        int slab = slab(k, kc);
         for (int k0 = 0; k0 < k; k0 += slab) {
             int depth = Math.min(slab, k - k0);
             boolean add = k0 > 0;
@@ -342,8 +349,7 @@ final class PackedGemm {
     /** One panel (packed at bBase) of C's columns starting at cAt: every row block, slab by slab of k. */
     private static void panel(int kc, int m, int k, float[] a, int aOff, int lda, float[] packed, int bBase,
                               boolean accumulate, MemorySegment c, long cAt, int ldc) {
-        int slabs = kc == 0 ? 1 : (k + kc - 1) / kc;
-        int slab = (k + slabs - 1) / slabs; // k split evenly into slabs of at most kc
+        int slab = slab(k, kc);
         for (int k0 = 0; k0 < k; k0 += slab) {
             int depth = Math.min(slab, k - k0); // this slab's rows of k
             int b0 = bBase + k0 * NR;
@@ -382,8 +388,9 @@ final class PackedGemm {
      * registers"), which then never reached C2 and ran 100x slow. Each row's addresses are computed once, outside the
      * loop.
      *
-     * A's element (r, kk) is at a0 + r * lda + kk * aStep, and every caller passes aStep = 1. With the step a
-     * constant 1 (a[a0 + kk]), C2 (JDK 25) compiles a loop that runs 4-15 % slower on Zen 4 (same JVM, alternating:
+     * A's element (r, kk) is at a0 + r * lda + kk * aStep: aStep = 1 for rows of A (panel), MR for row-blocked A
+     * (blockedPanels, lda = 1). With the step a constant 1 (a[a0 + kk]), C2 (JDK 25) compiles a loop that runs
+     * 4-15 % slower on Zen 4 (same JVM, alternating:
      * [20 x 650] x [650 x 2592] 87-93 against 102-103 GFLOP/s, [20 x 200] x [200 x 800] 107 against 111,
      * [64 x 128] x [128 x 512] 106 against 111, block4 alone at [4 x 650] x [650 x 2592] 102 against 105; one core's
      * peak is 117).

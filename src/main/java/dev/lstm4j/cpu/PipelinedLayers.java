@@ -5,6 +5,7 @@ import dev.lstm4j.lstm.LstmSpec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The layers of a unidirectional LSTM on one batch chunk as a pipeline: each layer is a stage on its own thread that
@@ -54,7 +55,7 @@ final class PipelinedLayers {
         int in = spec.layerInputSize(l);
         MemorySegment wih = params.weightIh(l, 0).segment(); // [4H, I]
         MemorySegment whh = params.weightHh(l, 0).segment(); // [4H, P]
-        java.util.function.Consumer<float[]> pack = backward
+        Consumer<float[]> pack = backward
                 ? packed -> PackedGemm.packPlain(wih, in, whh, p, h4, packed, 0, PackedGemm.coveringPanels(in + p))
                 : packed -> PackedGemm.packTransposed(wih, in, whh, p, h4, packed, 0, PackedGemm.coveringPanels(h4));
         int floats = backward ? PackedGemm.coveredSize(h4, in + p) : PackedGemm.coveredSize(in + p, h4);

@@ -16,7 +16,7 @@ class CacheSizeTest {
         index(dir, 1, "1", "Instruction", "32K");
         index(dir, 2, "2", "Unified", "2048K");
         index(dir, 3, "3", "Unified", "480M");
-        assertEquals(2048L * 1024, CacheSize.readL2(dir));
+        assertEquals(2048L * 1024, CacheSize.readLevel(dir, 2, CacheSize.FALLBACK_BYTES));
         assertEquals(48L * 1024, CacheSize.readLevel(dir, 1, 1), "level 1: the data cache, not the instruction one");
     }
 
@@ -30,9 +30,9 @@ class CacheSizeTest {
 
     @Test
     void fallsBackWithoutSysfs(@TempDir Path dir) throws IOException {
-        assertEquals(CacheSize.FALLBACK_BYTES, CacheSize.readL2(dir.resolve("missing")));
+        assertEquals(CacheSize.FALLBACK_BYTES, CacheSize.readLevel(dir.resolve("missing"), 2, CacheSize.FALLBACK_BYTES));
         index(dir, 0, "2", "Unified", "lots");
-        assertEquals(CacheSize.FALLBACK_BYTES, CacheSize.readL2(dir), "an unreadable size falls back");
+        assertEquals(CacheSize.FALLBACK_BYTES, CacheSize.readLevel(dir, 2, CacheSize.FALLBACK_BYTES), "an unreadable size falls back");
     }
 
     @Test

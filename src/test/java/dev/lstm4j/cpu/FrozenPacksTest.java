@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -47,7 +48,7 @@ class FrozenPacksTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("paths")
-    void packsOnceAndGivesTheSameBits(String name, LstmSpec spec, int batch, FastCpuWorkspace.Layout layout) {
+    void packsOnceAndGivesTheSameResults(String name, LstmSpec spec, int batch, FastCpuWorkspace.Layout layout) {
         int t = 4;
         try (Arena arena = Arena.ofConfined();
              LstmParams live = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 5);
@@ -77,10 +78,9 @@ class FrozenPacksTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("paths")
-    void refusesToPackParametersThatMayChange(String name, LstmSpec spec, int batch, FastCpuWorkspace.Layout layout) {
-        try (LstmParams live = LstmParams.zeros(spec, DType.FLOAT32)) {
+    @Test
+    void refusesToPackParametersThatMayChange() {
+        try (LstmParams live = LstmParams.zeros(LstmSpec.builder(4, 8).build(), DType.FLOAT32)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> new FrozenPacks().get(live, "any", 1, packed -> { }));
             assertTrue(e.getMessage().startsWith("params: expected frozen parameters"), e.getMessage());
