@@ -72,7 +72,7 @@ public final class FastCpuBackend implements LstmBackend {
     private final boolean fusedSteps;
     /**
      * Whether the weight gradients dW_ih = dA^T X and dW_hh = dA^T H_prev run on {@link PackedGemm} (dA^T packed
-     * by row blocks) instead of OpenBLAS: packed GEMMs, and 4H a multiple of the kernel's row block. One core, Zen 4,
+     * by row blocks, chunk by chunk) instead of OpenBLAS: packed GEMMs, and 4H a multiple of the kernel's row block. One core, Zen 4,
      * both gradients with their packing against OpenBLAS: seed-mnist 6.6-6.9 against 8.4-8.7 ms, ptb-small 2.49
      * against 2.71, ptb-medium 44.9-46.3 against 49.4-50.2, large-batch about 202 against 214 (the sum of its
      * measured parts: the product at 106 GFLOP/s in 1024-row slabs of k, 8 ms packing dA, 4 ms packing X and H).
@@ -115,7 +115,7 @@ public final class FastCpuBackend implements LstmBackend {
         boolean pipelines = fusedSteps && pipelines(spec, threads);
         this.layout = pipelines ? FastCpuWorkspace.Layout.PIPELINED
                 : fusedSteps ? FastCpuWorkspace.Layout.FUSED : FastCpuWorkspace.Layout.PLAIN;
-        this.pool = new WorkspacePool(spec, chunksPerDirection(), layout, packedGradients);
+        this.pool = new WorkspacePool(spec, chunksPerDirection(), layout, gradientParts());
         this.threadPool = new CpuThreads(threads);
         this.pipeline = pipelines ? new PipelinedLayers(spec, step, threadPool, threads, frozenPacks) : null;
     }
@@ -142,6 +142,11 @@ public final class FastCpuBackend implements LstmBackend {
     /** Whether the weight gradients run on the packed kernel (see the field; for tests). */
     boolean packedGradients() {
         return packedGradients;
+    }
+
+    /** The parts that the packed weight gradients may run in (one buffer each in a training workspace); 0 without. */
+    int gradientParts() {
+        return packedGradients ? threads : 0;
     }
 
     /** How many packed weight arrays of frozen parameters this backend has made (for tests). */
@@ -602,9 +607,9 @@ public final class FastCpuBackend implements LstmBackend {
     }
 
     /**
-     * {@link #weightGradients} with dW_ih = dA^T X and dW_hh = dA^T H_prev on {@link PackedGemm}, per direction: dA^T
-     * packed by row blocks and X, H_prev packed as B (split across the threads), then the products by ranges of
-     * rows (gates); db by GEMV and dW_hr on OpenBLAS as there.
+     * {@link #weightGradients} with dW_ih = dA^T X and dW_hh = dA^T H_prev on {@link PackedGemm}, per direction: X and
+     * H_prev packed as B (split across the threads), then both products by ranges of rows (gates), each part packing
+     * its chunks of dA^T into its own buffer as it goes; db by GEMV and dW_hr on OpenBLAS as there.
      */
     private void packedWeightGradients(LstmParams grads, FastCpuWorkspace ws, int l, int rows, MemorySegment x,
                                        int parts, Set<String> ran) {
@@ -621,28 +626,21 @@ public final class FastCpuBackend implements LstmBackend {
             FastCpuWorkspace.Dir dir = ws.dir(l, d);
             int direction = d;
             threadPool.parallel(parts, k -> {
-                int r0 = rowCut[k];
-                int r1 = rowCut[k + 1];
-                PackedGemm.packRowBlocks(dir.dA, 0, gates, rows, ws.gradRowBlocks, r0, r1);
                 PackedGemm.packPlain(x, layerIn, null, 0, rows, ws.gradPackedX, panelsX * k / parts,
                         panelsX * (k + 1) / parts);
                 PackedGemm.packPlain(dir.hPrev[l], p, null, 0, rows, ws.gradPackedH, panelsH * k / parts,
                         panelsH * (k + 1) / parts);
             }, ran);
+            MemorySegment wih = grads.weightIh(l, direction).segment();  // [4H, I_l]
+            MemorySegment whh = grads.weightHh(l, direction).segment();  // [4H, P]
             threadPool.parallel(parts, k -> {
                 int r0 = rowCut[k];
                 int r1 = rowCut[k + 1];
-                MemorySegment wih = grads.weightIh(l, direction).segment();  // [4H, I_l]
-                MemorySegment whh = grads.weightHh(l, direction).segment();  // [4H, P]
-                long scratchOff = (long) r0 * PackedGemm.NR;
-                PackedGemm.multiplyRowBlocks(r0, r1, layerIn, rows, ws.gradRowBlocks, ws.gradPackedX, wih, 0,
-                        layerIn, 0, PackedGemm.panels(layerIn));
-                PackedGemm.multiplyRowBlocksLastPanel(r0, r1, layerIn, rows, ws.gradRowBlocks, ws.gradPackedX, wih,
-                        0, layerIn, ws.gradScratch, scratchOff);
-                PackedGemm.multiplyRowBlocks(r0, r1, p, rows, ws.gradRowBlocks, ws.gradPackedH, whh, 0, p, 0,
-                        PackedGemm.panels(p));
-                PackedGemm.multiplyRowBlocksLastPanel(r0, r1, p, rows, ws.gradRowBlocks, ws.gradPackedH, whh, 0, p,
-                        ws.gradScratch, scratchOff);
+                long scratchOff = (long) r0 * PackedGemm.NR; // X's last panel at rows r0.., H's 4H rows further
+                PackedGemm.multiplyTransposed(dir.dA, 0, gates, rows, r0, r1, ws.gradChunks[k],
+                        new PackedGemm.Product(ws.gradPackedX, layerIn, wih, 0, layerIn, ws.gradScratch, scratchOff),
+                        new PackedGemm.Product(ws.gradPackedH, p, whh, 0, p, ws.gradScratch,
+                                (long) gates * PackedGemm.NR + scratchOff));
                 biasAndProjectionGradients(grads, ws, dir, l, direction, rows, r0, r1, k == 0);
             }, ran);
         }

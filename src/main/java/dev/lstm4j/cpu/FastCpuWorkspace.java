@@ -29,11 +29,12 @@ final class FastCpuWorkspace implements AutoCloseable {
     /** [layers][directions]: one Dir per direction shared by every layer, or one per layer when PIPELINED. */
     private final Dir[][] dirOf;
     /**
-     * Training with the weight gradients dA^T [X H_prev] on {@link PackedGemm} (else null): dA^T of one direction
-     * by row blocks [4H * rows], X [rows, I_l] and H_prev [rows, P] packed as B (covering panels), and the last
-     * panels' scratch [4H, NR]. Shared: the layers and directions take their weight gradients one at a time.
+     * Training with the weight gradients dA^T [X H_prev] on {@link PackedGemm} (else null): X [rows, I_l] and H_prev
+     * [rows, P] packed as B (covering panels), a buffer per part for the chunks of dA^T
+     * ({@link PackedGemm#transposedBufferSize}, at most 512 KiB each), and the last panels' scratch [2][4H, NR] (X's,
+     * H's). Shared: the layers and directions take their weight gradients one at a time.
      */
-    final float[] gradRowBlocks;
+    final float[][] gradChunks;
     final float[] gradPackedX;
     final float[] gradPackedH;
     final MemorySegment gradScratch;
@@ -143,9 +144,12 @@ final class FastCpuWorkspace implements AutoCloseable {
         PIPELINED
     }
 
-    /** @param packedGradients whether a training workspace holds the buffers of the packed weight gradients */
+    /**
+     * @param gradientParts the parts of the packed weight gradients whose buffers a training workspace holds; 0
+     *                      where they run on OpenBLAS
+     */
     FastCpuWorkspace(LstmSpec spec, int batchCap, int rowsCap, boolean training, int chunks, Layout layout,
-                     boolean packedGradients) {
+                     int gradientParts) {
         this.batchCap = batchCap;
         this.rowsCap = rowsCap;
         this.training = training;
@@ -192,16 +196,17 @@ final class FastCpuWorkspace implements AutoCloseable {
                 heap += 4L * (d.ownPacked.length + d.stepRows.length);
             }
         }
-        if (training && packedGradients) {
+        if (training && gradientParts > 0) {
             int maxIn = 0;
             for (int l = 0; l < layers; l++) maxIn = Math.max(maxIn, spec.layerInputSize(l));
-            gradRowBlocks = new float[Math.multiplyExact(rowsCap, 4 * spec.hiddenSize())];
+            gradChunks = new float[gradientParts][PackedGemm.transposedBufferSize(rowsCap)];
             gradPackedX = new float[PackedGemm.coveredSize(rowsCap, maxIn)];
             gradPackedH = new float[PackedGemm.coveredSize(rowsCap, spec.outputSize())];
-            gradScratch = a.floats(4L * spec.hiddenSize() * PackedGemm.NR);
-            heap += 4L * ((long) gradRowBlocks.length + gradPackedX.length + gradPackedH.length);
+            gradScratch = a.floats(2L * 4 * spec.hiddenSize() * PackedGemm.NR);
+            heap += 4L * ((long) gradientParts * gradChunks[0].length + gradPackedX.length + gradPackedH.length);
         } else {
-            gradRowBlocks = gradPackedX = gradPackedH = null;
+            gradChunks = null;
+            gradPackedX = gradPackedH = null;
             gradScratch = null;
         }
         this.bytes = a.total + heap;

@@ -33,7 +33,7 @@ final class PackedGemm {
      * -XX:UseAVX=2: 60 against 75 GFLOP/s on one core; with AVX-512 the 8-row block gives 140 against 110).
      */
     static final int MR = S.vectorBitSize() >= 512 ? 8 : 4;
-    /** MR floats: one row block's k-th column, as {@link #packRowBlocks} moves it. */
+    /** MR floats: one row block's k-th column, as {@link #multiplyTransposed} packs it. */
     private static final VectorSpecies<Float> BLOCK_COLUMN =
             VectorSpecies.of(float.class, VectorShape.forBitSize(MR * Float.SIZE));
     /**
@@ -48,14 +48,14 @@ final class PackedGemm {
      */
     private static final int KC = CacheSize.l1DataBytes() >= 48L << 10 ? 256 : 0;
     /**
-     * Most k rows per slab for {@link #multiplyRowBlocks}, whose k is a whole sequence's T * B rows: a panel's slab
+     * Most k rows per slab for {@link #multiplyTransposed}, whose k is a whole sequence's T * B rows: a panel's slab
      * of 1024 is 128 KiB, which L2 keeps while every row block reads it. Measured on Zen 4 only (one core, GFLOP/s,
      * one slab / 256 / 1024 / 2048): [2048 x 6400] x [6400 x 512] 95 / 105-107 / 106 / 96-97, [512 x 3584] x
      * [3584 x 128] 112-113 / 109-111 / 94-113 / 113-114, [2600 x 700] x [700 x 640] 107-109 / 103-104 / 108-109 /
      * 108-110.
      */
     private static final int ROW_BLOCK_KC = 1024;
-    /** Rows of row-blocked A per chunk in {@link #blockedPanels}: 128 x 1024 floats of a slab, 512 KiB. */
+    /** Rows of A per chunk in {@link #multiplyTransposed}: 128 x 1024 floats of a slab, 512 KiB. */
     private static final int ROW_CHUNK = 128;
     /** NR zeros, never written: the starting accumulators of a product that does not add to C. */
     private static final MemorySegment ZERO_PANEL = Arena.global().allocate((long) NR * Float.BYTES, 64);
@@ -193,84 +193,136 @@ final class PackedGemm {
     }
 
     /**
-     * Packs rows r0..r1-1 of A = S^T into row blocks for {@link #multiplyRowBlocks}: S [k, m] is row-major at sOff
-     * with leading dimension lds (floats), so A's row r is S's column r (dA [T*B, 4H] for the weight gradients
-     * dA^T X). Block b, rows b * MR.., is [k][MR] at b * MR * k. r0 and r1 are multiples of {@link #MR}.
+     * One product of {@link #multiplyTransposed}: C [m, n] at cOff (floats, leading dimension ldc) = S^T B, with B
+     * [k, n] packed by {@link #packPlain} into covering panels ({@link #coveredSize}). Its zero-padded last panel,
+     * where n is not a multiple of {@link #NR}, goes through scratch [r1 - r0, NR] at scratchOff (floats), so that
+     * no store runs past C's row.
      */
-    static void packRowBlocks(MemorySegment s, long sOff, int lds, int k, float[] blocks, int r0, int r1) {
-        if (r0 < 0 || r0 > r1 || r0 % MR != 0 || r1 % MR != 0 || lds < r1 || k < 1) {
-            throw new IllegalArgumentException("packRowBlocks: rows " + r0 + ".." + r1 + " (multiples of " + MR
-                    + "), lds " + lds + ", k " + k);
+    record Product(float[] packed, int n, MemorySegment c, long cOff, int ldc, MemorySegment scratch,
+                   long scratchOff) {}
+
+    /** Floats of the buffer that {@link #multiplyTransposed} packs S^T into, for S of k rows (at most 512 KiB). */
+    static int transposedBufferSize(int k) {
+        return transposedBufferSize(ROW_BLOCK_KC, k);
+    }
+
+    /** {@link #transposedBufferSize(int)} for slabs of at most kc rows of k (0: one slab). */
+    static int transposedBufferSize(int kc, int k) {
+        return ROW_CHUNK * (kc == 0 ? k : Math.min(k, kc));
+    }
+
+    /**
+     * Rows r0..r1-1 of each product's C = S^T B, not added to C, for the weight gradients dA^T X and dA^T H: S [k, m]
+     * is row-major at sOff with leading dimension lds (floats), so A = S^T is read in place of a transposed copy. k
+     * goes in slabs of at most {@link #ROW_BLOCK_KC} rows; within a slab, chunk by chunk of {@link #ROW_CHUNK} rows
+     * of A, the chunk is packed into row blocks ([depth][MR] each, read from S's rows MR floats at a time) in buffer
+     * ({@link #transposedBufferSize} floats, one per thread), which L2 keeps while every panel of every product
+     * passes over it. So S is read from memory once, whatever the number of panels (panel by panel over all of A,
+     * large-batch's 52 MB of dA streamed from memory once per panel, 11 % slower than OpenBLAS on 2 threads), and no
+     * packed copy of S outlives the call. r0 and r1 are multiples of {@link #MR}.
+     */
+    static void multiplyTransposed(MemorySegment s, long sOff, int lds, int k, int r0, int r1, float[] buffer,
+                                   Product... products) {
+        multiplyTransposed(ROW_BLOCK_KC, s, sOff, lds, k, r0, r1, buffer, products);
+    }
+
+    /** {@link #multiplyTransposed} in slabs of at most kc rows of k (0: one slab). */
+    static void multiplyTransposed(int kc, MemorySegment s, long sOff, int lds, int k, int r0, int r1,
+                                   float[] buffer, Product... products) {
+        requireTransposed(kc, s, sOff, lds, k, r0, r1, buffer, products);
+        int slab = slab(k, kc);
+        for (int k0 = 0; k0 < k; k0 += slab) {
+            int depth = Math.min(slab, k - k0);
+            boolean add = k0 > 0; // the first slab starts from zero, the others add to C
+            for (int chunk = r0; chunk < r1; chunk += ROW_CHUNK) {
+                int chunkEnd = Math.min(r1, chunk + ROW_CHUNK);
+                packChunk(s, sOff + (long) k0 * lds, lds, depth, chunk, chunkEnd, buffer);
+                for (Product q : products) {
+                    int whole = panels(q.n);
+                    chunkPanels(depth, k, k0, add, buffer, chunk, chunkEnd, q.packed, 0, whole, q.c, q.cOff, q.ldc);
+                    if (whole * NR < q.n) {
+                        // scratch row i holds C's row r0 + i from column 0: the offset takes r0 rows and the
+                        // panel's own columns back out
+                        chunkPanels(depth, k, k0, add, buffer, chunk, chunkEnd, q.packed, whole, whole + 1,
+                                q.scratch, q.scratchOff - (long) r0 * NR - (long) whole * NR, NR);
+                    }
+                }
+            }
         }
-        if (blocks.length < (long) r1 * k) {
-            throw new IndexOutOfBoundsException("packRowBlocks: " + r1 + "x" + k + " needs " + (long) r1 * k
-                    + " floats, got " + blocks.length);
+        for (Product q : products) {
+            int whole = panels(q.n);
+            if (whole * NR < q.n) {
+                copyLastPanel(q.scratch, q.scratchOff, q.c, q.cOff, q.ldc, r0, r1, whole, q.n - whole * NR);
+            }
         }
+    }
+
+    /** A's rows chunk..chunkEnd-1 (S's columns) at S's rows 0..depth-1 from sOff into row blocks in buffer. */
+    private static void packChunk(MemorySegment s, long sOff, int lds, int depth, int chunk, int chunkEnd,
+                                  float[] buffer) {
         long rowBytes = (long) lds * Float.BYTES;
-        for (int kk = 0; kk < k; kk++) { // S row by row, each into every block's column kk
-            long at = (sOff + (long) r0) * Float.BYTES + kk * rowBytes;
-            for (int r = r0; r < r1; r += MR, at += (long) MR * Float.BYTES) {
-                FloatVector.fromMemorySegment(BLOCK_COLUMN, s, at, ORDER).intoArray(blocks, r * k + kk * MR);
+        for (int kk = 0; kk < depth; kk++) { // S row by row, each into every block's column kk
+            long at = (sOff + chunk) * Float.BYTES + kk * rowBytes;
+            for (int r = 0; r < chunkEnd - chunk; r += MR, at += (long) MR * Float.BYTES) {
+                FloatVector.fromMemorySegment(BLOCK_COLUMN, s, at, ORDER).intoArray(buffer, r * depth + kk * MR);
             }
         }
     }
 
     /**
-     * Columns of panels p0..p1-1 of rows r0..r1-1 of C [m, n] (at cOff, leading dimension ldc) = A [m, k] times the
-     * packed B [k, n], with A packed by {@link #packRowBlocks}; not added to C. r0 and r1 multiples of {@link #MR}.
+     * Panels p0..p1-1 of C's rows chunk..chunkEnd-1 for one slab (B's rows k0..k0 + depth - 1) from the chunk's row
+     * blocks in buffer; C's panel j at cOff + j * NR.
      */
-    static void multiplyRowBlocks(int r0, int r1, int n, int k, float[] blocks, float[] packed, MemorySegment c,
-                                  long cOff, int ldc, int p0, int p1) {
-        multiplyRowBlocks(ROW_BLOCK_KC, r0, r1, n, k, blocks, packed, c, cOff, ldc, p0, p1);
+    private static void chunkPanels(int depth, int k, int k0, boolean add, float[] buffer, int chunk, int chunkEnd,
+                                    float[] packed, int p0, int p1, MemorySegment c, long cOff, int ldc) {
+        MemorySegment init = add ? c : ZERO_PANEL;
+        for (int j = p0; j < p1; j++) {
+            int b0 = j * NR * k + k0 * NR;
+            long cAt = cOff + (long) j * NR;
+            for (int r = chunk; r < chunkEnd; r += MR) {
+                long at = cAt + (long) r * ldc;
+                int a0 = (r - chunk) * depth; // the block's rows one float apart, its columns MR apart
+                if (MR == 8) {
+                    block8(depth, buffer, a0, 1, MR, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at, ldc);
+                } else {
+                    block4(depth, buffer, a0, 1, MR, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at, ldc);
+                }
+            }
+        }
     }
 
-    /** {@link #multiplyRowBlocks} in slabs of at most kc rows of k (0: one slab). */
-    static void multiplyRowBlocks(int kc, int r0, int r1, int n, int k, float[] blocks, float[] packed,
-                                  MemorySegment c, long cOff, int ldc, int p0, int p1) {
-        requireRowBlocks(r0, r1, n, k, blocks, ldc);
-        if (p0 < 0 || p1 > panels(n)) {
-            throw new IllegalArgumentException("multiplyRowBlocks: panels " + p0 + ".." + p1 + " of " + panels(n));
+    private static void requireTransposed(int kc, MemorySegment s, long sOff, int lds, int k, int r0, int r1,
+                                          float[] buffer, Product... products) {
+        if (r0 < 0 || r0 > r1 || r0 % MR != 0 || r1 % MR != 0 || lds < r1 || k < 1 || sOff < 0) {
+            throw new IllegalArgumentException("transposed gemm: rows " + r0 + ".." + r1 + " (multiples of " + MR
+                    + "), lds " + lds + ", k " + k + ", sOff " + sOff);
         }
-        if (packed.length < packedSize(k, n)) {
-            throw new IndexOutOfBoundsException("multiplyRowBlocks B: " + k + "x" + n + " needs "
-                    + packedSize(k, n) + " packed floats, got " + packed.length);
+        if (s.byteSize() < (sOff + (long) (k - 1) * lds + r1) * Float.BYTES) {
+            throw new IndexOutOfBoundsException("transposed gemm S: " + k + "x" + r1 + " (ld " + lds + ") at " + sOff
+                    + " needs more than the segment's " + s.byteSize() / Float.BYTES + " floats");
         }
-        blockedPanels(kc, r0, r1, k, blocks, packed, p0, p1, c, cOff, ldc);
-    }
-
-    /**
-     * The last n mod NR columns of rows r0..r1-1 of C as {@link #multiplyRowBlocks}, from B's zero-padded last
-     * panel ({@link #coveredSize}), through scratch [r1 - r0, NR] at scratchOff (floats) so that no store runs past
-     * C's row. Nothing when n is a multiple of NR.
-     */
-    static void multiplyRowBlocksLastPanel(int r0, int r1, int n, int k, float[] blocks, float[] packed,
-                                           MemorySegment c, long cOff, int ldc, MemorySegment scratch,
-                                           long scratchOff) {
-        multiplyRowBlocksLastPanel(ROW_BLOCK_KC, r0, r1, n, k, blocks, packed, c, cOff, ldc, scratch, scratchOff);
-    }
-
-    /** {@link #multiplyRowBlocksLastPanel} in slabs of at most kc rows of k (0: one slab). */
-    static void multiplyRowBlocksLastPanel(int kc, int r0, int r1, int n, int k, float[] blocks, float[] packed,
-                                           MemorySegment c, long cOff, int ldc, MemorySegment scratch,
-                                           long scratchOff) {
-        requireRowBlocks(r0, r1, n, k, blocks, ldc);
-        int j = panels(n);
-        int cols = n - j * NR;
-        if (cols == 0 || r1 == r0) {
-            return;
+        if (buffer.length < transposedBufferSize(kc, k)) {
+            throw new IndexOutOfBoundsException("transposed gemm buffer: needs " + transposedBufferSize(kc, k)
+                    + " floats, got " + buffer.length);
         }
-        if (packed.length < coveredSize(k, n)) {
-            throw new IndexOutOfBoundsException("multiplyRowBlocksLastPanel B: " + k + "x" + n + " needs "
-                    + coveredSize(k, n) + " packed floats, got " + packed.length);
+        for (Product q : products) {
+            if (q.n < 1 || q.ldc < q.n || q.cOff < 0
+                    || q.c.byteSize() < (q.cOff + (long) (r1 - 1) * q.ldc + q.n) * Float.BYTES) {
+                throw new IndexOutOfBoundsException("transposed gemm C: rows .." + r1 + " of " + q.n + " (ld "
+                        + q.ldc + ") at " + q.cOff + " need more than the segment's " + q.c.byteSize() / Float.BYTES
+                        + " floats");
+            }
+            if (q.packed.length < coveredSize(k, q.n)) {
+                throw new IndexOutOfBoundsException("transposed gemm B: " + k + "x" + q.n + " needs "
+                        + coveredSize(k, q.n) + " packed floats, got " + q.packed.length);
+            }
+            boolean partial = panels(q.n) * NR < q.n;
+            if (partial && (q.scratchOff < 0
+                    || q.scratch.byteSize() < (q.scratchOff + (long) (r1 - r0) * NR) * Float.BYTES)) {
+                throw new IndexOutOfBoundsException("transposed gemm scratch: needs " + (r1 - r0) + "x" + NR
+                        + " floats at " + q.scratchOff + ", has " + q.scratch.byteSize() / Float.BYTES);
+            }
         }
-        if (scratchOff < 0 || scratch.byteSize() < (scratchOff + (long) (r1 - r0) * NR) * Float.BYTES) {
-            throw new IndexOutOfBoundsException("multiplyRowBlocksLastPanel scratch: needs " + (r1 - r0) + "x" + NR
-                    + " floats at " + scratchOff + ", has " + scratch.byteSize() / Float.BYTES);
-        }
-        // scratch row i holds C's row r0 + i, from column 0: the offset takes r0 rows and panel j's j * NR back out
-        blockedPanels(kc, r0, r1, k, blocks, packed, j, j + 1, scratch, scratchOff - (long) r0 * NR - (long) j * NR,
-                NR);
-        copyLastPanel(scratch, scratchOff, c, cOff, ldc, r0, r1, j, cols);
     }
 
     /** Rows of k per slab: k split evenly into slabs of at most kc rows (0: one slab). */
@@ -278,6 +330,7 @@ final class PackedGemm {
         int slabs = kc == 0 ? 1 : (k + kc - 1) / kc;
         return (k + slabs - 1) / slabs;
     }
+
 
     /** Copies columns j * NR .. j * NR + cols - 1 of C's rows r0..r1-1 out of scratch [r1 - r0, NR] at scratchOff. */
     private static void copyLastPanel(MemorySegment scratch, long scratchOff, MemorySegment c, long cOff, int ldc,
@@ -288,51 +341,7 @@ final class PackedGemm {
         }
     }
 
-    private static void requireRowBlocks(int r0, int r1, int n, int k, float[] blocks, int ldc) {
-        if (r0 < 0 || r0 > r1 || r0 % MR != 0 || r1 % MR != 0 || n < 0 || k < 1 || ldc < n) {
-            throw new IllegalArgumentException("row-block gemm: rows " + r0 + ".." + r1 + " (multiples of " + MR
-                    + "), n " + n + ", k " + k + ", ldc " + ldc);
-        }
-        if (blocks.length < (long) r1 * k) {
-            throw new IndexOutOfBoundsException("row-block gemm A: " + r1 + "x" + k + " needs " + (long) r1 * k
-                    + " floats, got " + blocks.length);
-        }
-    }
 
-    /**
-     * Panels p0..p1-1 of rows r0..r1-1 of C (panel j's columns at cOff + j * NR) from row-blocked A: slab by slab of
-     * k (the first one starting from zero, the others adding to C), and within a slab by chunks of
-     * {@link #ROW_CHUNK} rows, each chunk's slab of A (at most 512 KiB) kept in L2 while every panel passes over
-     * it. Panel by panel over all of A instead streamed A from memory once per panel: large-batch's 52 MB of dA
-     * made its weight gradients 11 % slower than OpenBLAS on 2 threads.
-     */
-    private static void blockedPanels(int kc, int r0, int r1, int k, float[] blocks, float[] packed, int p0,
-                                      int p1, MemorySegment c, long cOff, int ldc) {
-        int slab = slab(k, kc);
-        for (int k0 = 0; k0 < k; k0 += slab) {
-            int depth = Math.min(slab, k - k0);
-            boolean add = k0 > 0;
-            MemorySegment init = add ? c : ZERO_PANEL;
-            for (int chunk = r0; chunk < r1; chunk += ROW_CHUNK) {
-                int chunkEnd = Math.min(r1, chunk + ROW_CHUNK);
-                for (int j = p0; j < p1; j++) {
-                    int b0 = j * NR * k + k0 * NR;
-                    long cAt = cOff + (long) j * NR;
-                    for (int r = chunk; r < chunkEnd; r += MR) {
-                        long at = cAt + (long) r * ldc;
-                        int a0 = r * k + k0 * MR; // block r / MR, column k0; its rows one float apart, columns MR
-                        if (MR == 8) {
-                            block8(depth, blocks, a0, 1, MR, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at,
-                                    ldc);
-                        } else {
-                            block4(depth, blocks, a0, 1, MR, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at,
-                                    ldc);
-                        }
-                    }
-                }
-            }
-        }
-    }
 
     private static void requireOperands(int m, int n, int k, float[] a, int aOff, int lda, float[] packed,
                                         int packedFloats) {
@@ -389,7 +398,7 @@ final class PackedGemm {
      * loop.
      *
      * A's element (r, kk) is at a0 + r * lda + kk * aStep: aStep = 1 for rows of A (panel), MR for row-blocked A
-     * (blockedPanels, lda = 1). With the step a constant 1 (a[a0 + kk]), C2 (JDK 25) compiles a loop that runs
+     * (chunkPanels, lda = 1). With the step a constant 1 (a[a0 + kk]), C2 (JDK 25) compiles a loop that runs
      * 4-15 % slower on Zen 4 (same JVM, alternating:
      * [20 x 650] x [650 x 2592] 87-93 against 102-103 GFLOP/s, [20 x 200] x [200 x 800] 107 against 111,
      * [64 x 128] x [128 x 512] 106 against 111, block4 alone at [4 x 650] x [650 x 2592] 102 against 105; one core's

@@ -12,16 +12,16 @@ final class WorkspacePool implements AutoCloseable {
     private final LstmSpec spec;
     private final int chunks;
     private final FastCpuWorkspace.Layout layout;
-    private final boolean packedGradients;
+    private final int gradientParts;
     private FastCpuWorkspace free;
     private long liveBytes; // every workspace not yet closed, idle or in use
     private boolean closed;
 
-    WorkspacePool(LstmSpec spec, int chunks, FastCpuWorkspace.Layout layout, boolean packedGradients) {
+    WorkspacePool(LstmSpec spec, int chunks, FastCpuWorkspace.Layout layout, int gradientParts) {
         this.spec = spec;
         this.chunks = chunks;
         this.layout = layout;
-        this.packedGradients = packedGradients;
+        this.gradientParts = gradientParts;
     }
 
     synchronized FastCpuWorkspace acquire(int batch, int rows, boolean training) {
@@ -44,7 +44,7 @@ final class WorkspacePool implements AutoCloseable {
             ws.close();
         }
         FastCpuWorkspace fresh = new FastCpuWorkspace(spec, batchCap, rowsCap, train, chunks, layout,
-                packedGradients);
+                gradientParts);
         liveBytes += fresh.bytes;
         return fresh;
     }

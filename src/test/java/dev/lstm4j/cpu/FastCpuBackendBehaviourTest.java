@@ -52,7 +52,7 @@ class FastCpuBackendBehaviourTest {
             }
             // one workspace, sized for the largest batch (7) and the largest T*B (24), holds everything
             FastCpuWorkspace expected = new FastCpuWorkspace(SPEC, 7, 24, true, 1, fast.layout(),
-                    fast.packedGradients());
+                    fast.gradientParts());
             try (expected) {
                 assertEquals(expected.bytes, settled);
             }

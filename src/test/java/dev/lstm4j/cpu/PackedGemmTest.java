@@ -2,6 +2,7 @@ package dev.lstm4j.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -124,69 +125,102 @@ class PackedGemmTest {
      * rows r0..r1 of C computed in two ranges as two threads would, whole panels and the partial last one through
      * the scratch; rows outside r0..r1 and columns past n stay untouched. Machine slabs and slabs of 256.
      */
-    @ParameterizedTest(name = "m={0} k={1} n={2} rows {3}..{4}")
-    @CsvSource({"16, 5, 40, 0, 16", "32, 300, 70, 8, 24", "24, 513, 28, 0, 24", "64, 37, 64, 16, 64",
-        "272, 300, 40, 8, 264"}) // the last: more rows per part than one chunk of 128
-    void rowBlocksMatchATripleLoop(int m, int k, int n, int r0, int r1) {
+    /**
+     * {@link PackedGemm#multiplyTransposed}: C = S^T B for two products at once (n and n2 columns, partial last
+     * panels or not), over two parts of the rows, on this machine's slabs of k and on slabs of 256; rows and columns
+     * outside the parts must stay untouched.
+     */
+    @ParameterizedTest(name = "m={0} k={1} n={2} n2={3} rows {4}..{5}")
+    @CsvSource({"16, 5, 40, 32, 0, 16", "32, 300, 70, 7, 8, 24", "24, 513, 28, 64, 0, 24", "64, 37, 64, 33, 16, 64",
+        "272, 1300, 40, 40, 8, 264"}) // the last: more rows per part than one chunk of 128, k over one slab of 1024
+    void transposedProductsMatchATripleLoop(int m, int k, int n, int n2, int r0, int r1) {
         int mr = PackedGemm.MR;
         int from = r0 / mr * mr; // multiples of the block rows on machines where they are 4
         int to = r1 / mr * mr;
+        int half = (from + to) / 2 / mr * mr;
         for (int kc : new int[] {MACHINE_SLABS, 256}) {
             SplittableRandom r = new SplittableRandom(m * 13L + k + n);
             int lds = m + 5;
-            int ldc = n + 3;
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment s = random(arena, (long) k * lds, r);             // [k, lds]
-                MemorySegment b = random(arena, (long) k * n, r);               // [k, n]
-                MemorySegment c = random(arena, (long) m * ldc, r);             // [m, ldc]
-                float[] c0 = c.toArray(ValueLayout.JAVA_FLOAT);
-                float[] blocks = new float[m * k];
-                int half = (from + to) / 2 / mr * mr;
-                PackedGemm.packRowBlocks(s, 0, lds, k, blocks, from, half);
-                PackedGemm.packRowBlocks(s, 0, lds, k, blocks, half, to);
-                float[] packed = new float[PackedGemm.coveredSize(k, n)];
-                PackedGemm.packPlain(b, n, null, 0, k, packed, 0, PackedGemm.coveringPanels(n));
-                MemorySegment scratch = arena.allocate((long) m * PackedGemm.NR * Float.BYTES, 64);
-                int panels = PackedGemm.panels(n);
+                int[] widths = {n, n2};
+                MemorySegment[] b = new MemorySegment[2];                       // [k, n], [k, n2]
+                MemorySegment[] c = new MemorySegment[2];                       // [m, n + 3], [m, n2 + 1]
+                int[] ldc = {n + 3, n2 + 1};
+                float[][] c0 = new float[2][];
+                float[][] packed = new float[2][];
+                for (int q = 0; q < 2; q++) {
+                    b[q] = random(arena, (long) k * widths[q], r);
+                    c[q] = random(arena, (long) m * ldc[q], r);
+                    c0[q] = c[q].toArray(ValueLayout.JAVA_FLOAT);
+                    packed[q] = new float[PackedGemm.coveredSize(k, widths[q])];
+                    PackedGemm.packPlain(b[q], widths[q], null, 0, k, packed[q], 0,
+                            PackedGemm.coveringPanels(widths[q]));
+                }
+                MemorySegment scratch = arena.allocate(2L * m * PackedGemm.NR * Float.BYTES, 64);
+                float[] buffer = new float[kc == MACHINE_SLABS ? PackedGemm.transposedBufferSize(k)
+                        : PackedGemm.transposedBufferSize(kc, k)];
                 for (int[] part : new int[][] {{from, half}, {half, to}}) {
+                    long at = (long) part[0] * PackedGemm.NR;
+                    PackedGemm.Product p1 = new PackedGemm.Product(packed[0], n, c[0], 0, ldc[0], scratch, at);
+                    PackedGemm.Product p2 = new PackedGemm.Product(packed[1], n2, c[1], 0, ldc[1], scratch,
+                            (long) m * PackedGemm.NR + at);
                     if (kc == MACHINE_SLABS) {
-                        PackedGemm.multiplyRowBlocks(part[0], part[1], n, k, blocks, packed, c, 0, ldc, 0, panels);
-                        PackedGemm.multiplyRowBlocksLastPanel(part[0], part[1], n, k, blocks, packed, c, 0, ldc,
-                                scratch, (long) part[0] * PackedGemm.NR);
+                        PackedGemm.multiplyTransposed(s, 0, lds, k, part[0], part[1], buffer, p1, p2);
                     } else {
-                        PackedGemm.multiplyRowBlocks(kc, part[0], part[1], n, k, blocks, packed, c, 0, ldc, 0,
-                                panels);
-                        PackedGemm.multiplyRowBlocksLastPanel(kc, part[0], part[1], n, k, blocks, packed, c, 0, ldc,
-                                scratch, (long) part[0] * PackedGemm.NR);
+                        PackedGemm.multiplyTransposed(kc, s, 0, lds, k, part[0], part[1], buffer, p1, p2);
                     }
                 }
-                double scale = 1;
-                double[] expected = new double[m * ldc];
-                for (int i = 0; i < m; i++) {
-                    for (int j = 0; j < ldc; j++) {
-                        double e = c0[i * ldc + j];
-                        if (i >= from && i < to && j < n) {
-                            e = 0;
-                            for (int kk = 0; kk < k; kk++) {
-                                e += (double) s.getAtIndex(ValueLayout.JAVA_FLOAT, (long) kk * lds + i)
-                                        * b.getAtIndex(ValueLayout.JAVA_FLOAT, (long) kk * n + j);
+                for (int q = 0; q < 2; q++) {
+                    double scale = 1;
+                    double[] expected = new double[m * ldc[q]];
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < ldc[q]; j++) {
+                            double e = c0[q][i * ldc[q] + j];
+                            if (i >= from && i < to && j < widths[q]) {
+                                e = 0;
+                                for (int kk = 0; kk < k; kk++) {
+                                    e += (double) s.getAtIndex(ValueLayout.JAVA_FLOAT, (long) kk * lds + i)
+                                            * b[q].getAtIndex(ValueLayout.JAVA_FLOAT, (long) kk * widths[q] + j);
+                                }
                             }
+                            expected[i * ldc[q] + j] = e;
+                            scale = Math.max(scale, Math.abs(e));
                         }
-                        expected[i * ldc + j] = e;
-                        scale = Math.max(scale, Math.abs(e));
                     }
-                }
-                for (int i = 0; i < m; i++) {
-                    for (int j = 0; j < ldc; j++) {
-                        float got = c.getAtIndex(ValueLayout.JAVA_FLOAT, (long) i * ldc + j);
-                        String where = "row blocks m=" + m + " k=" + k + " n=" + n + " kc=" + kc + " at (" + i + ", "
-                                + j + ")";
-                        boolean computed = i >= from && i < to && j < n;
-                        assertEquals(expected[i * ldc + j], got, computed ? TOL * scale : 0.0,
-                                computed ? where : where + ": outside the computed rows and columns, must be untouched");
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < ldc[q]; j++) {
+                            float got = c[q].getAtIndex(ValueLayout.JAVA_FLOAT, (long) i * ldc[q] + j);
+                            String where = "product " + q + " m=" + m + " k=" + k + " n=" + widths[q] + " kc=" + kc
+                                    + " at (" + i + ", " + j + ")";
+                            boolean computed = i >= from && i < to && j < widths[q];
+                            assertEquals(expected[i * ldc[q] + j], got, computed ? TOL * scale : 0.0,
+                                    computed ? where : where + ": outside the computed rows and columns, untouched");
+                        }
                     }
                 }
             }
+        }
+    }
+
+    @Test
+    void transposedProductsRefuseAShortBufferOrScratch() {
+        try (Arena arena = Arena.ofConfined()) {
+            int k = 40;
+            int m = 2 * PackedGemm.MR;
+            MemorySegment s = arena.allocate((long) k * m * Float.BYTES);
+            MemorySegment c = arena.allocate((long) m * 40 * Float.BYTES);
+            float[] packed = new float[PackedGemm.coveredSize(k, 40)];
+            MemorySegment scratch = arena.allocate((long) m * PackedGemm.NR * Float.BYTES);
+            PackedGemm.Product product = new PackedGemm.Product(packed, 40, c, 0, 40, scratch, 0);
+            float[] buffer = new float[PackedGemm.transposedBufferSize(k)];
+            IndexOutOfBoundsException shortBuffer = assertThrows(IndexOutOfBoundsException.class,
+                    () -> PackedGemm.multiplyTransposed(s, 0, m, k, 0, m, new float[buffer.length - 1], product));
+            assertTrue(shortBuffer.getMessage().contains("buffer"), shortBuffer.getMessage());
+            PackedGemm.Product late = new PackedGemm.Product(packed, 40, c, 0, 40, scratch, 1);
+            IndexOutOfBoundsException shortScratch = assertThrows(IndexOutOfBoundsException.class,
+                    () -> PackedGemm.multiplyTransposed(s, 0, m, k, 0, m, buffer, late));
+            assertTrue(shortScratch.getMessage().contains("scratch"), shortScratch.getMessage());
         }
     }
 
