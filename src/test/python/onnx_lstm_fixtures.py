@@ -18,6 +18,8 @@ import struct
 import sys
 from pathlib import Path
 
+import safetensors_f64
+
 import onnx
 from onnx import numpy_helper
 
@@ -25,24 +27,6 @@ DATA = Path("/usr/share/libonnx-testdata/data/node")
 OUT = Path("src/test/resources/dev/lstm4j/onnx")
 CASES = ["test_lstm_defaults", "test_lstm_with_initial_bias", "test_lstm_with_peepholes", "test_lstm_batchwise"]
 RENAME = {"X": "input", "sequence_lens": "lengths", "initial_h": "h0", "initial_c": "c0"}
-
-
-def write_safetensors(path, arrays, metadata):
-    header = {"__metadata__": metadata}
-    blobs = []
-    offset = 0
-    for name, a in arrays.items():
-        data = a.astype("<f8").tobytes()
-        header[name] = {"dtype": "F64", "shape": list(a.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    raw += b" " * (-len(raw) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)))
-        f.write(raw)
-        for b in blobs:
-            f.write(b)
 
 
 def main():
@@ -61,7 +45,7 @@ def main():
         metadata = {a.name: str(onnx.helper.get_attribute_value(a)) for a in node.attribute}
         metadata["source"] = f"ONNX {onnx.__version__} node test {case} (libonnx-testdata)"
         path = OUT / (case.removeprefix("test_") + ".safetensors")
-        write_safetensors(path, arrays, metadata)
+        safetensors_f64.write(path, arrays, metadata)
         print(f"{path}: {sorted(arrays)} {metadata}", file=sys.stderr)
 
 

@@ -11,10 +11,10 @@ weight. Variable lengths go through pack_padded_sequence / pad_packed_sequence, 
 
 The files are written as safetensors (F64) by hand, to need nothing beyond torch.
 """
-import json
-import struct
 import sys
 from pathlib import Path
+
+import safetensors_f64
 
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -30,24 +30,6 @@ CASES = [
     # B = 64: two batch chunks of 32 rows on two threads, both directions at once
     ("bidirectional-two-chunks", 4, 16, 0, 1, True, False, 2, 64, None),
 ]
-
-
-def write_safetensors(path, tensors, metadata):
-    header = {"__metadata__": metadata}
-    blobs = []
-    offset = 0
-    for name, t in tensors.items():
-        data = t.detach().contiguous().to(torch.float64).numpy().tobytes()
-        header[name] = {"dtype": "F64", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    raw += b" " * (-len(raw) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)))
-        f.write(raw)
-        for b in blobs:
-            f.write(b)
 
 
 def make(case, seed):
@@ -108,7 +90,7 @@ def main():
     for i, case in enumerate(CASES):
         name, tensors, metadata = make(case, 1000 + i)
         path = OUT / (name + ".safetensors")
-        write_safetensors(path, tensors, metadata)
+        safetensors_f64.write(path, {k: t.detach().numpy() for k, t in tensors.items()}, metadata)
         print(f"{path}: {len(tensors)} tensors, torch {torch.__version__}", file=sys.stderr)
 
 

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.lstm4j.lstm.BackendKind;
 import dev.lstm4j.lstm.Lstm;
-import dev.lstm4j.lstm.LstmInput;
 import dev.lstm4j.lstm.LstmOutput;
 import dev.lstm4j.lstm.LstmParams;
 import dev.lstm4j.tensor.DType;
@@ -40,20 +39,13 @@ class OnnxConformanceTest {
     private static final Set<String> WEIGHTS = Set.of("W", "R", "B", "P");
 
     static Stream<Arguments> runs() {
-        Stream.Builder<Arguments> runs = Stream.builder();
-        for (String c : CASES) {
-            runs.add(Arguments.of(c, BackendKind.REFERENCE, DType.FLOAT64));
-            runs.add(Arguments.of(c, BackendKind.REFERENCE, DType.FLOAT32));
-            runs.add(Arguments.of(c, BackendKind.CPU, DType.FLOAT32));
-            runs.add(Arguments.of(c, BackendKind.HOST_KERNELS, DType.FLOAT32));
-        }
-        return runs.build();
+        return ForeignFixtures.arguments(CASES, ForeignFixtures.CPU_SIDE);
     }
 
     @ParameterizedTest(name = "{0} on {1} in {2}")
     @MethodSource("runs")
     void matchesOnnx(String name, BackendKind backend, DType dtype) throws IOException, URISyntaxException {
-        Path file = Path.of(OnnxConformanceTest.class.getResource("/dev/lstm4j/onnx/" + name + ".safetensors").toURI());
+        Path file = ForeignFixtures.path("onnx", name);
         try (SafeTensorsFile fixture = SafeTensors.read(file);
              Arena arena = Arena.ofConfined()) {
             Map<String, Tensor> weights = new LinkedHashMap<>();
@@ -68,17 +60,7 @@ class OnnxConformanceTest {
                 assertEquals(Integer.parseInt(fixture.metadata().get("hidden_size")), params.spec().hiddenSize());
                 assertEquals(fixture.names().contains("P"), params.spec().peepholes(), "peepholes read");
                 try (Lstm lstm = Lstm.builder(params.spec()).backend(backend).params(params).build()) {
-                    LstmInput in = LstmInput.of(fixture.get("input").to(dtype, arena));
-                    if (fixture.names().contains("h0")) {
-                        in = in.withInitialState(fixture.get("h0").to(dtype, arena), fixture.get("c0").to(dtype, arena));
-                    }
-                    if (fixture.names().contains("lengths")) {
-                        Tensor l = fixture.get("lengths");
-                        int[] lengths = new int[(int) l.elementCount()];
-                        for (int b = 0; b < lengths.length; b++) lengths[b] = (int) l.getFlat(b);
-                        in = in.withLengths(lengths);
-                    }
-                    try (LstmOutput out = lstm.forward(in)) {
+                    try (LstmOutput out = lstm.forward(ForeignFixtures.input(fixture, dtype, arena))) {
                         // one layer, one direction: ONNX's Y [T, 1, B, H] or [B, T, 1, H] and Y_h [1, B, H] or
                         // [B, 1, H] hold their values in the order of our output and h_n
                         assertClose(name + " on " + backend + " in " + dtype + ": Y_h", fixture.get("expected.Y_h"),

@@ -65,24 +65,13 @@ class TorchFixtureTest {
     static final double GPU_FLOAT32_TOL = 2e-4;
 
     static Stream<Arguments> runs() {
-        Stream.Builder<Arguments> runs = Stream.builder();
-        for (String c : CASES) {
-            runs.add(Arguments.of(c, BackendKind.REFERENCE, DType.FLOAT64));
-            runs.add(Arguments.of(c, BackendKind.REFERENCE, DType.FLOAT32));
-            runs.add(Arguments.of(c, BackendKind.CPU, DType.FLOAT32));
-            runs.add(Arguments.of(c, BackendKind.HOST_KERNELS, DType.FLOAT32));
-        }
-        return runs.build();
+        return ForeignFixtures.arguments(CASES, ForeignFixtures.CPU_SIDE);
     }
 
     static Stream<Arguments> gpuRuns() {
-        Stream.Builder<Arguments> runs = Stream.builder();
-        for (String c : CASES) {
-            runs.add(Arguments.of(c, BackendKind.CUDNN, DType.FLOAT64));
-            runs.add(Arguments.of(c, BackendKind.CUDNN, DType.FLOAT32));
-            runs.add(Arguments.of(c, BackendKind.CUDA_KERNELS, DType.FLOAT32));
-        }
-        return runs.build();
+        return ForeignFixtures.arguments(CASES, List.of(new ForeignFixtures.Run(BackendKind.CUDNN, DType.FLOAT64),
+                new ForeignFixtures.Run(BackendKind.CUDNN, DType.FLOAT32),
+                new ForeignFixtures.Run(BackendKind.CUDA_KERNELS, DType.FLOAT32)));
     }
 
     @ParameterizedTest(name = "{0} on {1} in {2}")
@@ -104,7 +93,7 @@ class TorchFixtureTest {
 
     private static void run(String name, BackendKind backend, DType dtype, double fwdTol, double gradTol)
             throws IOException, URISyntaxException {
-        Path file = Path.of(TorchFixtureTest.class.getResource("/dev/lstm4j/torch/" + name + ".safetensors").toURI());
+        Path file = ForeignFixtures.path("torch", name);
         try (SafeTensorsFile fixture = SafeTensors.read(file);
              Arena arena = Arena.ofConfined()) {
             Map<String, String> meta = fixture.metadata();
@@ -133,15 +122,7 @@ class TorchFixtureTest {
         LstmSpec spec = params.spec();
         try (Lstm lstm = Lstm.builder(spec).backend(backend).params(params).build()) {
             assertEquals(backend, lstm.backendChoice().kind(), "the backend asked for runs");
-            LstmInput in = LstmInput.of(fixture.get("input").to(dtype, arena))
-                    .withInitialState(fixture.get("h0").to(dtype, arena), fixture.get("c0").to(dtype, arena))
-                    .training(true);
-            if (fixture.names().contains("lengths")) {
-                Tensor l = fixture.get("lengths");
-                int[] lengths = new int[(int) l.elementCount()];
-                for (int b = 0; b < lengths.length; b++) lengths[b] = (int) l.getFlat(b);
-                in = in.withLengths(lengths);
-            }
+            LstmInput in = ForeignFixtures.input(fixture, dtype, arena).training(true);
             String where = name + " on " + backend + " in " + dtype;
             try (LstmOutput out = lstm.forward(in)) {
                 assertClose(where + ": output", fixture.get("expected.output"), out.output(), fwdTol, false);
