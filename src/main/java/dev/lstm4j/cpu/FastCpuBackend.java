@@ -72,10 +72,11 @@ public final class FastCpuBackend implements LstmBackend {
     private final boolean fusedSteps;
     /**
      * Whether the weight gradients dW_ih = dA^T X and dW_hh = dA^T H_prev run on {@link PackedGemm} (dA^T packed
-     * by row blocks, chunk by chunk) instead of OpenBLAS: packed GEMMs, and 4H a multiple of the kernel's row block. One core, Zen 4,
-     * both gradients with their packing against OpenBLAS: seed-mnist 6.6-6.9 against 8.4-8.7 ms, ptb-small 2.49
-     * against 2.71, ptb-medium 44.9-46.3 against 49.4-50.2, large-batch about 202 against 214 (the sum of its
-     * measured parts: the product at 106 GFLOP/s in 1024-row slabs of k, 8 ms packing dA, 4 ms packing X and H).
+     * by row blocks, chunk by chunk) instead of OpenBLAS: packed GEMMs, and 4H a multiple of the kernel's row
+     * block. One core, Zen 4, both gradients with their packing against OpenBLAS: seed-mnist 6.6-6.9 against
+     * 8.4-8.7 ms, ptb-small 2.49 against 2.71, ptb-medium 44.9-46.3 against 49.4-50.2, large-batch about 202 against
+     * 214 (the sum of its measured parts: the product at 106 GFLOP/s in 1024-row slabs of k, 8 ms packing dA, 4 ms
+     * packing X and H).
      */
     private final boolean packedGradients;
     private final FastCpuWorkspace.Layout layout;

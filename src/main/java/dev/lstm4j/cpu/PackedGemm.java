@@ -213,7 +213,7 @@ final class PackedGemm {
 
     /**
      * Rows r0..r1-1 of each product's C = S^T B, not added to C, for the weight gradients dA^T X and dA^T H: S [k, m]
-     * is row-major at sOff with leading dimension lds (floats), so A = S^T is read in place of a transposed copy. k
+     * is row-major at sOff with leading dimension lds (floats); A = S^T needs no transposed copy of S. k
      * goes in slabs of at most {@link #ROW_BLOCK_KC} rows; within a slab, chunk by chunk of {@link #ROW_CHUNK} rows
      * of A, the chunk is packed into row blocks ([depth][MR] each, read from S's rows MR floats at a time) in buffer
      * ({@link #transposedBufferSize} floats, one per thread), which L2 keeps while every panel of every product
@@ -331,7 +331,6 @@ final class PackedGemm {
         return (k + slabs - 1) / slabs;
     }
 
-
     /** Copies columns j * NR .. j * NR + cols - 1 of C's rows r0..r1-1 out of scratch [r1 - r0, NR] at scratchOff. */
     private static void copyLastPanel(MemorySegment scratch, long scratchOff, MemorySegment c, long cOff, int ldc,
                                       int r0, int r1, int j, int cols) {
@@ -340,8 +339,6 @@ final class PackedGemm {
                     (cOff + (long) r * ldc + j * NR) * Float.BYTES, (long) cols * Float.BYTES);
         }
     }
-
-
 
     private static void requireOperands(int m, int n, int k, float[] a, int aOff, int lda, float[] packed,
                                         int packedFloats) {
