@@ -152,6 +152,28 @@ class FastCpuBackendEquivalenceTest {
     }
 
     /**
+     * More threads than this machine's 2 cores, as a user's machine has them (the default is every core): a lone
+     * recurrence's step split over a team of up to 8 parts (4H = 280, 8 whole panels), 3 layers as a pipeline
+     * (3 <= threads < 6) or on a team (from 6 threads), 2 and 4 batch chunks (64 and 130 rows), and the weight
+     * gradients in up to 16 parts. The threads oversubscribe the cores here, which the team's parking is for.
+     */
+    @ParameterizedTest(name = "{0} threads")
+    @ValueSource(ints = {3, 5, 8, 16})
+    void matchesTheReferenceOnMoreThreadsThanCores(int threads) {
+        LstmSpec threeLayers = LstmSpec.builder(I, 40).numLayers(3).peepholes(true).build();
+        try (FastCpuBackend fast = new FastCpuBackend(threeLayers, threads)) {
+            assertEquals(threads < 6, fast.pipelined(7), threads + " threads: pipelined 3 layers below 6 threads");
+        }
+        compare(threeLayers, Opts.ALL, 7, T, threads);
+        compare(LstmSpec.builder(I, 70).peepholes(true).build(), Opts.ALL, 4, T, threads);
+        compare(LstmSpec.builder(I, 70).peepholes(true).cellClip(0.5).build(), Opts.ALL, 5, T, threads);
+        compare(LstmSpec.builder(I, 40).numLayers(2).build(), Opts.ALL, 7, T, threads);
+        compare(LstmSpec.builder(I, 20).peepholes(true).bidirectional(true).build(), Opts.ALL, 64, 3, threads);
+        compare(LstmSpec.builder(I, 20).projSize(7).numLayers(2).build(), Opts.ALL, 130, 3, threads);
+        compare(LstmSpec.builder(I, 70).bidirectional(true).numLayers(2).build(), Opts.ALL, 3, 4, threads);
+    }
+
+    /**
      * Layers as a pipeline (one thread per layer, one fused [x h] [W_ih W_hh] GEMM per step): 13 rows (an 8-row
      * block, a 4-row one and a single row), dropout between layers, an input wider and one narrower than the layers'
      * output, n = 4H below one panel (only the padded last panel) and I + P straddling two.
