@@ -1,0 +1,114 @@
+package dev.lstm4j.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lstm4j.lstm.Initializer;
+import dev.lstm4j.lstm.Lstm;
+import dev.lstm4j.lstm.LstmGradients;
+import dev.lstm4j.lstm.LstmInput;
+import dev.lstm4j.lstm.LstmOutput;
+import dev.lstm4j.lstm.LstmParams;
+import dev.lstm4j.lstm.LstmSpec;
+import dev.lstm4j.tensor.DType;
+import dev.lstm4j.tensor.Shape;
+import dev.lstm4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * One {@link Lstm} called from several threads at once, as a service's request threads call the model they share:
+ * 40 training calls (forward, then backward) from 4 threads on 6 inputs of different lengths, each result held to
+ * the same input's result computed alone first. On every way the fast backend runs a step (one thread's
+ * recurrence, a per-step team, the layer pipeline, batch chunks, frozen parameters packed once) and on the
+ * reference.
+ *
+ * <p>Tolerance 1e-5 (outputs below 1, gradients below about 10 here): the answers alone ran first, partly before C2
+ * compiled the kernels, and the Vector API's exp differs in the last bits before and after; two calls sharing a
+ * buffer, or one call reading another's workspace, are O(0.1) off.
+ */
+class ConcurrentCallsTest {
+    static final int INPUT = 8;
+    static final int REQUESTS = 6;
+    static final float TOL = 1e-5f;
+
+    static Stream<Arguments> cases() {
+        return Stream.of(
+                Arguments.of("cpu, one thread's recurrence", "cpu", LstmSpec.builder(INPUT, 12).build(), 5, false),
+                Arguments.of("cpu, a team per step", "cpu", LstmSpec.builder(INPUT, 70).build(), 5, false),
+                Arguments.of("cpu, the layer pipeline", "cpu", LstmSpec.builder(INPUT, 40).numLayers(2).build(), 5,
+                        false),
+                Arguments.of("cpu, batch chunks, both directions", "cpu",
+                        LstmSpec.builder(INPUT, 20).bidirectional(true).build(), 64, false),
+                Arguments.of("cpu, frozen parameters", "cpu", LstmSpec.builder(INPUT, 70).build(), 5, true),
+                Arguments.of("reference", "reference", LstmSpec.builder(INPUT, 12).numLayers(2).build(), 5, false));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void callsFromSeveralThreadsGetTheirOwnResults(String name, String backend, LstmSpec spec, int batch,
+                                                   boolean frozen) throws Exception {
+        LstmParams params = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 3);
+        if (frozen) params.freeze();
+        try (Lstm lstm = Lstm.builder(spec).backend(backend).params(params).build();
+             Arena arena = Arena.ofShared()) {
+            Tensor[] inputs = new Tensor[REQUESTS];                 // [3 + q, B, I]
+            float[][] outputs = new float[REQUESTS][];
+            float[][] gradients = new float[REQUESTS][];
+            for (int q = 0; q < REQUESTS; q++) {
+                SplittableRandom r = new SplittableRandom(q);
+                float[] v = new float[(3 + q) * batch * INPUT];
+                for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextDouble() - 0.5);
+                inputs[q] = Tensor.of(arena, Shape.of(3 + q, batch, INPUT), v);
+                try (LstmOutput y = lstm.forward(LstmInput.of(inputs[q]).training(true));
+                     LstmGradients g = lstm.backward(y, y.output())) {
+                    outputs[q] = floats(y.output());
+                    gradients[q] = floats(g.params().get("weight_hh_l0"));
+                }
+            }
+            ExecutorService requests = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<?>> calls = new ArrayList<>();
+                for (int call = 0; call < 40; call++) {
+                    int q = call % REQUESTS;
+                    calls.add(requests.submit(() -> {
+                        try (LstmOutput y = lstm.forward(LstmInput.of(inputs[q]).training(true));
+                             LstmGradients g = lstm.backward(y, y.output())) {
+                            assertClose(name + ", input " + q + ": output", outputs[q], floats(y.output()));
+                            assertClose(name + ", input " + q + ": d weight_hh_l0", gradients[q],
+                                    floats(g.params().get("weight_hh_l0")));
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : calls) f.get(120, TimeUnit.SECONDS);
+            } finally {
+                requests.shutdownNow();
+                assertTrue(requests.awaitTermination(60, TimeUnit.SECONDS), "request threads did not end");
+            }
+        }
+    }
+
+    private static void assertClose(String what, float[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length, what + ": size");
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], TOL, what + " at " + i);
+        }
+    }
+
+    private static float[] floats(Tensor t) {
+        float[] v = new float[(int) t.elementCount()];
+        for (int i = 0; i < v.length; i++) v[i] = (float) t.getFlat(i);
+        return v;
+    }
+}
