@@ -181,7 +181,10 @@ public final class FastCpuBackend implements LstmBackend {
      * [10 x 650] x [650 x 2600] 0.82 ms), so smaller chunks would only double the work. With the packed GEMM (W_hh
      * packed once per call) a batch of 64 split by columns instead of into 2 chunks was no clear win either
      * (large-batch inference 88-90 against 93-95 ms, seed-mnist 5-15 % slower), so the split stays. On the Zen 4
-     * VM the column split lost at large-batch too (inference 115-116 against 113 ms).
+     * VM the column split lost at large-batch too (inference 115-116 against 113 ms). Nor did smaller chunks win
+     * with the packed GEMM: at B = 20 on 2 threads, chunks of 12 and 8 rows instead of the per-step team (no
+     * barriers, but each thread reads all of W_hh every step) gave ptb-medium inference 56.0-56.5 against 55.9-62.3
+     * ms, training 181-183 against 178-179, and ptb-large inference 355-404 against 317-328 (36 MB of W_hh).
      */
     private int chunks(int batch) {
         return Math.max(1, Math.min(chunksPerDirection(), batch / MIN_CHUNK_ROWS));
