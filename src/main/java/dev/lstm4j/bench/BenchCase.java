@@ -17,7 +17,8 @@ import java.util.SplittableRandom;
 
 /**
  * One (workload, backend, mode, threads) combination, set up once: the layer, its float32 parameters, a random input
- * and output gradient. {@link #step()} runs what is timed. Shared by the JMH suite and {@code lstm4j bench}.
+ * and output gradient. {@link #step()} runs what is timed, and may be called from several threads at once (the
+ * serving benchmark's request threads). Shared by the JMH suite and {@code lstm4j bench}.
  */
 public final class BenchCase implements AutoCloseable {
     private final Workload workload;

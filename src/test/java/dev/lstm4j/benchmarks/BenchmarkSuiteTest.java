@@ -13,12 +13,18 @@ import dev.lstm4j.lstm.BackendKind;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.runner.options.VerboseMode;
 
-/** Runs the JMH suite for one tiny iteration (in process, no fork) so that the benchmark code cannot rot. */
+/** Runs the JMH benchmarks for one tiny iteration (in process, no fork) so that the benchmark code cannot rot. */
 class BenchmarkSuiteTest {
     @Test
     void runsOneTinyIterationAndWritesTheReport(@TempDir Path dir) throws Exception {
@@ -52,6 +58,27 @@ class BenchmarkSuiteTest {
         try (BenchCase c = new BenchCase(Workload.TINY, BackendKind.CPU, BenchMode.INFERENCE, 1)) {
             assertTrue(!c.frozen(), "inference packs the weights on every call, as before");
         }
+    }
+
+    /** The serving benchmark, as {@code benchmarks/serving} runs it: 2 request threads on one shared model. */
+    @Test
+    void servingThroughputRunsOneTinyIterationOnTwoRequestThreads() throws Exception {
+        Options options = new OptionsBuilder()
+                .include(ServingThroughputBenchmark.class.getName() + ".call")
+                .param("workload", "tiny")
+                .param("backendThreads", "1")
+                .threads(2)
+                .forks(0)
+                .warmupIterations(0)
+                .measurementIterations(1)
+                .measurementTime(TimeValue.milliseconds(50))
+                .verbosity(VerboseMode.SILENT)
+                .build();
+        Collection<RunResult> results = new Runner(options).run();
+        assertEquals(1, results.size());
+        RunResult r = results.iterator().next();
+        assertEquals(2, r.getParams().getThreads(), "request threads");
+        assertTrue(r.getPrimaryResult().getScore() > 0, "calls per second: " + r.getPrimaryResult());
     }
 
     @Test
