@@ -33,9 +33,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * recurrence, a per-step team, the layer pipeline, batch chunks, frozen parameters packed once) and on the
  * reference.
  *
- * <p>Tolerance 1e-5 (outputs below 1, gradients below about 10 here): the answers alone ran first, partly before C2
- * compiled the kernels, and the Vector API's exp differs in the last bits before and after; two calls sharing a
- * buffer, or one call reading another's workspace, are O(0.1) off.
+ * <p>Tolerance 1e-5 (outputs below 0.4, gradients below 6 here): the answers alone ran first, partly before C2
+ * compiled the kernels, and the Vector API's exp may differ in the last bits before and after; two calls sharing a
+ * buffer, or one call reading another's workspace, are O(0.1) off. Observed in three runs: the same bits.
  */
 class ConcurrentCallsTest {
     static final int INPUT = 8;
