@@ -611,9 +611,9 @@ public final class FastCpuBackend implements LstmBackend {
     }
 
     /**
-     * {@link #weightGradients} with dW_ih = dA^T X and dW_hh = dA^T H_prev on {@link PackedGemm}, per direction: X and
-     * H_prev packed as B (split across the threads), then both products by ranges of rows (gates), each part packing
-     * its chunks of dA^T into its own buffer as it goes; db by GEMV and dW_hr on OpenBLAS as there.
+     * {@link #weightGradients} with dW_ih = dA^T X and dW_hh = dA^T H_prev on {@link PackedGemm}: X packed as B once,
+     * and per direction H_prev (split across the threads), then both products by ranges of rows (gates), each part
+     * packing its chunks of dA^T into its own buffer as it goes; db by GEMV and dW_hr on OpenBLAS as there.
      */
     private void packedWeightGradients(LstmParams grads, FastCpuWorkspace ws, int l, int rows, MemorySegment x,
                                        int parts, Set<String> ran) {
@@ -629,9 +629,13 @@ public final class FastCpuBackend implements LstmBackend {
         for (int d = 0; d < spec.numDirections(); d++) {
             FastCpuWorkspace.Dir dir = ws.dir(l, d);
             int direction = d;
+            // X is the same for both directions: packed with the first one's H_prev
+            boolean packX = d == 0;
             threadPool.parallel(parts, k -> {
-                PackedGemm.packPlain(x, layerIn, null, 0, rows, ws.gradPackedX, panelsX * k / parts,
-                        panelsX * (k + 1) / parts);
+                if (packX) {
+                    PackedGemm.packPlain(x, layerIn, null, 0, rows, ws.gradPackedX, panelsX * k / parts,
+                            panelsX * (k + 1) / parts);
+                }
                 PackedGemm.packPlain(dir.hPrev[l], p, null, 0, rows, ws.gradPackedH, panelsH * k / parts,
                         panelsH * (k + 1) / parts);
             }, ran);

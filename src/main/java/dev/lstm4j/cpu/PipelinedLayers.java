@@ -33,7 +33,6 @@ final class PipelinedLayers {
     private final FrozenPacks frozenPacks;
 
     PipelinedLayers(LstmSpec spec, RecurrentStep step, CpuThreads threadPool, int threads, FrozenPacks frozenPacks) {
-        this.frozenPacks = frozenPacks;
         if (spec.numDirections() != 1) {
             throw new IllegalArgumentException("pipelined layers: expected a unidirectional spec, got "
                     + spec.numDirections() + " directions");
@@ -42,6 +41,7 @@ final class PipelinedLayers {
         this.step = step;
         this.threadPool = threadPool;
         this.threads = threads;
+        this.frozenPacks = frozenPacks;
     }
 
     /**

@@ -30,9 +30,11 @@ class CacheSizeTest {
 
     @Test
     void fallsBackWithoutSysfs(@TempDir Path dir) throws IOException {
-        assertEquals(CacheSize.FALLBACK_BYTES, CacheSize.readLevel(dir.resolve("missing"), 2, CacheSize.FALLBACK_BYTES));
+        assertEquals(CacheSize.FALLBACK_BYTES,
+                CacheSize.readLevel(dir.resolve("missing"), 2, CacheSize.FALLBACK_BYTES));
         index(dir, 0, "2", "Unified", "lots");
-        assertEquals(CacheSize.FALLBACK_BYTES, CacheSize.readLevel(dir, 2, CacheSize.FALLBACK_BYTES), "an unreadable size falls back");
+        assertEquals(CacheSize.FALLBACK_BYTES, CacheSize.readLevel(dir, 2, CacheSize.FALLBACK_BYTES),
+                "an unreadable size falls back");
     }
 
     @Test

@@ -41,8 +41,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * ~5e-6 in the worst case for O(1) outputs, so forward values must agree to {@value #FORWARD_TOL} absolute.
  * Gradients additionally sum over T * B = 24 (batch, step) terms per weight and flow back through the T steps, so
  * they must agree to {@value #GRAD_TOL} relative to the largest magnitude of that tensor (at least 1). Observed, worst
- * over every case: 1.4e-7 forward and 5e-7 for gradients. A sign error, a missing term or a wrong step is O(0.01..1) wrong and fails by
- * orders of magnitude.
+ * over every case: 1.4e-7 forward and 5e-7 for gradients. A sign error, a missing term or a wrong step is
+ * O(0.01..1) wrong and fails by orders of magnitude.
  */
 class FastCpuBackendEquivalenceTest {
     static final double FORWARD_TOL = 5e-6;
