@@ -116,7 +116,10 @@ public final class FastCpuBackend implements LstmBackend {
         boolean pipelines = fusedSteps && pipelines(spec, threads);
         this.layout = pipelines ? FastCpuWorkspace.Layout.PIPELINED
                 : fusedSteps ? FastCpuWorkspace.Layout.FUSED : FastCpuWorkspace.Layout.PLAIN;
-        this.pool = new WorkspacePool(spec, chunksPerDirection(), layout, gradientParts());
+        // one idle workspace per core at most: a service runs at most about that many calls at once (more request
+        // threads than cores only oversubscribe them), and each then finds one ready
+        int maxIdle = Math.max(2, Runtime.getRuntime().availableProcessors());
+        this.pool = new WorkspacePool(spec, chunksPerDirection(), layout, gradientParts(), maxIdle);
         this.threadPool = new CpuThreads(threads);
         this.pipeline = pipelines ? new PipelinedLayers(spec, step, threadPool, threads, frozenPacks) : null;
     }
@@ -138,6 +141,11 @@ public final class FastCpuBackend implements LstmBackend {
     /** Bytes held by this backend's workspaces (idle or in use). */
     public long workspaceBytes() {
         return pool.bytes();
+    }
+
+    /** Workspaces this backend has made so far (for tests: concurrent calls should reuse theirs). */
+    int workspacesCreated() {
+        return pool.created();
     }
 
     /** Whether the weight gradients run on the packed kernel (see the field; for tests). */

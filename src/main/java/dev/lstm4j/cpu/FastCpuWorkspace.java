@@ -4,6 +4,9 @@ import dev.lstm4j.lstm.LstmSpec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 
 /**
  * Every buffer one call of {@link FastCpuBackend} needs, allocated once for a capacity (at most {@code batchCap} batch
@@ -16,7 +19,8 @@ final class FastCpuWorkspace implements AutoCloseable {
     final int batchCap;
     final int rowsCap;
     final boolean training;
-    final long bytes;
+    /** Native buffers and the heap arrays made with the workspace; {@link #bytes()} adds the packed weights. */
+    private final long fixedBytes;
     private final Arena arena;
 
     final MemorySegment x0;          // [rows, I] time-major copy of the input
@@ -70,8 +74,14 @@ final class FastCpuWorkspace implements AutoCloseable {
          * their shared packed array ({@link FrozenPacks}). Set by whoever packs the layer, before its steps run.
          */
         float[] whhPacked;
-        /** This workspace's own array for the packed weights of parameters that are not frozen. */
-        final float[] ownPacked;
+        /**
+         * Floats of this workspace's own array for the packed weights of parameters that are not frozen, made on
+         * the first call that packs such parameters ({@link #ownPacked()}): calls on frozen parameters read a shared
+         * array instead, and their workspaces (one per concurrent call) would hold this one unused (36 MB per
+         * direction at ptb-large).
+         */
+        private final int ownPackedFloats;
+        private volatile float[] ownPacked;
         final float[] stepRows;       // [B, max(P, 4H)] heap copy of the step's A rows; fused [B, max(I+P, 4H)]
         final MemorySegment stepOut;  // fused: [B, NR * covering panels of max(4H, I+P)] a fused step's product
 
@@ -101,8 +111,7 @@ final class FastCpuWorkspace implements AutoCloseable {
             } else {
                 stepOut = null;
             }
-            ownPacked = new float[packed];
-            whhPacked = ownPacked;
+            ownPackedFloats = packed;
             stepRows = new float[Math.multiplyExact(batch, rowWidth)];
             g = new MemorySegment[layers];
             MemorySegment shared = training ? null : a.floats((long) rows * 4 * h);
@@ -130,6 +139,22 @@ final class FastCpuWorkspace implements AutoCloseable {
             } else {
                 dA = dhState = dcState = dhStep = dh = dmStep = dPeep = null;
             }
+        }
+
+        /** This workspace's own array for packed weights, made on first use; one call at a time uses a Dir. */
+        float[] ownPacked() {
+            float[] own = ownPacked;
+            if (own == null) {
+                own = new float[ownPackedFloats];
+                ownPacked = own;
+            }
+            return own;
+        }
+
+        /** Bytes of the packed-weight array this Dir has made (0 before the first call that needed it). */
+        long ownPackedBytes() {
+            float[] own = ownPacked;
+            return own == null ? 0 : 4L * own.length;
         }
     }
 
@@ -187,13 +212,13 @@ final class FastCpuWorkspace implements AutoCloseable {
             for (int l = 0; l < layers; l++) {
                 Dir d = new Dir(a, spec, batchCap, rowsCap, training, chunks, l, l + 1, true);
                 dirOf[l][0] = d;
-                heap += 4L * (d.ownPacked.length + d.stepRows.length);
+                heap += 4L * d.stepRows.length;
             }
         } else {
             for (int k = 0; k < directions; k++) {
                 Dir d = new Dir(a, spec, batchCap, rowsCap, training, chunks, 0, layers, layout == Layout.FUSED);
                 for (int l = 0; l < layers; l++) dirOf[l][k] = d;
-                heap += 4L * (d.ownPacked.length + d.stepRows.length);
+                heap += 4L * d.stepRows.length;
             }
         }
         if (training && gradientParts > 0) {
@@ -209,7 +234,19 @@ final class FastCpuWorkspace implements AutoCloseable {
             gradPackedX = gradPackedH = null;
             gradScratch = null;
         }
-        this.bytes = a.total + heap;
+        this.fixedBytes = a.total + heap;
+    }
+
+    /** Bytes this workspace holds: its native buffers and heap arrays, with the packed weights made so far. */
+    long bytes() {
+        long total = fixedBytes;
+        Set<Dir> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Dir[] layer : dirOf) {
+            for (Dir d : layer) {
+                if (seen.add(d)) total += d.ownPackedBytes();
+            }
+        }
+        return total;
     }
 
     /** The buffers of layer l, direction d. */

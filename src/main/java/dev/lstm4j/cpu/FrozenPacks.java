@@ -52,8 +52,8 @@ final class FrozenPacks {
         if (params.isFrozen()) {
             dir.whhPacked = get(params, layout + " layer " + layer + " direction " + direction, floats, pack);
         } else {
-            dir.whhPacked = dir.ownPacked;
-            pack.accept(dir.ownPacked);
+            dir.whhPacked = dir.ownPacked();
+            pack.accept(dir.whhPacked);
         }
     }
 

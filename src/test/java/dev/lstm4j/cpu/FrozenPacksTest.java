@@ -78,6 +78,32 @@ class FrozenPacksTest {
         }
     }
 
+    /**
+     * Calls on frozen parameters read the shared packed array, so their workspaces make no packed array of their own
+     * (each concurrent call has a workspace: at ptb-large an unused array would be 36 MB per layer and direction).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("paths")
+    void frozenCallsMakeNoPackedArrayOfTheirOwn(String name, LstmSpec spec, int batch,
+                                               FastCpuWorkspace.Layout layout) {
+        int t = 4;
+        try (Arena arena = Arena.ofConfined();
+             LstmParams live = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 5);
+             LstmParams frozen = live.to(DType.FLOAT32).freeze();
+             FastCpuBackend onLive = new FastCpuBackend(spec, 2);
+             FastCpuBackend onFrozen = new FastCpuBackend(spec, 2)) {
+            Tensor x = random(arena, Shape.of(t, batch, spec.inputSize()), 1);
+            Tensor dy = random(arena, LstmShapes.outputShape(spec, t, batch), 2);
+            step(onLive, live, x, dy);
+            step(onFrozen, frozen, x, dy);
+            long packedWhh = 4L * spec.numDirections()
+                    * PackedGemm.packedSize(spec.outputSize(), 4 * spec.hiddenSize());
+            long saved = onLive.workspaceBytes() - onFrozen.workspaceBytes();
+            assertTrue(saved >= packedWhh, "bytes the frozen calls' workspace does not hold: " + saved
+                    + ", expected at least W_hh packed for every direction, " + packedWhh);
+        }
+    }
+
     @Test
     void refusesToPackParametersThatMayChange() {
         try (LstmParams live = LstmParams.zeros(LstmSpec.builder(4, 8).build(), DType.FLOAT32)) {
