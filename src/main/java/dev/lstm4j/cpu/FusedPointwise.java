@@ -33,7 +33,8 @@ final class FusedPointwise {
 
     /**
      * Runs the standard kernels once for H = 7, 16 and 17 on scratch memory, so that their profiles have seen every
-     * path (scalar lanes only, whole blocks only, whole blocks and an overlapping last block). Otherwise C2 compiles
+     * path (scalar lanes only, whole blocks only, whole blocks and a tail; forward with and without keeping the
+     * activations). Otherwise C2 compiles
      * them for the first shape the JVM ran, and the first H with (or without) a tail deoptimises them, back to C1
      * code where every vector is a heap object, until C2 gets round to compiling them again.
      */
@@ -43,9 +44,11 @@ final class FusedPointwise {
             MemorySegment[] m = new MemorySegment[8];
             for (int i = 0; i < m.length; i++) m[i] = arena.allocate(bytes, 64);
             MemorySegment tail = arena.allocate(8L * S.length() * Float.BYTES, 64);
+            float[] e = new float[5 * VectorExp.padded(17)];
             for (int n : new int[] {7, 16, 17}) {
-                forwardRowStandard(n, m[0], 0, m[1], m[2], m[3], 0, m[4], 0, m[4], 0, tail);
-                backwardRowStandard(n, m[4], 0, m[5], 0, m[0], 0, m[6], m[3], 0, m[2], m[7], 0, m[1], tail);
+                forwardRowStandard(n, m[0], 0, m[1], m[2], m[3], 0, m[4], 0, m[4], 0, false, e);
+                forwardRowStandard(n, m[0], 0, m[1], m[2], m[3], 0, m[4], 0, m[4], 0, true, e);
+                backwardRowStandard(n, m[4], 0, m[5], 0, m[0], 0, m[6], m[3], 0, m[2], m[7], 0, m[1], tail, e);
             }
         }
     }
@@ -67,6 +70,11 @@ final class FusedPointwise {
      * once per thread, never per step.
      */
     private final ThreadLocal<MemorySegment> scratch;
+    /**
+     * [5, Hp] per thread, Hp = H rounded up to whole vectors, for the standard forward: the arguments of its five
+     * exps (-a_i, -a_f, 2 a_g, then -a_o, 2 c), which {@link VectorExp} turns into their exps in place.
+     */
+    private final ThreadLocal<float[]> exps;
 
     FusedPointwise(LstmSpec spec) {
         this.h = spec.hiddenSize();
@@ -81,15 +89,17 @@ final class FusedPointwise {
         // the general kernels' 6 rows, or the standard ones' last block ([8, lanes] in backward)
         long scratchBytes = Math.max(6L * h, 8L * S.length()) * Float.BYTES;
         this.scratch = ThreadLocal.withInitial(() -> java.lang.foreign.Arena.ofAuto().allocate(scratchBytes, 64));
+        int expFloats = 5 * VectorExp.padded(h);
+        this.exps = ThreadLocal.withInitial(() -> new float[expFloats]);
     }
 
     /**
      * Forward for rows 0..rows-1.
      *
-     * @param g        [rows, 4H] at gOff: pre-activations W x + R h (in); overwritten for backward (in inference the
-     *                 buffer is scratch) with the gates' activations i, f, g, o by the standard kernels (so that
-     *                 backward computes no activation but tanh(c)), with the full pre-activations (bias and
-     *                 peepholes added, before clip) by the general ones
+     * @param g        [rows, 4H] at gOff: pre-activations W x + R h (in); in training (cPrevOut given) overwritten for
+     *                 backward with the gates' activations i, f, g, o by the standard kernels (so that backward
+     *                 computes no activation but tanh(c)), with the full pre-activations (bias and peepholes added,
+     *                 before clip) by the general ones; in inference scratch
      * @param bias     [4H]: b_ih + b_hh
      * @param peep     [3H] (i, f, o) or null
      * @param cState   [rows, H]: c of the previous step (in), c of this step (out, active rows only)
@@ -109,6 +119,8 @@ final class FusedPointwise {
         long rowBytes = (long) n * Float.BYTES;
         MemorySegment pe = peep != null ? peep : zeros;
         MemorySegment s = scratch.get();
+        float[] e = standard ? exps.get() : null;
+        boolean keep = cPrevOut != null;
         for (int r = 0; r < rows; r++) {
             if (active != null && !active[activeOff + r]) {
                 VectorMath.zero(mOut, mOff + (long) r * mLd, n);
@@ -124,7 +136,7 @@ final class FusedPointwise {
             MemorySegment hOut = hState != null ? hState : mOut;
             long hRow = hState != null ? cRow : mRow;
             if (standard) {
-                forwardRowStandard(n, g, gRow, bias, pe, cState, cRow, mOut, mRow, hOut, hRow, s);
+                forwardRowStandard(n, g, gRow, bias, pe, cState, cRow, mOut, mRow, hOut, hRow, keep, e);
             } else {
                 forwardRowGeneral(n, g, gRow, bias, pe, cState, cRow, cRawOut,
                         (cOutOff + (long) r * n) * Float.BYTES, mOut, mRow, hOut, hRow, s);
@@ -157,6 +169,7 @@ final class FusedPointwise {
         // without a cell clip c is its own unclipped value
         MemorySegment raw = cRaw != null ? cRaw : c;
         MemorySegment s = scratch.get();
+        float[] e = standard ? exps.get() : null;
         for (int r = 0; r < rows; r++) {
             if (active != null && !active[activeOff + r]) {
                 VectorMath.zero(dA, aOff + (long) r * 4 * n, 4 * n);
@@ -168,7 +181,8 @@ final class FusedPointwise {
             long pRow = dPeepOff * Float.BYTES;
             long cRow = (cOff + (long) r * n) * Float.BYTES;
             if (standard) {
-                backwardRowStandard(n, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, pe, dPeep, pRow, dA, s);
+                backwardRowStandard(n, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, pe, dPeep, pRow, dA, s,
+                        e);
             } else {
                 backwardRowGeneral(n, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, raw, cRow, pe, dPeep, pRow,
                         dA, s);
@@ -422,82 +436,42 @@ final class FusedPointwise {
 
     /*
      * The standard kernels: the same equations for sigmoid/tanh/tanh without clips, one row per call, written with
-     * the Vector API calls inline (no helper methods), without branches and without masks: whole vectors, then the
-     * last H mod 16 lanes in scalar code. C2 then compiles each as one small unit with every vector operation
-     * intrinsified, whatever else the JVM has run (partial masks and large units sent it to the slow Java fallback
-     * of the Vector API).
+     * the Vector API calls inline (no helper methods), without masks: whole vectors, then the last H mod 16 lanes in
+     * scalar code. C2 then compiles each as a few small loops with every vector operation intrinsified, whatever
+     * else the JVM has run (partial masks and large units sent it to the slow Java fallback of the Vector API).
+     */
+
+    /**
+     * The standard forward of one row in three passes over it, with the exps between them in passes of their own
+     * ({@link VectorExp}) over the thread's row e [5, Hp]: first the arguments -a_i, -a_f and 2 a_g, then i, f, g,
+     * the new c and the arguments -a_o and 2 c, then o and m = o tanh(c). Sigmoid is 1 / (1 + e^-a) and tanh(a) is
+     * 1 - 2 / (1 + e^2a) (at most 1.8e-7 off, against the Vector API TANH's 3.2e-8, and exactly +-1 where e^2a
+     * saturates; TANH costs twice EXP). Whole vectors first, the last H mod lanes in scalar code with the same
+     * float32 operations, so that a value does not depend on its lane; the exps run on e's padded rows whole.
+     * Offsets count bytes; with {@code keep} the activations i, f, g, o go back to g for backward.
      */
     private static void forwardRowStandard(int n, MemorySegment g, long gRow, MemorySegment bias,
                                            MemorySegment peep, MemorySegment cState, long cRow,
                                            MemorySegment mOut, long mRow, MemorySegment hOut, long hRow,
-                                           MemorySegment tail) {
+                                           boolean keep, float[] e) {
+        // three methods, not one: in one, C1 runs out of virtual registers, gives up, and the method then stays
+        // in tier 2 code where every vector is a heap object (12x slower)
+        int hp = VectorExp.padded(n);
+        gateArguments(n, hp, g, gRow, bias, peep, cState, cRow, e);
+        VectorExp.inPlace(e, 0, 3 * hp);
+        cellAndOutputArguments(n, hp, g, gRow, bias, peep, cState, cRow, keep, e);
+        VectorExp.inPlace(e, 3 * hp, 5 * hp);
+        standardOutput(n, hp, g, gRow, mOut, mRow, hOut, hRow, keep, e);
+    }
+
+    /** e rows 0..2 = -a_i, -a_f, 2 a_g of the row (bias and peepholes added). */
+    private static void gateArguments(int n, int hp, MemorySegment g, long gRow, MemorySegment bias,
+                                      MemorySegment peep, MemorySegment cState, long cRow, float[] e) {
         long nb = (long) n * Float.BYTES;
         int lanes = S.length();
         int full = n - n % lanes;
-        if (full < n && n >= lanes) {
-            // the last block [n - lanes, n) first, into tail [6, lanes] (c, m, the 4 activations), while no
-            // lane of it is updated; below, its lanes past the whole blocks are copied out
-            long last = (long) (n - lanes) * Float.BYTES;
-            long lb = (long) lanes * Float.BYTES;
-            forwardLanes(last, last + lb, g, gRow, nb, bias, peep, cState, cRow, tail, -last, tail, lb - last, tail,
-                    lb - last, tail, 2 * lb - last, lb);
-        }
-        forwardLanes(0, (long) full * Float.BYTES, g, gRow, nb, bias, peep, cState, cRow, cState, cRow, mOut, mRow,
-                hOut, hRow, g, gRow, nb);
-        if (full == n) {
-            return;
-        }
-        if (n >= lanes) {
-            long lb = (long) lanes * Float.BYTES;
-            long from = (long) (full - (n - lanes)) * Float.BYTES; // the tail lanes' place in the last block
-            long fb = (long) full * Float.BYTES;
-            long bytes = (long) (n - full) * Float.BYTES;
-            MemorySegment.copy(tail, from, cState, cRow + fb, bytes);
-            MemorySegment.copy(tail, lb + from, mOut, mRow + fb, bytes);
-            MemorySegment.copy(tail, lb + from, hOut, hRow + fb, bytes);
-            for (int k = 0; k < 4; k++) {
-                MemorySegment.copy(tail, (2 + k) * lb + from, g, gRow + k * nb + fb, bytes);
-            }
-            return;
-        }
-        for (int j = 0; j < n; j++) { // fewer than one vector of lanes
+        for (int j = 0; j < full; j += lanes) {
             long bj = (long) j * Float.BYTES;
-            float cp = get(cState, cRow + bj);
-            float ai = get(g, gRow + bj) + get(bias, bj) + get(peep, bj) * cp;
-            float af = get(g, gRow + nb + bj) + get(bias, nb + bj) + get(peep, nb + bj) * cp;
-            float ag = get(g, gRow + 2 * nb + bj) + get(bias, 2 * nb + bj);
-            float ao = get(g, gRow + 3 * nb + bj) + get(bias, 3 * nb + bj);
-            float i = VectorActivation.sigmoid(ai);
-            float f = VectorActivation.sigmoid(af);
-            float gg = (float) Math.tanh(ag);
-            float c = f * cp + i * gg;
-            ao += get(peep, 2 * nb + bj) * c;
-            float o = VectorActivation.sigmoid(ao);
-            float mv = o * (float) Math.tanh(c);
-            set(cState, cRow + bj, c);
-            set(mOut, mRow + bj, mv);
-            set(hOut, hRow + bj, mv);
-            set(g, gRow + bj, i);
-            set(g, gRow + nb + bj, f);
-            set(g, gRow + 2 * nb + bj, gg);
-            set(g, gRow + 3 * nb + bj, o);
-        }
-    }
-
-    /**
-     * The blocks of S.length() lanes at byte offsets from, from + step, ... (below to) of a row: reads the
-     * pre-activations (g at gRow, gate stride nb), bias, peepholes and c; writes c to cOut, m to mOut and hOut, and
-     * the gates' activations i, f, g, o to gOut (gate stride gOutStride), each at its row offset + the block's offset:
-     * the row's own buffers, or the tail scratch.
-     */
-    private static void forwardLanes(long from, long to, MemorySegment g, long gRow, long nb, MemorySegment bias,
-                                     MemorySegment peep, MemorySegment cState, long cRow, MemorySegment cOut,
-                                     long cOutRow, MemorySegment mOut, long mRow, MemorySegment hOut, long hRow,
-                                     MemorySegment gOut, long gOutRow, long gOutStride) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        FloatVector two = FloatVector.broadcast(S, 2f);
-        long step = (long) S.length() * Float.BYTES;
-        for (long bj = from; bj < to; bj += step) {
             FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
             FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
                     .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
@@ -505,46 +479,132 @@ final class FusedPointwise {
                     .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
             FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
                     .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
-            FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE));
-            ai = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(cp, ai);
-            af = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af);
-            FloatVector i = one.div(one.add(ai.neg().lanewise(VectorOperators.EXP)));
-            FloatVector f = one.div(one.add(af.neg().lanewise(VectorOperators.EXP)));
-            // tanh(x) = 1 - 2 / (1 + e^2x): the Vector API's TANH costs about twice its EXP (4.1 -> 3.6 ns per cell
-            // with H = 128 on Zen 4); at most 1.8e-7 off, against 3e-8, and exactly +-1 where e^2x overflows or
-            // underflows. Backward computes tanh(c) the same way.
-            FloatVector gg = one.sub(two.div(one.add(ag.add(ag).lanewise(VectorOperators.EXP))));
+            FloatVector.fromMemorySegment(S, peep, bj, LE).fma(cp, ai).neg().intoArray(e, j);
+            FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af).neg().intoArray(e, hp + j);
+            ag.add(ag).intoArray(e, 2 * hp + j);
+        }
+        for (int j = full; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float cp = get(cState, cRow + bj);
+            e[j] = -Math.fma(get(peep, bj), cp, get(g, gRow + bj) + get(bias, bj));
+            e[hp + j] = -Math.fma(get(peep, nb + bj), cp, get(g, gRow + nb + bj) + get(bias, nb + bj));
+            float ag = get(g, gRow + 2 * nb + bj) + get(bias, 2 * nb + bj);
+            e[2 * hp + j] = ag + ag;
+        }
+    }
+
+    /**
+     * From e rows 0..2 (now e^-a_i, e^-a_f, e^2a_g): i, f, g (back to g with keep), the new c into cState, and e
+     * rows 3 and 4 = -a_o, 2 c.
+     */
+    private static void cellAndOutputArguments(int n, int hp, MemorySegment g, long gRow, MemorySegment bias,
+                                               MemorySegment peep, MemorySegment cState, long cRow, boolean keep,
+                                               float[] e) {
+        long nb = (long) n * Float.BYTES;
+        int lanes = S.length();
+        int full = n - n % lanes;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector two = FloatVector.broadcast(S, 2f);
+        for (int j = 0; j < full; j += lanes) {
+            long bj = (long) j * Float.BYTES;
+            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
+            FloatVector i = one.div(one.add(FloatVector.fromArray(S, e, j)));
+            FloatVector f = one.div(one.add(FloatVector.fromArray(S, e, hp + j)));
+            FloatVector gg = one.sub(two.div(one.add(FloatVector.fromArray(S, e, 2 * hp + j))));
             FloatVector c = f.mul(cp).add(i.mul(gg));
-            ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(c, ao);
-            FloatVector o = one.div(one.add(ao.neg().lanewise(VectorOperators.EXP)));
-            FloatVector mv = o.mul(one.sub(two.div(one.add(c.add(c).lanewise(VectorOperators.EXP)))));
-            c.intoMemorySegment(cOut, cOutRow + bj, LE);
+            FloatVector ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE)
+                    .fma(c, FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
+                            .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE)));
+            ao.neg().intoArray(e, 3 * hp + j);
+            c.add(c).intoArray(e, 4 * hp + j);
+            c.intoMemorySegment(cState, cRow + bj, LE);
+            if (keep) {
+                i.intoMemorySegment(g, gRow + bj, LE);
+                f.intoMemorySegment(g, gRow + nb + bj, LE);
+                gg.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
+            }
+        }
+        for (int j = full; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float cp = get(cState, cRow + bj);
+            float i = 1f / (1f + e[j]);
+            float f = 1f / (1f + e[hp + j]);
+            float gg = 1f - 2f / (1f + e[2 * hp + j]);
+            float c = f * cp + i * gg;
+            float ao = Math.fma(get(peep, 2 * nb + bj), c, get(g, gRow + 3 * nb + bj) + get(bias, 3 * nb + bj));
+            e[3 * hp + j] = -ao;
+            e[4 * hp + j] = c + c;
+            set(cState, cRow + bj, c);
+            if (keep) {
+                set(g, gRow + bj, i);
+                set(g, gRow + nb + bj, f);
+                set(g, gRow + 2 * nb + bj, gg);
+            }
+        }
+    }
+
+    /** From e rows 3 and 4 (now e^-a_o, e^2c): o (back to g with keep) and m = o tanh(c) into mOut and hOut. */
+    private static void standardOutput(int n, int hp, MemorySegment g, long gRow, MemorySegment mOut, long mRow,
+                                       MemorySegment hOut, long hRow, boolean keep, float[] e) {
+        long nb = (long) n * Float.BYTES;
+        int lanes = S.length();
+        int full = n - n % lanes;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector two = FloatVector.broadcast(S, 2f);
+        for (int j = 0; j < full; j += lanes) {
+            long bj = (long) j * Float.BYTES;
+            FloatVector o = one.div(one.add(FloatVector.fromArray(S, e, 3 * hp + j)));
+            FloatVector mv = o.mul(one.sub(two.div(one.add(FloatVector.fromArray(S, e, 4 * hp + j)))));
             mv.intoMemorySegment(mOut, mRow + bj, LE);
             mv.intoMemorySegment(hOut, hRow + bj, LE);
-            // the activations, for backward (in inference the buffer is scratch)
-            i.intoMemorySegment(gOut, gOutRow + bj, LE);
-            f.intoMemorySegment(gOut, gOutRow + gOutStride + bj, LE);
-            gg.intoMemorySegment(gOut, gOutRow + 2 * gOutStride + bj, LE);
-            o.intoMemorySegment(gOut, gOutRow + 3 * gOutStride + bj, LE);
+            if (keep) {
+                o.intoMemorySegment(g, gRow + 3 * nb + bj, LE);
+            }
+        }
+        for (int j = full; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float o = 1f / (1f + e[3 * hp + j]);
+            float mv = o * (1f - 2f / (1f + e[4 * hp + j]));
+            set(mOut, mRow + bj, mv);
+            set(hOut, hRow + bj, mv);
+            if (keep) {
+                set(g, gRow + 3 * nb + bj, o);
+            }
+        }
+    }
+
+    /** e[j] = 2 c[j] for j < n (c's row at byte offset cRow). */
+    private static void doubled(int n, MemorySegment c, long cRow, float[] e) {
+        int lanes = S.length();
+        int full = n - n % lanes;
+        for (int j = 0; j < full; j += lanes) {
+            FloatVector cv = FloatVector.fromMemorySegment(S, c, cRow + (long) j * Float.BYTES, LE);
+            cv.add(cv).intoArray(e, j);
+        }
+        for (int j = full; j < n; j++) {
+            float cv = get(c, cRow + (long) j * Float.BYTES);
+            e[j] = cv + cv;
         }
     }
 
     private static void backwardRowStandard(int n, MemorySegment dm, long dmRow, MemorySegment dcState, long dcRow,
                                             MemorySegment a, long aRow, MemorySegment cPrev, MemorySegment c,
                                             long cRow, MemorySegment peep, MemorySegment dPeep, long pRow,
-                                            MemorySegment dA, MemorySegment tail) {
+                                            MemorySegment dA, MemorySegment tail, float[] e) {
         long nb = (long) n * Float.BYTES;
         int lanes = S.length();
         int full = n - n % lanes;
+        // e^2c for tanh(c) first, in a pass of its own (see VectorExp): e [Hp]
+        doubled(n, c, cRow, e);
+        VectorExp.inPlace(e, 0, VectorExp.padded(n));
         if (full < n && n >= lanes) {
             // as in forward: the last block first, into tail [8, lanes] (dA's 4 gates, dc, dPeep's 3), then copied
             long last = (long) (n - lanes) * Float.BYTES;
             long lb = (long) lanes * Float.BYTES;
-            backwardLanes(last, last + lb, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, peep, dPeep, pRow,
-                    tail, -last, lb, tail, 4 * lb - last, tail, 5 * lb - last, lb);
+            backwardLanes(last, last + lb, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, e, peep, dPeep,
+                    pRow, tail, -last, lb, tail, 4 * lb - last, tail, 5 * lb - last, lb);
         }
-        backwardLanes(0, (long) full * Float.BYTES, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, peep,
+        backwardLanes(0, (long) full * Float.BYTES, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, e, peep,
                 dPeep, pRow, dA, aRow, nb, dcState, dcRow, dPeep, pRow, nb);
         if (full == n) {
             return;
@@ -572,7 +632,7 @@ final class FusedPointwise {
             float cp = get(cPrev, cRow + bj);
             float cv = get(c, cRow + bj);
             float dmv = get(dm, dmRow + bj);
-            float hc = (float) Math.tanh(cv);
+            float hc = 1f - 2f / (1f + e[j]);
             float dao = dmv * hc * (o * (1 - o));
             float dc = get(dcState, dcRow + bj) + dmv * o * (1 - hc * hc);
             dc += get(peep, 2 * nb + bj) * dao;
@@ -593,13 +653,14 @@ final class FusedPointwise {
 
     /**
      * The blocks of lanes at byte offsets from, from + step, ... (below to) of backward's row: reads as
-     * {@link #backwardRowStandard} does; writes dA (gate stride dAStride), dc and dPeep (stride pOutStride) to the
+     * {@link #backwardRowStandard} does, and e^2c from e2c (the float at the block's byte offset / 4); writes dA (gate stride dAStride), dc and dPeep (stride pOutStride) to the
      * given places, each at its row offset + the block's offset.
      */
     private static void backwardLanes(long from, long to, long nb, MemorySegment dm, long dmRow,
                                       MemorySegment dcState, long dcRow, MemorySegment a, long aRow,
-                                      MemorySegment cPrev, MemorySegment c, long cRow, MemorySegment peep,
-                                      MemorySegment dPeep, long pRow, MemorySegment dAOut, long dARow, long dAStride,
+                                      MemorySegment cPrev, MemorySegment c, long cRow, float[] e2c,
+                                      MemorySegment peep, MemorySegment dPeep, long pRow, MemorySegment dAOut,
+                                      long dARow, long dAStride,
                                       MemorySegment dcOut, long dcOutRow, MemorySegment dPeepOut, long pOutRow,
                                       long pOutStride) {
         FloatVector one = FloatVector.broadcast(S, 1f);
@@ -614,7 +675,7 @@ final class FusedPointwise {
             FloatVector cv = FloatVector.fromMemorySegment(S, c, cRow + bj, LE);
             FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE);
             FloatVector dc = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE);
-            FloatVector hc = one.sub(two.div(one.add(cv.add(cv).lanewise(VectorOperators.EXP))));
+            FloatVector hc = one.sub(two.div(one.add(FloatVector.fromArray(S, e2c, (int) (bj / Float.BYTES)))));
             FloatVector dao = dmv.mul(hc).mul(o.mul(one.sub(o)));
             dc = dc.add(dmv.mul(o).mul(one.sub(hc.mul(hc))));
             dc = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(dao, dc);
