@@ -33,12 +33,12 @@ import java.util.function.Consumer;
  *   set the step's time (measured, single thread, the Intel VM: [20 x 650] x [650 x 2592] 0.83 ms OpenBLAS, 0.61 ms
  *   packed; [20 x 200] x [200 x 800] 0.067 / 0.045 ms; [32 x 512] x [512 x 2048] 0.67 / 0.55 ms;
  *   [64 x 128] x [128 x 512] 0.061 / 0.056 ms). The columns past the last whole panel go to OpenBLAS;</li>
- *   <li>fused steps: where every layer's packed [W_ih W_hh] is small beside a core's L2 ({@link #fusedWeightsFitInCache})
- *   and a layer has several recurrences (directions, batch chunks), a step's GEMM is [x_t h_{t-1}] [W_ih W_hh]^T and there is no
- *   whole-sequence projection; a unidirectional multi-layer LSTM on one batch chunk runs its layers as a pipeline
- *   ({@link PipelinedLayers}, fused steps backward too). When a layer's recurrence is the only one otherwise (one
- *   direction, one batch chunk), each step's GEMM is split by column panels and its pointwise pass by rows over a
- *   {@link CpuThreads.Team};</li>
+ *   <li>fused steps: where every layer's packed [W_ih W_hh] is small beside a core's L2
+ *   ({@link #fusedWeightsFitInCache}) and a layer has several recurrences (directions, batch chunks), a step's GEMM
+ *   is [x_t h_{t-1}] [W_ih W_hh]^T and there is no whole-sequence projection; a unidirectional multi-layer LSTM on
+ *   one batch chunk runs its layers as a pipeline ({@link PipelinedLayers}, fused steps backward too). When a
+ *   layer's recurrence is the only one otherwise (one direction, one batch chunk), each step's GEMM is split by
+ *   column panels and its pointwise pass by rows over a {@link CpuThreads.Team};</li>
  *   <li>backward: per step the fused pointwise backward and one GEMM for dh of the previous step; then the weight
  *   gradients as whole-sequence GEMMs (dW_ih = dA^T X, dW_hh = dA^T H, dW_hr = dH^T M, db = dA^T 1; the first two
  *   on {@link PackedGemm} where {@link #packedGradients}) and the input gradient as one GEMM (dX = dA W_ih);</li>

@@ -8,9 +8,10 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The pointwise part of one LSTM step for a block of batch rows, forward and backward, with the Vector API: the
- * standard LSTM in one pass over each row, the general one in a few passes over each row (which stays in cache). The GEMMs around it (input projection, recurrent product, projection) are done before and
- * after by BLAS; this class sees the summed pre-activations.
+ * The pointwise part of one LSTM step for a block of batch rows, forward and backward, with the Vector API: each
+ * row in a few passes over it, which stay in cache (the standard LSTM's with their exps in passes of their own,
+ * {@link VectorExp}). The GEMMs around it (input projection, recurrent product, projection) are done before and
+ * after; this class sees the summed pre-activations.
  *
  * <p>Equations as {@link ReferenceCell}: gates i, f, g, o from the pre-activations (plus bias, plus peepholes), the
  * ONNX clip bounding every activation's input, the cell clip bounding c, f = 1 - i with a coupled input-forget
@@ -71,8 +72,9 @@ final class FusedPointwise {
      */
     private final ThreadLocal<MemorySegment> scratch;
     /**
-     * [5, Hp] per thread, Hp = H rounded up to whole vectors, for the standard forward: the arguments of its five
-     * exps (-a_i, -a_f, 2 a_g, then -a_o, 2 c), which {@link VectorExp} turns into their exps in place.
+     * [5, Hp] per thread, Hp = H rounded up to whole vectors, for the standard kernels: forward's arguments of its
+     * five exps (-a_i, -a_f, 2 a_g, then -a_o, 2 c), and backward's 2 c in its first row, which {@link VectorExp}
+     * turns into their exps in place.
      */
     private final ThreadLocal<float[]> exps;
 
@@ -653,8 +655,9 @@ final class FusedPointwise {
 
     /**
      * The blocks of lanes at byte offsets from, from + step, ... (below to) of backward's row: reads as
-     * {@link #backwardRowStandard} does, and e^2c from e2c (the float at the block's byte offset / 4); writes dA (gate stride dAStride), dc and dPeep (stride pOutStride) to the
-     * given places, each at its row offset + the block's offset.
+     * {@link #backwardRowStandard} does, and e^2c from e2c (the float at the block's byte offset / 4); writes dA
+     * (gate stride dAStride), dc and dPeep (stride pOutStride) to the given places, each at its row offset + the
+     * block's offset.
      */
     private static void backwardLanes(long from, long to, long nb, MemorySegment dm, long dmRow,
                                       MemorySegment dcState, long dcRow, MemorySegment a, long aRow,

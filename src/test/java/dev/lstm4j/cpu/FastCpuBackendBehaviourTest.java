@@ -275,7 +275,8 @@ class FastCpuBackendBehaviourTest {
      * as a pipeline and where one layer's steps are split over a team (counting the workers' allocations too; the
      * team's parts, while they were lambdas, cost 143 bytes per step): in the shared test JVM the kernels may just
      * have been deoptimised by another test's shapes (a branch the profile had never seen), and until C2 compiles
-     * them again they run in C1, where every vector is a heap object. A vector that crosses a call C2 does not inline is boxed at every step (VectorBoundaryTest).
+     * them again they run in C1, where every vector is a heap object. A vector that crosses a call C2 does not
+     * inline is boxed at every step (VectorBoundaryTest).
      */
     @Test
     void allocatesNoBufferPerStep() throws Exception {
