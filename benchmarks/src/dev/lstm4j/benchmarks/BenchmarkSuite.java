@@ -31,7 +31,7 @@ public final class BenchmarkSuite {
     public record Settings(String workloads, String backends, String modes, String threads, Path out, int warmup,
                            int iterations, double iterationSeconds, int forks, VerboseMode verbose) {
         public static Settings defaults() {
-            return new Settings("all", "all", "all", "1,all", Path.of("target", "benchmarks"), 3, 5, 2.0, 1,
+            return new Settings("all", "all", "all", "1,all", Path.of("target", "benchmarks"), 5, 5, 2.0, 1,
                     VerboseMode.NORMAL);
         }
     }
