@@ -20,6 +20,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The safetensors format: an 8-byte little-endian header length N, N bytes of JSON ({@code name -> {dtype, shape,
@@ -273,12 +274,13 @@ public final class SafeTensors {
 
     /**
      * Writes {@code tensors} (host, float32 as F32 and float64 as F64) in the given order, with {@code metadata}
-     * as {@code __metadata__} (omitted when empty).
+     * as {@code __metadata__} (omitted when empty) in key order: the same content gives the same bytes whatever the
+     * map's own order (a {@code Map.of}'s changes from one JVM to the next).
      */
     public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         Map<String, Object> header = new LinkedHashMap<>();
         if (metadata != null && !metadata.isEmpty()) {
-            header.put(METADATA_KEY, new LinkedHashMap<>(metadata));
+            header.put(METADATA_KEY, new TreeMap<>(metadata));
         }
         long offset = 0;
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
