@@ -47,10 +47,8 @@ final class FusedPointwise {
             MemorySegment tail = arena.allocate(8L * S.length() * Float.BYTES, 64);
             float[] e = new float[5 * VectorExp.padded(17)];
             for (int n : new int[] {7, 16, 17}) {
-                for (boolean peepholes : new boolean[] {false, true}) {
-                    forwardRowStandard(n, m[0], 0, m[1], m[2], peepholes, m[3], 0, m[4], 0, m[4], 0, false, e);
-                    forwardRowStandard(n, m[0], 0, m[1], m[2], peepholes, m[3], 0, m[4], 0, m[4], 0, true, e);
-                }
+                forwardRowStandard(n, m[0], 0, m[1], m[2], m[3], 0, m[4], 0, m[4], 0, false, e);
+                forwardRowStandard(n, m[0], 0, m[1], m[2], m[3], 0, m[4], 0, m[4], 0, true, e);
                 backwardRowStandard(n, m[4], 0, m[5], 0, m[0], 0, m[6], m[3], 0, m[2], false, m[7], 0, m[1], tail,
                         e);
                 backwardRowStandard(n, m[4], 0, m[5], 0, m[0], 0, m[6], m[3], 0, m[2], true, m[7], 0, m[1], tail,
@@ -69,9 +67,8 @@ final class FusedPointwise {
     /** Sigmoid/tanh/tanh without clip, cell clip or coupled gate: the common case, with its own small kernels. */
     private final boolean standard;
     /**
-     * [3H] zeros: the peepholes of a spec without them, so that the general kernels have no branches. The standard
-     * ones skip the peephole terms instead: backward's read-modify-write of dPeep for every row cost 40 % of its time
-     * (H = 128, one core: 2.6 -> 1.5 ns per cell without it; forward 2.45 -> 2.3).
+     * [3H] zeros: the peepholes of a spec without them, so that the kernels have no branches (the standard backward
+     * has a loop of its own for such specs instead, {@link #backwardLanesWithoutPeepholes}).
      */
     private final MemorySegment zeros;
     /**
@@ -147,8 +144,7 @@ final class FusedPointwise {
             MemorySegment hOut = hState != null ? hState : mOut;
             long hRow = hState != null ? cRow : mRow;
             if (standard) {
-                forwardRowStandard(n, g, gRow, bias, pe, peep != null, cState, cRow, mOut, mRow, hOut, hRow, keep,
-                        e);
+                forwardRowStandard(n, g, gRow, bias, pe, cState, cRow, mOut, mRow, hOut, hRow, keep, e);
             } else {
                 forwardRowGeneral(n, g, gRow, bias, pe, cState, cRow, cRawOut,
                         (cOutOff + (long) r * n) * Float.BYTES, mOut, mRow, hOut, hRow, s);
@@ -465,23 +461,22 @@ final class FusedPointwise {
      * Offsets count bytes; with {@code keep} the activations i, f, g, o go back to g for backward.
      */
     private static void forwardRowStandard(int n, MemorySegment g, long gRow, MemorySegment bias,
-                                           MemorySegment peep, boolean peepholes, MemorySegment cState, long cRow,
+                                           MemorySegment peep, MemorySegment cState, long cRow,
                                            MemorySegment mOut, long mRow, MemorySegment hOut, long hRow,
                                            boolean keep, float[] e) {
         // three methods, not one: in one, C1 runs out of virtual registers, gives up, and the method then stays
         // in tier 2 code where every vector is a heap object (60 against 2.5 ns per cell)
         int hp = VectorExp.padded(n);
-        gateArguments(n, hp, g, gRow, bias, peep, peepholes, cState, cRow, e);
+        gateArguments(n, hp, g, gRow, bias, peep, cState, cRow, e);
         VectorExp.inPlace(e, 0, 3 * hp);
-        cellAndOutputArguments(n, hp, g, gRow, bias, peep, peepholes, cState, cRow, keep, e);
+        cellAndOutputArguments(n, hp, g, gRow, bias, peep, cState, cRow, keep, e);
         VectorExp.inPlace(e, 3 * hp, 5 * hp);
         standardOutput(n, hp, g, gRow, mOut, mRow, hOut, hRow, keep, e);
     }
 
     /** e rows 0..2 = -a_i, -a_f, 2 a_g of the row (bias and peepholes added). */
     private static void gateArguments(int n, int hp, MemorySegment g, long gRow, MemorySegment bias,
-                                      MemorySegment peep, boolean peepholes, MemorySegment cState, long cRow,
-                                      float[] e) {
+                                      MemorySegment peep, MemorySegment cState, long cRow, float[] e) {
         long nb = (long) n * Float.BYTES;
         int lanes = S.length();
         int full = n - n % lanes;
@@ -494,12 +489,8 @@ final class FusedPointwise {
                     .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
             FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
                     .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
-            if (peepholes) {
-                ai = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(cp, ai);
-                af = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af);
-            }
-            ai.neg().intoArray(e, j);
-            af.neg().intoArray(e, hp + j);
+            FloatVector.fromMemorySegment(S, peep, bj, LE).fma(cp, ai).neg().intoArray(e, j);
+            FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af).neg().intoArray(e, hp + j);
             ag.add(ag).intoArray(e, 2 * hp + j);
         }
         for (int j = full; j < n; j++) {
@@ -517,8 +508,8 @@ final class FusedPointwise {
      * rows 3 and 4 = -a_o, 2 c.
      */
     private static void cellAndOutputArguments(int n, int hp, MemorySegment g, long gRow, MemorySegment bias,
-                                               MemorySegment peep, boolean peepholes, MemorySegment cState,
-                                               long cRow, boolean keep, float[] e) {
+                                               MemorySegment peep, MemorySegment cState, long cRow, boolean keep,
+                                               float[] e) {
         long nb = (long) n * Float.BYTES;
         int lanes = S.length();
         int full = n - n % lanes;
@@ -531,11 +522,9 @@ final class FusedPointwise {
             FloatVector f = one.div(one.add(FloatVector.fromArray(S, e, hp + j)));
             FloatVector gg = one.sub(two.div(one.add(FloatVector.fromArray(S, e, 2 * hp + j))));
             FloatVector c = f.mul(cp).add(i.mul(gg));
-            FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE));
-            if (peepholes) {
-                ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(c, ao);
-            }
+            FloatVector ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE)
+                    .fma(c, FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
+                            .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE)));
             ao.neg().intoArray(e, 3 * hp + j);
             c.add(c).intoArray(e, 4 * hp + j);
             c.intoMemorySegment(cState, cRow + bj, LE);
@@ -622,11 +611,21 @@ final class FusedPointwise {
             // as in forward: the last block first, into tail [8, lanes] (dA's 4 gates, dc, dPeep's 3), then copied
             long last = (long) (n - lanes) * Float.BYTES;
             long lb = (long) lanes * Float.BYTES;
-            backwardLanes(last, last + lb, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, e, peep,
-                    peepholes, dPeep, pRow, tail, -last, lb, tail, 4 * lb - last, tail, 5 * lb - last, lb);
+            if (peepholes) {
+                backwardLanes(last, last + lb, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, e, peep,
+                        dPeep, pRow, tail, -last, lb, tail, 4 * lb - last, tail, 5 * lb - last, lb);
+            } else {
+                backwardLanesWithoutPeepholes(last, last + lb, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c,
+                        cRow, e, tail, -last, lb, tail, 4 * lb - last);
+            }
         }
-        backwardLanes(0, (long) full * Float.BYTES, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, e, peep,
-                peepholes, dPeep, pRow, dA, aRow, nb, dcState, dcRow, dPeep, pRow, nb);
+        if (peepholes) {
+            backwardLanes(0, (long) full * Float.BYTES, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, e,
+                    peep, dPeep, pRow, dA, aRow, nb, dcState, dcRow, dPeep, pRow, nb);
+        } else {
+            backwardLanesWithoutPeepholes(0, (long) full * Float.BYTES, nb, dm, dmRow, dcState, dcRow, a, aRow,
+                    cPrev, c, cRow, e, dA, aRow, nb, dcState, dcRow);
+        }
         if (full == n) {
             return;
         }
@@ -681,8 +680,7 @@ final class FusedPointwise {
     private static void backwardLanes(long from, long to, long nb, MemorySegment dm, long dmRow,
                                       MemorySegment dcState, long dcRow, MemorySegment a, long aRow,
                                       MemorySegment cPrev, MemorySegment c, long cRow, float[] e2c,
-                                      MemorySegment peep, boolean peepholes, MemorySegment dPeep, long pRow,
-                                      MemorySegment dAOut,
+                                      MemorySegment peep, MemorySegment dPeep, long pRow, MemorySegment dAOut,
                                       long dARow, long dAStride,
                                       MemorySegment dcOut, long dcOutRow, MemorySegment dPeepOut, long pOutRow,
                                       long pOutStride) {
@@ -701,28 +699,57 @@ final class FusedPointwise {
             FloatVector hc = one.sub(two.div(one.add(FloatVector.fromArray(S, e2c, (int) (bj / Float.BYTES)))));
             FloatVector dao = dmv.mul(hc).mul(o.mul(one.sub(o)));
             dc = dc.add(dmv.mul(o).mul(one.sub(hc.mul(hc))));
-            if (peepholes) {
-                dc = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(dao, dc);
-                FloatVector.fromMemorySegment(S, dPeep, pRow + 2 * nb + bj, LE).add(dao.mul(cv))
-                        .intoMemorySegment(dPeepOut, pOutRow + 2 * pOutStride + bj, LE);
-            }
+            dc = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(dao, dc);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + 2 * nb + bj, LE).add(dao.mul(cv))
+                    .intoMemorySegment(dPeepOut, pOutRow + 2 * pOutStride + bj, LE);
             FloatVector dai = dc.mul(gg).mul(i.mul(one.sub(i)));
             FloatVector daf = dc.mul(cp).mul(f.mul(one.sub(f)));
             FloatVector dag = dc.mul(i).mul(one.sub(gg.mul(gg)));
             FloatVector dcp = dc.mul(f);
-            if (peepholes) {
-                dcp = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(dai, dcp);
-                dcp = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(daf, dcp);
-                FloatVector.fromMemorySegment(S, dPeep, pRow + bj, LE).add(dai.mul(cp))
-                        .intoMemorySegment(dPeepOut, pOutRow + bj, LE);
-                FloatVector.fromMemorySegment(S, dPeep, pRow + nb + bj, LE).add(daf.mul(cp))
-                        .intoMemorySegment(dPeepOut, pOutRow + pOutStride + bj, LE);
-            }
+            dcp = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(dai, dcp);
+            dcp = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(daf, dcp);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + bj, LE).add(dai.mul(cp))
+                    .intoMemorySegment(dPeepOut, pOutRow + bj, LE);
+            FloatVector.fromMemorySegment(S, dPeep, pRow + nb + bj, LE).add(daf.mul(cp))
+                    .intoMemorySegment(dPeepOut, pOutRow + pOutStride + bj, LE);
             dai.intoMemorySegment(dAOut, dARow + bj, LE);
             daf.intoMemorySegment(dAOut, dARow + dAStride + bj, LE);
             dag.intoMemorySegment(dAOut, dARow + 2 * dAStride + bj, LE);
             dao.intoMemorySegment(dAOut, dARow + 3 * dAStride + bj, LE);
             dcp.intoMemorySegment(dcOut, dcOutRow + bj, LE);
+        }
+    }
+
+    /**
+     * {@link #backwardLanes} for specs without peepholes, without their terms: a method of its own, not a flag in
+     * that loop, since C2 compiles a loop for the flag it has seen and deoptimises it when the other comes (a JVM
+     * that runs both kinds of spec then ran seconds of slow steps). Without peepholes backward had read, added to and
+     * written back the peephole-gradient rows for every batch row: 40 % of its time (H = 128, one core: 2.6 -> 1.5 ns
+     * per cell).
+     */
+    private static void backwardLanesWithoutPeepholes(long from, long to, long nb, MemorySegment dm, long dmRow,
+                                                      MemorySegment dcState, long dcRow, MemorySegment a, long aRow,
+                                                      MemorySegment cPrev, MemorySegment c, long cRow, float[] e2c,
+                                                      MemorySegment dAOut, long dARow, long dAStride,
+                                                      MemorySegment dcOut, long dcOutRow) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector two = FloatVector.broadcast(S, 2f);
+        long step = (long) S.length() * Float.BYTES;
+        for (long bj = from; bj < to; bj += step) {
+            FloatVector i = FloatVector.fromMemorySegment(S, a, aRow + bj, LE);
+            FloatVector f = FloatVector.fromMemorySegment(S, a, aRow + nb + bj, LE);
+            FloatVector gg = FloatVector.fromMemorySegment(S, a, aRow + 2 * nb + bj, LE);
+            FloatVector o = FloatVector.fromMemorySegment(S, a, aRow + 3 * nb + bj, LE);
+            FloatVector cp = FloatVector.fromMemorySegment(S, cPrev, cRow + bj, LE);
+            FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE);
+            FloatVector hc = one.sub(two.div(one.add(FloatVector.fromArray(S, e2c, (int) (bj / Float.BYTES)))));
+            FloatVector dc = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE)
+                    .add(dmv.mul(o).mul(one.sub(hc.mul(hc))));
+            dmv.mul(hc).mul(o.mul(one.sub(o))).intoMemorySegment(dAOut, dARow + 3 * dAStride + bj, LE);
+            dc.mul(gg).mul(i.mul(one.sub(i))).intoMemorySegment(dAOut, dARow + bj, LE);
+            dc.mul(cp).mul(f.mul(one.sub(f))).intoMemorySegment(dAOut, dARow + dAStride + bj, LE);
+            dc.mul(i).mul(one.sub(gg.mul(gg))).intoMemorySegment(dAOut, dARow + 2 * dAStride + bj, LE);
+            dc.mul(f).intoMemorySegment(dcOut, dcOutRow + bj, LE);
         }
     }
 
