@@ -25,6 +25,7 @@ class BenchCommandTest {
         assertEquals(7, table.lines().count(), table);
         assertTrue(table.lines().skip(1).allMatch(l -> l.startsWith("tiny")), table);
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("[6/6]"), "progress goes to stderr");
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("(warm-up "), "each case says how long it warmed up");
         assertTrue(Files.readString(dir.resolve("results.html")).contains("<svg"));
     }
 
