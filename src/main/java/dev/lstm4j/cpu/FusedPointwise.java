@@ -615,8 +615,8 @@ final class FusedPointwise {
                 backwardLanes(last, last + lb, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, cRow, e, peep,
                         dPeep, pRow, tail, -last, lb, tail, 4 * lb - last, tail, 5 * lb - last, lb);
             } else {
-                backwardLanesWithoutPeepholes(last, last + lb, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c,
-                        cRow, e, tail, -last, lb, tail, 4 * lb - last);
+                backwardLanesWithoutPeepholes(last, last + lb, nb, dm, dmRow, dcState, dcRow, a, aRow, cPrev, cRow,
+                        e, tail, -last, lb, tail, 4 * lb - last);
             }
         }
         if (peepholes) {
@@ -624,7 +624,7 @@ final class FusedPointwise {
                     peep, dPeep, pRow, dA, aRow, nb, dcState, dcRow, dPeep, pRow, nb);
         } else {
             backwardLanesWithoutPeepholes(0, (long) full * Float.BYTES, nb, dm, dmRow, dcState, dcRow, a, aRow,
-                    cPrev, c, cRow, e, dA, aRow, nb, dcState, dcRow);
+                    cPrev, cRow, e, dA, aRow, nb, dcState, dcRow);
         }
         if (full == n) {
             return;
@@ -729,7 +729,7 @@ final class FusedPointwise {
      */
     private static void backwardLanesWithoutPeepholes(long from, long to, long nb, MemorySegment dm, long dmRow,
                                                       MemorySegment dcState, long dcRow, MemorySegment a, long aRow,
-                                                      MemorySegment cPrev, MemorySegment c, long cRow, float[] e2c,
+                                                      MemorySegment cPrev, long cRow, float[] e2c,
                                                       MemorySegment dAOut, long dARow, long dAStride,
                                                       MemorySegment dcOut, long dcOutRow) {
         FloatVector one = FloatVector.broadcast(S, 1f);
