@@ -4,9 +4,8 @@ import dev.lstm4j.lstm.LstmSpec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Every buffer one call of {@link FastCpuBackend} needs, allocated once for a capacity (at most {@code batchCap} batch
@@ -32,6 +31,8 @@ final class FastCpuWorkspace implements AutoCloseable {
     final MemorySegment ones;        // [rows] all 1: bias gradients as one GEMV
     /** [layers][directions]: one Dir per direction shared by every layer, or one per layer when PIPELINED. */
     private final Dir[][] dirOf;
+    /** Each Dir of {@link #dirOf} once (one per direction, or one per layer when PIPELINED). */
+    private final List<Dir> dirs = new ArrayList<>();
     /**
      * Training with the weight gradients dA^T [X H_prev] on {@link PackedGemm} (else null): X [rows, I_l] and H_prev
      * [rows, P] packed as B (covering panels), a buffer per part for the chunks of dA^T
@@ -212,12 +213,14 @@ final class FastCpuWorkspace implements AutoCloseable {
             for (int l = 0; l < layers; l++) {
                 Dir d = new Dir(a, spec, batchCap, rowsCap, training, chunks, l, l + 1, true);
                 dirOf[l][0] = d;
+                dirs.add(d);
                 heap += 4L * d.stepRows.length;
             }
         } else {
             for (int k = 0; k < directions; k++) {
                 Dir d = new Dir(a, spec, batchCap, rowsCap, training, chunks, 0, layers, layout == Layout.FUSED);
                 for (int l = 0; l < layers; l++) dirOf[l][k] = d;
+                dirs.add(d);
                 heap += 4L * d.stepRows.length;
             }
         }
@@ -240,12 +243,7 @@ final class FastCpuWorkspace implements AutoCloseable {
     /** Bytes this workspace holds: its native buffers and heap arrays, with the packed weights made so far. */
     long bytes() {
         long total = fixedBytes;
-        Set<Dir> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (Dir[] layer : dirOf) {
-            for (Dir d : layer) {
-                if (seen.add(d)) total += d.ownPackedBytes();
-            }
-        }
+        for (Dir d : dirs) total += d.ownPackedBytes();
         return total;
     }
 

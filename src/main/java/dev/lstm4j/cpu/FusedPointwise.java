@@ -34,10 +34,12 @@ final class FusedPointwise {
 
     /**
      * Runs the standard kernels once for H = 7, 16 and 17 on scratch memory, so that their profiles have seen every
-     * path (scalar lanes only, whole blocks only, whole blocks and a tail; forward with and without keeping the
-     * activations). Otherwise C2 compiles them for the first shape the JVM ran, and the first H with (or without) a
-     * tail deoptimises them, back to C1 code where every vector is a heap object, until C2 gets round to compiling
-     * them again.
+     * path (scalar lanes only, whole blocks only, whole blocks and a tail). Otherwise C2 compiles them for the first
+     * shape the JVM ran, and the first H with (or without) a tail deoptimises them, back to C1 code where every
+     * vector is a heap object, until C2 gets round to compiling them again. It did not keep a flag tested inside a
+     * loop from doing just that (a peephole flag in backward, 2026-12-06: compiled for specs without peepholes,
+     * deoptimised by the first with them), so forward's {@code keep} costs one such deoptimisation when a process
+     * first switches between inference and training, and peepholes have a backward loop of their own.
      */
     private static void primeProfiles() {
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {

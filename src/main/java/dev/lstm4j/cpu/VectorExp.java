@@ -29,8 +29,8 @@ final class VectorExp {
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     static final int LANES = S.length();
 
-    static final float LOWEST = -86f;
-    static final float HIGHEST = 88f;
+    private static final float LOWEST = -86f;
+    private static final float HIGHEST = 88f;
     /** 1.5 * 2^23: added to a float below 2^22 in magnitude, it leaves round(x) in the low mantissa bits. */
     private static final float ROUNDER = 12582912f;
     private static final float LOG2_E = 1.44269504088896341f;
