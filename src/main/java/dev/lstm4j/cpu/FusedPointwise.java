@@ -80,9 +80,9 @@ final class FusedPointwise {
      */
     private final ThreadLocal<MemorySegment> scratch;
     /**
-     * [5, Hp] per thread, Hp = H rounded up to whole vectors, for the standard kernels: forward's arguments of its
-     * five exps (-a_i, -a_f, 2 a_g, then -a_o, 2 c), and backward's 2 c in its first row, which {@link VectorExp}
-     * turns into their exps in place.
+     * [5, Hp] per thread, Hp = H rounded up to whole vectors: the standard forward's arguments of its five exps
+     * (-a_i, -a_f, 2 a_g, then -a_o, 2 c), and the standard backward's 2 c in its first row, which {@link VectorExp}
+     * turns into their exps in place; the general kernels' sigmoid and tanh use its first row the same way.
      */
     private final ThreadLocal<float[]> exps;
 
@@ -129,7 +129,7 @@ final class FusedPointwise {
         long rowBytes = (long) n * Float.BYTES;
         MemorySegment pe = peep != null ? peep : zeros;
         MemorySegment s = scratch.get();
-        float[] e = standard ? exps.get() : null;
+        float[] e = exps.get();
         boolean keep = cPrevOut != null;
         for (int r = 0; r < rows; r++) {
             if (active != null && !active[activeOff + r]) {
@@ -149,7 +149,7 @@ final class FusedPointwise {
                 forwardRowStandard(n, g, gRow, bias, pe, cState, cRow, mOut, mRow, hOut, hRow, keep, e);
             } else {
                 forwardRowGeneral(n, g, gRow, bias, pe, cState, cRow, cRawOut,
-                        (cOutOff + (long) r * n) * Float.BYTES, mOut, mRow, hOut, hRow, s);
+                        (cOutOff + (long) r * n) * Float.BYTES, mOut, mRow, hOut, hRow, s, e);
             }
             if (cOut != null) {
                 MemorySegment.copy(cState, cRow, cOut, (cOutOff + (long) r * n) * Float.BYTES, rowBytes);
@@ -180,7 +180,7 @@ final class FusedPointwise {
         // without a cell clip c is its own unclipped value
         MemorySegment raw = cRaw != null ? cRaw : c;
         MemorySegment s = scratch.get();
-        float[] e = standard ? exps.get() : null;
+        float[] e = exps.get();
         for (int r = 0; r < rows; r++) {
             if (active != null && !active[activeOff + r]) {
                 VectorMath.zero(dA, aOff + (long) r * 4 * n, 4 * n);
@@ -196,7 +196,7 @@ final class FusedPointwise {
                         pRow, dA, s, e);
             } else {
                 backwardRowGeneral(n, dm, dmRow, dcState, dcRow, a, aRow, cPrev, c, raw, cRow, pe, dPeep, pRow,
-                        dA, s);
+                        dA, s, e);
             }
         }
     }
@@ -207,42 +207,45 @@ final class FusedPointwise {
      * into the thread's scratch row; no vector crosses a call (a vector passed to or returned from a method that C2
      * does not inline is boxed, at every definition, even inside the loop). Peepholes are always applied (zeros
      * without them) and the clips always clamp (to infinity without them), which changes no finite value, so the
-     * loops have no branches but the optional stores. Scratch s: i, f, g, o, h(c), h'(c), H floats each.
+     * loops have no branches but the optional stores. Scratch s: i, f, g, o, h(c), h'(c), H floats each. Sigmoid,
+     * tanh and the peephole terms take the standard kernels' float32 operations (VectorExp, fma), so that where no
+     * clip binds the two give the same bits (GeneralKernelsTest).
      */
     private void forwardRowGeneral(int n, MemorySegment g, long gRow, MemorySegment bias, MemorySegment peep,
                                    MemorySegment cState, long cRow, MemorySegment cRawOut, long cRawRow,
-                                   MemorySegment mOut, long mRow, MemorySegment hOut, long hRow, MemorySegment s) {
+                                   MemorySegment mOut, long mRow, MemorySegment hOut, long hRow, MemorySegment s,
+                                   float[] e) {
         long nb = (long) n * Float.BYTES;
         preActivations(n, g, gRow, bias, peep, cState, cRow);
-        fAct.apply(g, gRow, s, 0, null, 0, n);
+        fAct.apply(g, gRow, s, 0, null, 0, n, e);
         if (inputForget) {
             oneMinus(n, s, 0, s, nb);
         } else {
-            fAct.apply(g, gRow + nb, s, nb, null, 0, n);
+            fAct.apply(g, gRow + nb, s, nb, null, 0, n, e);
         }
-        gAct.apply(g, gRow + 2 * nb, s, 2 * nb, null, 0, n);
+        gAct.apply(g, gRow + 2 * nb, s, 2 * nb, null, 0, n, e);
         cellUpdate(n, s, cState, cRow, cRawOut, cRawRow, cellClip, peep, g, gRow);
-        fAct.apply(g, gRow + 3 * nb, s, 3 * nb, null, 0, n);
-        hAct.apply(cState, cRow, s, 4 * nb, null, 0, n);
+        fAct.apply(g, gRow + 3 * nb, s, 3 * nb, null, 0, n, e);
+        hAct.apply(cState, cRow, s, 4 * nb, null, 0, n, e);
         output(n, s, mOut, mRow, hOut, hRow);
     }
 
     private void backwardRowGeneral(int n, MemorySegment dm, long dmRow, MemorySegment dcState, long dcRow,
                                     MemorySegment a, long aRow, MemorySegment cPrev, MemorySegment c,
                                     MemorySegment cRaw, long cRow, MemorySegment peep, MemorySegment dPeep, long pRow,
-                                    MemorySegment dA, MemorySegment s) {
+                                    MemorySegment dA, MemorySegment s, float[] e) {
         long nb = (long) n * Float.BYTES;
         // the gates' activation derivatives go to dA first; the last pass turns them into the gradients in place
-        fAct.apply(a, aRow, s, 0, dA, aRow, n);
+        fAct.apply(a, aRow, s, 0, dA, aRow, n, e);
         if (inputForget) {
             oneMinus(n, s, 0, s, nb);
             VectorMath.zero(dA, (aRow + nb) / Float.BYTES, n);
         } else {
-            fAct.apply(a, aRow + nb, s, nb, dA, aRow + nb, n);
+            fAct.apply(a, aRow + nb, s, nb, dA, aRow + nb, n, e);
         }
-        gAct.apply(a, aRow + 2 * nb, s, 2 * nb, dA, aRow + 2 * nb, n);
-        fAct.apply(a, aRow + 3 * nb, s, 3 * nb, dA, aRow + 3 * nb, n);
-        hAct.apply(c, cRow, s, 4 * nb, s, 5 * nb, n);
+        gAct.apply(a, aRow + 2 * nb, s, 2 * nb, dA, aRow + 2 * nb, n, e);
+        fAct.apply(a, aRow + 3 * nb, s, 3 * nb, dA, aRow + 3 * nb, n, e);
+        hAct.apply(c, cRow, s, 4 * nb, s, 5 * nb, n, e);
         cellGradient(n, dm, dmRow, dcState, dcRow, c, cRaw, cRow, cellClip, peep, dPeep, pRow, dA, aRow, s);
         gateGradients(n, dcState, dcRow, cPrev, cRow, inputForget ? 1f : 0f, peep, dPeep, pRow, dA, aRow, s);
     }
@@ -255,12 +258,12 @@ final class FusedPointwise {
         for (int j = 0; j < full; j += S.length()) {
             long bj = (long) j * Float.BYTES;
             FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
-            FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, bj, LE))
-                    .add(FloatVector.fromMemorySegment(S, peep, bj, LE).mul(cp));
-            FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE))
-                    .add(FloatVector.fromMemorySegment(S, peep, nb + bj, LE).mul(cp));
+            FloatVector ai = FloatVector.fromMemorySegment(S, peep, bj, LE).fma(cp,
+                    FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
+                            .add(FloatVector.fromMemorySegment(S, bias, bj, LE)));
+            FloatVector af = FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp,
+                    FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
+                            .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE)));
             FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
                     .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
             FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
@@ -273,8 +276,8 @@ final class FusedPointwise {
         for (int j = full; j < n; j++) {
             long bj = (long) j * Float.BYTES;
             float cp = get(cState, cRow + bj);
-            set(g, gRow + bj, get(g, gRow + bj) + get(bias, bj) + get(peep, bj) * cp);
-            set(g, gRow + nb + bj, get(g, gRow + nb + bj) + get(bias, nb + bj) + get(peep, nb + bj) * cp);
+            set(g, gRow + bj, Math.fma(get(peep, bj), cp, get(g, gRow + bj) + get(bias, bj)));
+            set(g, gRow + nb + bj, Math.fma(get(peep, nb + bj), cp, get(g, gRow + nb + bj) + get(bias, nb + bj)));
             set(g, gRow + 2 * nb + bj, get(g, gRow + 2 * nb + bj) + get(bias, 2 * nb + bj));
             set(g, gRow + 3 * nb + bj, get(g, gRow + 3 * nb + bj) + get(bias, 3 * nb + bj));
         }
@@ -317,8 +320,8 @@ final class FusedPointwise {
             if (keepRaw) {
                 cRaw.intoMemorySegment(cRawOut, cRawRow + bj, LE);
             }
-            FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).mul(c))
+            FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE)
+                    .fma(c, FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE))
                     .intoMemorySegment(g, gRow + 3 * nb + bj, LE);
         }
         for (int j = full; j < n; j++) {
@@ -329,7 +332,7 @@ final class FusedPointwise {
             if (keepRaw) {
                 set(cRawOut, cRawRow + bj, cRaw);
             }
-            set(g, gRow + 3 * nb + bj, get(g, gRow + 3 * nb + bj) + get(peep, 2 * nb + bj) * c);
+            set(g, gRow + 3 * nb + bj, Math.fma(get(peep, 2 * nb + bj), c, get(g, gRow + 3 * nb + bj)));
         }
     }
 
@@ -372,10 +375,10 @@ final class FusedPointwise {
             FloatVector dmv = FloatVector.fromMemorySegment(S, dm, dmRow + bj, LE);
             FloatVector dao = dmv.mul(FloatVector.fromMemorySegment(S, s, 4 * nb + bj, LE))
                     .mul(FloatVector.fromMemorySegment(S, dA, aRow + 3 * nb + bj, LE));
-            FloatVector dc = FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE)
-                    .add(dmv.mul(FloatVector.fromMemorySegment(S, s, 3 * nb + bj, LE))
-                            .mul(FloatVector.fromMemorySegment(S, s, 5 * nb + bj, LE)))
-                    .add(dao.mul(FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE)));
+            FloatVector dc = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE).fma(dao,
+                    FloatVector.fromMemorySegment(S, dcState, dcRow + bj, LE)
+                            .add(dmv.mul(FloatVector.fromMemorySegment(S, s, 3 * nb + bj, LE))
+                                    .mul(FloatVector.fromMemorySegment(S, s, 5 * nb + bj, LE))));
             FloatVector.fromMemorySegment(S, dPeep, pRow + 2 * nb + bj, LE)
                     .add(dao.mul(FloatVector.fromMemorySegment(S, c, cRow + bj, LE)))
                     .intoMemorySegment(dPeep, pRow + 2 * nb + bj, LE);
@@ -387,8 +390,8 @@ final class FusedPointwise {
             long bj = (long) j * Float.BYTES;
             float dmv = get(dm, dmRow + bj);
             float dao = dmv * get(s, 4 * nb + bj) * get(dA, aRow + 3 * nb + bj);
-            float dc = get(dcState, dcRow + bj) + dmv * get(s, 3 * nb + bj) * get(s, 5 * nb + bj)
-                    + dao * get(peep, 2 * nb + bj);
+            float dc = Math.fma(get(peep, 2 * nb + bj), dao,
+                    get(dcState, dcRow + bj) + dmv * get(s, 3 * nb + bj) * get(s, 5 * nb + bj));
             set(dPeep, pRow + 2 * nb + bj, get(dPeep, pRow + 2 * nb + bj) + dao * get(c, cRow + bj));
             set(s, 5 * nb + bj, Math.abs(get(cRaw, cRow + bj)) > cellClip ? 0f : dc);
             set(dA, aRow + 3 * nb + bj, dao);
@@ -418,9 +421,9 @@ final class FusedPointwise {
             dc.mul(FloatVector.fromMemorySegment(S, s, bj, LE))
                     .mul(FloatVector.fromMemorySegment(S, dA, aRow + 2 * nb + bj, LE))
                     .intoMemorySegment(dA, aRow + 2 * nb + bj, LE);
-            dc.mul(FloatVector.fromMemorySegment(S, s, nb + bj, LE))
-                    .add(dai.mul(FloatVector.fromMemorySegment(S, peep, bj, LE)))
-                    .add(daf.mul(FloatVector.fromMemorySegment(S, peep, nb + bj, LE)))
+            FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(daf,
+                    FloatVector.fromMemorySegment(S, peep, bj, LE).fma(dai,
+                            dc.mul(FloatVector.fromMemorySegment(S, s, nb + bj, LE))))
                     .intoMemorySegment(dcState, dcRow + bj, LE);
             FloatVector.fromMemorySegment(S, dPeep, pRow + bj, LE).add(dai.mul(cp))
                     .intoMemorySegment(dPeep, pRow + bj, LE);
@@ -437,7 +440,8 @@ final class FusedPointwise {
             float dai = (dc * get(s, 2 * nb + bj) - dF * coupled) * get(dA, aRow + bj);
             float daf = dF * get(dA, aRow + nb + bj);
             set(dA, aRow + 2 * nb + bj, dc * get(s, bj) * get(dA, aRow + 2 * nb + bj));
-            set(dcState, dcRow + bj, dc * get(s, nb + bj) + dai * get(peep, bj) + daf * get(peep, nb + bj));
+            set(dcState, dcRow + bj,
+                    Math.fma(get(peep, nb + bj), daf, Math.fma(get(peep, bj), dai, dc * get(s, nb + bj))));
             set(dPeep, pRow + bj, get(dPeep, pRow + bj) + dai * cp);
             set(dPeep, pRow + nb + bj, get(dPeep, pRow + nb + bj) + daf * cp);
             set(dA, aRow + bj, dai);
@@ -657,12 +661,12 @@ final class FusedPointwise {
             float hc = 1f - 2f / (1f + e[j]);
             float dao = dmv * hc * (o * (1 - o));
             float dc = get(dcState, dcRow + bj) + dmv * o * (1 - hc * hc);
-            dc += get(peep, 2 * nb + bj) * dao;
+            dc = Math.fma(get(peep, 2 * nb + bj), dao, dc);
             set(dPeep, pRow + 2 * nb + bj, get(dPeep, pRow + 2 * nb + bj) + dao * cv);
             float dai = dc * gg * (i * (1 - i));
             float daf = dc * cp * (f * (1 - f));
             float dag = dc * i * (1 - gg * gg);
-            float dcp = dc * f + get(peep, bj) * dai + get(peep, nb + bj) * daf;
+            float dcp = Math.fma(get(peep, nb + bj), daf, Math.fma(get(peep, bj), dai, dc * f));
             set(dPeep, pRow + bj, get(dPeep, pRow + bj) + dai * cp);
             set(dPeep, pRow + nb + bj, get(dPeep, pRow + nb + bj) + daf * cp);
             set(dA, aRow + bj, dai);

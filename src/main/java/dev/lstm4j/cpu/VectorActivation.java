@@ -42,11 +42,25 @@ final class VectorActivation {
     /**
      * For j in 0..n-1, with x' = clip(x[j]): y[j] = act(x'), and when {@code d} is not null
      * d[j] = act'(x') * clip'(x[j]) (0 where |x[j]| > clip). Offsets count bytes; y and d may not overlap x.
+     *
+     * @param work scratch of at least n rounded up to whole vectors ({@link VectorExp#padded}) floats: sigmoid and
+     *             tanh compute their exps there
      */
-    void apply(MemorySegment x, long xOff, MemorySegment y, long yOff, MemorySegment d, long dOff, int n) {
+    void apply(MemorySegment x, long xOff, MemorySegment y, long yOff, MemorySegment d, long dOff, int n,
+               float[] work) {
+        if ((kind == Activation.Kind.SIGMOID || kind == Activation.Kind.TANH) && work.length < VectorExp.padded(n)) {
+            throw new IllegalArgumentException("work: expected at least " + VectorExp.padded(n) + " floats, got "
+                    + work.length);
+        }
         switch (kind) {
-            case SIGMOID -> sigmoid(x, xOff, y, yOff, d, dOff, n, clip);
-            case TANH -> tanh(x, xOff, y, yOff, d, dOff, n, clip);
+            case SIGMOID -> {
+                sigmoid(x, xOff, y, yOff, d, dOff, n, clip, work);
+                return;
+            }
+            case TANH -> {
+                tanh(x, xOff, y, yOff, d, dOff, n, clip, work);
+                return;
+            }
             case RELU -> relu(x, xOff, y, yOff, d, dOff, n, clip);
             case AFFINE -> affine(x, xOff, y, yOff, d, dOff, n, clip, alpha, beta);
             case LEAKY_RELU -> leakyRelu(x, xOff, y, yOff, d, dOff, n, clip, alpha);
@@ -70,11 +84,10 @@ final class VectorActivation {
         }
     }
 
-    /** The activation in scalar float32, as the vector loops compute it lane by lane. */
+    /** The activation in scalar float32, as the vector loops compute it lane by lane (not sigmoid and tanh). */
     float scalar(float x) {
         return switch (kind) {
-            case SIGMOID -> sigmoid(x);
-            case TANH -> (float) Math.tanh(x);
+            case SIGMOID, TANH -> throw new AssertionError("sigmoid and tanh compute their own last lanes");
             case RELU -> Math.max(x, 0f);
             case AFFINE -> Math.fma(x, alpha, beta);
             case LEAKY_RELU -> x < 0f ? x * alpha : x;
@@ -88,11 +101,10 @@ final class VectorActivation {
         };
     }
 
-    /** The derivative at x in scalar float32, given y = scalar(x). */
+    /** The derivative at x in scalar float32, given y = scalar(x) (not sigmoid and tanh). */
     float scalarDerivative(float x, float y) {
         return switch (kind) {
-            case SIGMOID -> y * (1f - y);
-            case TANH -> 1f - y * y;
+            case SIGMOID, TANH -> throw new AssertionError("sigmoid and tanh compute their own last lanes");
             case RELU -> x <= 0f ? 0f : 1f;
             case AFFINE -> alpha;
             case LEAKY_RELU -> x < 0f ? alpha : 1f;
@@ -124,46 +136,102 @@ final class VectorActivation {
      * it to v, stores y and, when d is wanted, the derivative with the clip's gradient (0 where |x| > clip).
      */
 
+    /*
+     * Sigmoid and tanh compute their exps in a pass of their own over the heap row work, with VectorExp, as the
+     * standard kernels of FusedPointwise do, and with the same float32 operations: plain arithmetic, which gives the
+     * same bits interpreted or compiled (the Vector API's EXP and TANH did not), and the same bits as the standard
+     * kernels where no clip binds. The last n mod LANES floats go through the same operations in scalar code, their
+     * exps in work's padding with the rest.
+     */
+
+    /** sigmoid(x) = 1 / (1 + e^-x). */
     private static void sigmoid(MemorySegment x, long xOff, MemorySegment y, long yOff, MemorySegment d, long dOff,
-                                int n, float clip) {
+                                int n, float clip, float[] work) {
+        int full = n - n % S.length();
         FloatVector lo = FloatVector.broadcast(S, -clip);
         FloatVector hi = FloatVector.broadcast(S, clip);
+        for (int j = 0; j < full; j += S.length()) {
+            FloatVector raw = FloatVector.fromMemorySegment(S, x, xOff + (long) j * Float.BYTES, LE);
+            // blend, not min/max: Java's max and min order -0 and NaN, which costs x86 several instructions more
+            raw.blend(hi, raw.compare(VectorOperators.GT, hi)).blend(lo, raw.compare(VectorOperators.LT, lo)).neg()
+                    .intoArray(work, j);
+        }
+        int padded = tailArguments(x, xOff, n, full, clip, false, work);
+        VectorExp.inPlace(work, 0, padded);
         FloatVector zero = FloatVector.zero(S);
         FloatVector one = FloatVector.broadcast(S, 1f);
         boolean deriv = d != null;
-        int full = n - n % S.length();
         for (int j = 0; j < full; j += S.length()) {
             long bj = (long) j * Float.BYTES;
-            FloatVector raw = FloatVector.fromMemorySegment(S, x, xOff + bj, LE);
-            FloatVector v = raw.max(lo).min(hi);
-            FloatVector out = one.div(v.neg().lanewise(VectorOperators.EXP).add(one));
+            FloatVector out = one.div(one.add(FloatVector.fromArray(S, work, j)));
             out.intoMemorySegment(y, yOff + bj, LE);
             if (deriv) {
+                FloatVector raw = FloatVector.fromMemorySegment(S, x, xOff + bj, LE);
                 out.mul(one.sub(out)).blend(zero, raw.abs().compare(VectorOperators.GT, hi))
                         .intoMemorySegment(d, dOff + bj, LE);
             }
         }
+        for (int j = full; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float out = 1f / (1f + work[j]);
+            y.set(F, yOff + bj, out);
+            if (deriv) {
+                d.set(F, dOff + bj, Math.abs(x.get(F, xOff + bj)) > clip ? 0f : out * (1f - out));
+            }
+        }
     }
 
+    /** tanh(x) = 1 - 2 / (1 + e^2x): at most 1.8e-7 off, and exactly +-1 where e^2x saturates. */
     private static void tanh(MemorySegment x, long xOff, MemorySegment y, long yOff, MemorySegment d, long dOff,
-                             int n, float clip) {
+                             int n, float clip, float[] work) {
+        int full = n - n % S.length();
         FloatVector lo = FloatVector.broadcast(S, -clip);
         FloatVector hi = FloatVector.broadcast(S, clip);
+        for (int j = 0; j < full; j += S.length()) {
+            FloatVector raw = FloatVector.fromMemorySegment(S, x, xOff + (long) j * Float.BYTES, LE);
+            FloatVector v = raw.blend(hi, raw.compare(VectorOperators.GT, hi))
+                    .blend(lo, raw.compare(VectorOperators.LT, lo));
+            v.add(v).intoArray(work, j);
+        }
+        int padded = tailArguments(x, xOff, n, full, clip, true, work);
+        VectorExp.inPlace(work, 0, padded);
         FloatVector zero = FloatVector.zero(S);
         FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector two = FloatVector.broadcast(S, 2f);
         boolean deriv = d != null;
-        int full = n - n % S.length();
         for (int j = 0; j < full; j += S.length()) {
             long bj = (long) j * Float.BYTES;
-            FloatVector raw = FloatVector.fromMemorySegment(S, x, xOff + bj, LE);
-            FloatVector v = raw.max(lo).min(hi);
-            FloatVector out = v.lanewise(VectorOperators.TANH);
+            FloatVector out = one.sub(two.div(one.add(FloatVector.fromArray(S, work, j))));
             out.intoMemorySegment(y, yOff + bj, LE);
             if (deriv) {
+                FloatVector raw = FloatVector.fromMemorySegment(S, x, xOff + bj, LE);
                 one.sub(out.mul(out)).blend(zero, raw.abs().compare(VectorOperators.GT, hi))
                         .intoMemorySegment(d, dOff + bj, LE);
             }
         }
+        for (int j = full; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float out = 1f - 2f / (1f + work[j]);
+            y.set(F, yOff + bj, out);
+            if (deriv) {
+                d.set(F, dOff + bj, Math.abs(x.get(F, xOff + bj)) > clip ? 0f : 1f - out * out);
+            }
+        }
+    }
+
+    /**
+     * The exps' arguments of the last n mod LANES floats into work[full..n), -x' for sigmoid and x' + x' for tanh
+     * (x' = clip(x[j])), and zeros up to a whole vector; returns the padded length.
+     */
+    private static int tailArguments(MemorySegment x, long xOff, int n, int full, float clip, boolean tanh,
+                                     float[] work) {
+        int padded = VectorExp.padded(n);
+        for (int j = full; j < n; j++) {
+            float v = Math.min(Math.max(x.get(F, xOff + (long) j * Float.BYTES), -clip), clip);
+            work[j] = tanh ? v + v : -v;
+        }
+        java.util.Arrays.fill(work, n, padded, 0f);
+        return padded;
     }
 
     private static void relu(MemorySegment x, long xOff, MemorySegment y, long yOff, MemorySegment d, long dOff,

@@ -1,6 +1,7 @@
 package dev.lstm4j.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lstm4j.lstm.Activation;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -21,8 +23,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * and without the ONNX clip, on a row of 3 whole vectors and a 7-float tail that holds the same kinks as the vector
  * part: both parts must follow the same semantics.
  *
- * <p>Tolerance 1e-6 * max(1, |exact|): float32 rounds each of the few elementary operations (2^-24 ~ 6e-8 each) and
- * the Vector API's exp/tanh/log1p are within a few ulps (~1e-7 relative); 1e-6 is about 16 ulps. At a kink the
+ * <p>Tolerance 1e-6 * max(1, |exact|): float32 rounds each of the few elementary operations (2^-24 ~ 6e-8 each),
+ * the Vector API's exp/tanh/log1p are within a few ulps (~1e-7 relative), and sigmoid and tanh, on VectorExp, within
+ * 1.8e-7 absolute; 1e-6 is about 16 ulps. At a kink the
  * derivative is an exact constant on each side (0, 1, alpha), so a kink taken from the wrong side misses by O(1);
  * the kinks used are exactly representable in float and double (alpha 0.5, HardSigmoid 0.25 and 0.5).
  */
@@ -63,8 +66,9 @@ class VectorActivationTest {
             MemorySegment yOnly = arena.allocate(pad + (long) N * Float.BYTES, 64);
             MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT_UNALIGNED, pad, N);
             VectorActivation va = new VectorActivation(act, clip);
-            va.apply(xs, pad, ys, pad, ds, pad, N);
-            va.apply(xs, pad, yOnly, pad, null, 0, N);
+            float[] work = new float[VectorExp.padded(N)];
+            va.apply(xs, pad, ys, pad, ds, pad, N, work);
+            va.apply(xs, pad, yOnly, pad, null, 0, N, work);
             for (int j = 0; j < N; j++) {
                 double xc = Math.min(Math.max(x[j], -clip), clip);
                 double y = act.apply(xc);
@@ -78,6 +82,53 @@ class VectorActivationTest {
                         at + ": y without the derivative");
             }
             assertEquals(0f, ys.get(F, 0), "nothing written before the row");
+        }
+    }
+
+    /**
+     * Sigmoid and tanh compute their last n mod LANES floats with the same float32 operations as the whole vectors,
+     * so a value does not depend on the lane it lands in: the row's first 7 values again in its tail give the same
+     * bits, as the standard kernels' (GeneralKernelsTest).
+     */
+    @ParameterizedTest(name = "{0} clip {1}")
+    @MethodSource("sigmoidAndTanh")
+    void sigmoidAndTanhGiveTheSameBitsInEveryLane(String name, float clip) {
+        float[] x = new float[N];
+        SplittableRandom r = new SplittableRandom(3);
+        for (int j = 0; j < N; j++) x[j] = (float) r.nextDouble(-6, 6);
+        System.arraycopy(x, 0, x, 3 * LANES, 7);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment xs = arena.allocate((long) N * Float.BYTES, 64);
+            MemorySegment ys = arena.allocate((long) N * Float.BYTES, 64);
+            MemorySegment ds = arena.allocate((long) N * Float.BYTES, 64);
+            MemorySegment.copy(x, 0, xs, F, 0, N);
+            new VectorActivation(Activation.parse(name), clip).apply(xs, 0, ys, 0, ds, 0, N,
+                    new float[VectorExp.padded(N)]);
+            for (int k = 0; k < 7; k++) {
+                long vector = (long) k * Float.BYTES;
+                long tail = (long) (3 * LANES + k) * Float.BYTES;
+                assertEquals(Float.floatToRawIntBits(ys.get(F, vector)), Float.floatToRawIntBits(ys.get(F, tail)),
+                        name + " y of x = " + x[k]);
+                assertEquals(Float.floatToRawIntBits(ds.get(F, vector)), Float.floatToRawIntBits(ds.get(F, tail)),
+                        name + " d of x = " + x[k]);
+            }
+        }
+    }
+
+    static Stream<Arguments> sigmoidAndTanh() {
+        return Stream.of(Arguments.of("Sigmoid", Float.POSITIVE_INFINITY), Arguments.of("Sigmoid", 0.75f),
+                Arguments.of("Tanh", Float.POSITIVE_INFINITY), Arguments.of("Tanh", 0.75f));
+    }
+
+    @Test
+    void sigmoidRefusesAWorkRowShorterThanWholeVectors() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment x = arena.allocate((long) N * Float.BYTES, 64);
+            MemorySegment y = arena.allocate((long) N * Float.BYTES, 64);
+            VectorActivation sigmoid = new VectorActivation(Activation.SIGMOID, Float.POSITIVE_INFINITY);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> sigmoid.apply(x, 0, y, 0, null, 0, N, new float[LANES]));
+            assertTrue(e.getMessage().contains("work: expected at least " + VectorExp.padded(N)), e.getMessage());
         }
     }
 }
