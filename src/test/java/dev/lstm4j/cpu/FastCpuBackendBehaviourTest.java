@@ -54,7 +54,8 @@ class FastCpuBackendBehaviourTest {
             FastCpuWorkspace expected = new FastCpuWorkspace(SPEC, 7, 24, true, 1, fast.layout(),
                     fast.gradientParts());
             try (expected) {
-                for (int l = 0; l < SPEC.numLayers(); l++) {
+                // the packed weights, where the packed kernel runs (8-float vectors or more)
+                for (int l = 0; l < SPEC.numLayers() && PackedGemm.LANES >= 8; l++) {
                     for (int d = 0; d < SPEC.numDirections(); d++) expected.dir(l, d).ownPacked();
                 }
                 assertEquals(expected.bytes(), settled);

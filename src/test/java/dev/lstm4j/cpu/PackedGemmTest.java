@@ -208,16 +208,17 @@ class PackedGemmTest {
         try (Arena arena = Arena.ofConfined()) {
             int k = 40;
             int m = 2 * PackedGemm.MR;
+            int n = 2 * PackedGemm.NR + 3; // a partial last panel, which goes through scratch, whatever NR is
             MemorySegment s = arena.allocate((long) k * m * Float.BYTES);
-            MemorySegment c = arena.allocate((long) m * 40 * Float.BYTES);
-            float[] packed = new float[PackedGemm.coveredSize(k, 40)];
+            MemorySegment c = arena.allocate((long) m * n * Float.BYTES);
+            float[] packed = new float[PackedGemm.coveredSize(k, n)];
             MemorySegment scratch = arena.allocate((long) m * PackedGemm.NR * Float.BYTES);
-            PackedGemm.Product product = new PackedGemm.Product(packed, 40, c, 0, 40, scratch, 0);
+            PackedGemm.Product product = new PackedGemm.Product(packed, n, c, 0, n, scratch, 0);
             float[] buffer = new float[PackedGemm.transposedBufferSize(k)];
             IndexOutOfBoundsException shortBuffer = assertThrows(IndexOutOfBoundsException.class,
                     () -> PackedGemm.multiplyTransposed(s, 0, m, k, 0, m, new float[buffer.length - 1], product));
             assertTrue(shortBuffer.getMessage().contains("buffer"), shortBuffer.getMessage());
-            PackedGemm.Product late = new PackedGemm.Product(packed, 40, c, 0, 40, scratch, 1);
+            PackedGemm.Product late = new PackedGemm.Product(packed, n, c, 0, n, scratch, 1);
             IndexOutOfBoundsException shortScratch = assertThrows(IndexOutOfBoundsException.class,
                     () -> PackedGemm.multiplyTransposed(s, 0, m, k, 0, m, buffer, late));
             assertTrue(shortScratch.getMessage().contains("scratch"), shortScratch.getMessage());
