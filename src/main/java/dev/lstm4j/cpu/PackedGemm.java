@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -130,21 +131,17 @@ final class PackedGemm {
             // this panel's columns: [col0, a) from W1, [a, b) from W2, [b, col0 + NR) zero
             int a = Math.min(Math.max(col0, n1), col0 + NR);
             int b = Math.min(Math.max(col0, n1 + n2), col0 + NR);
-            boolean inW1 = a == col0 + NR;
-            boolean inW2 = a == col0 && b == col0 + NR;
-            if (inW1 || inW2) {
-                // the whole panel from one matrix: two vectors a row, where a MemorySegment.copy of 32 floats per
-                // row spent most of its time in the copy's own checks (ptb-small training: 3.9 -> 2.3 % of the
-                // samples; H = 200, one core, hot: 24.6 -> 15.8 us)
-                MemorySegment w = inW1 ? w1 : w2;
-                long rowBytes = (long) (inW1 ? n1 : n2) * Float.BYTES;
-                long at = (long) (inW1 ? col0 : col0 - n1) * Float.BYTES;
-                for (int kk = 0; kk < k; kk++, at += rowBytes) {
-                    int to = base + kk * NR;
-                    FloatVector.fromMemorySegment(S, w, at, ORDER).intoArray(packed, to);
-                    FloatVector.fromMemorySegment(S, w, at + (long) LANES * Float.BYTES, ORDER)
-                            .intoArray(packed, to + LANES);
-                }
+            // a panel from one matrix, its last columns zero where that matrix ends: two vectors a row, where a
+            // MemorySegment.copy per row spent most of its time in the copy's own checks (whole panels, H = 200,
+            // one core, hot: 24.6 -> 15.8 us; ptb-small training: 3.9 -> 2.3 % of the samples)
+            boolean fromW1 = b == a && a > col0;
+            boolean fromW2 = a == col0 && b > a;
+            if (fromW1 || fromW2) {
+                MemorySegment w = fromW1 ? w1 : w2;
+                int cols = fromW1 ? a - col0 : b - a;
+                long rowBytes = (long) (fromW1 ? n1 : n2) * Float.BYTES;
+                long at = (long) (fromW1 ? col0 : col0 - n1) * Float.BYTES;
+                packRows(w, at, rowBytes, cols, k, packed, base);
                 continue;
             }
             for (int kk = 0; kk < k; kk++) {
@@ -159,6 +156,37 @@ final class PackedGemm {
                 }
                 Arrays.fill(packed, at + b - col0, at + NR, 0f);
             }
+        }
+    }
+
+    /**
+     * k rows of cols <= NR floats, row kk at byte at + kk * rowBytes of w, into packed [k][NR] from base, zeros
+     * after them. A partial row is read as two whole vectors, its neighbour's floats blended to zero; the last rows,
+     * where two whole vectors would read past w's end, go through a copy.
+     */
+    private static void packRows(MemorySegment w, long at, long rowBytes, int cols, int k, float[] packed, int base) {
+        long half = (long) LANES * Float.BYTES;
+        int kk = 0;
+        if (cols == NR) {
+            for (; kk < k; kk++, at += rowBytes) {
+                int to = base + kk * NR;
+                FloatVector.fromMemorySegment(S, w, at, ORDER).intoArray(packed, to);
+                FloatVector.fromMemorySegment(S, w, at + half, ORDER).intoArray(packed, to + LANES);
+            }
+            return;
+        }
+        VectorMask<Float> keep0 = S.indexInRange(0, cols);
+        VectorMask<Float> keep1 = S.indexInRange(LANES, cols);
+        FloatVector zero = FloatVector.zero(S);
+        for (; kk < k && at + 2 * half <= w.byteSize(); kk++, at += rowBytes) {
+            int to = base + kk * NR;
+            zero.blend(FloatVector.fromMemorySegment(S, w, at, ORDER), keep0).intoArray(packed, to);
+            zero.blend(FloatVector.fromMemorySegment(S, w, at + half, ORDER), keep1).intoArray(packed, to + LANES);
+        }
+        for (; kk < k; kk++, at += rowBytes) {
+            int to = base + kk * NR;
+            MemorySegment.copy(w, ValueLayout.JAVA_FLOAT, at, packed, to, cols);
+            Arrays.fill(packed, to + cols, to + NR, 0f);
         }
     }
 

@@ -252,6 +252,44 @@ class PackedGemmTest {
         }
     }
 
+    /**
+     * A last panel of 1 to NR - 1 columns from W1 alone, and one from W2 after a whole panel of W1: every packed float
+     * is its weight or zero, up to the last row, where two whole vectors would read past the matrix (its segment
+     * holds exactly its floats, so such a read would throw).
+     */
+    @Test
+    void packsPartialPanelsUpToTheLastFloatOfTheirMatrix() {
+        int k = 5;
+        int lanes = PackedGemm.NR / 2;
+        for (int cols : new int[] {1, lanes - 1, lanes, lanes + 1, PackedGemm.NR - 1}) {
+            SplittableRandom r = new SplittableRandom(cols);
+            try (Arena arena = Arena.ofConfined()) {
+                int n1 = PackedGemm.NR + cols;
+                MemorySegment w1 = random(arena, (long) k * n1, r); // [k, n1]: a whole panel, then a partial one
+                MemorySegment w2 = random(arena, (long) k * cols, r); // [k, cols] beside a W1 of one whole panel
+                float[] alone = new float[PackedGemm.coveredSize(k, n1)];
+                float[] beside = new float[PackedGemm.coveredSize(k, n1)];
+                java.util.Arrays.fill(alone, Float.NaN);
+                java.util.Arrays.fill(beside, Float.NaN);
+                PackedGemm.packPlain(w1, n1, null, 0, k, alone, 0, 2);
+                PackedGemm.packPlain(w1, PackedGemm.NR, w2, cols, k, beside, 0, 2);
+                for (int kk = 0; kk < k; kk++) {
+                    for (int j = 0; j < 2 * PackedGemm.NR; j++) {
+                        int at = (j / PackedGemm.NR) * PackedGemm.NR * k + kk * PackedGemm.NR + j % PackedGemm.NR;
+                        float fromW1 = j < n1 ? w1.getAtIndex(ValueLayout.JAVA_FLOAT, (long) kk * n1 + j) : 0f;
+                        assertEquals(fromW1, alone[at], "W1 alone, " + cols + " columns: row " + kk + ", column " + j);
+                        float fromBoth = j < PackedGemm.NR
+                                ? w1.getAtIndex(ValueLayout.JAVA_FLOAT, (long) kk * PackedGemm.NR + j)
+                                : j < n1 ? w2.getAtIndex(ValueLayout.JAVA_FLOAT, (long) kk * cols + j - PackedGemm.NR)
+                                : 0f;
+                        assertEquals(fromBoth, beside[at], "W2 after W1, " + cols + " columns: row " + kk + ", column "
+                                + j);
+                    }
+                }
+            }
+        }
+    }
+
     private static MemorySegment random(Arena arena, long count, SplittableRandom r) {
         MemorySegment s = arena.allocate(Math.max(1, count) * Float.BYTES, 64);
         for (long i = 0; i < count; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (r.nextDouble() * 2 - 1));
