@@ -126,17 +126,16 @@ final class VectorActivation {
         };
     }
 
-    /** The logistic function in float32 (computed in double, rounded once); the scalar tails use it too. */
-    static float sigmoid(float x) {
+    /** The logistic function in float32 (computed in double, rounded once): Softplus's derivative. */
+    private static float sigmoid(float x) {
         return (float) (1.0 / (1.0 + Math.exp(-x)));
     }
 
     /*
-     * The vector loops, one per kind, over the whole vectors of the row (apply does the tail). Each loads x, clips
-     * it to v, stores y and, when d is wanted, the derivative with the clip's gradient (0 where |x| > clip).
-     */
-
-    /*
+     * The vector loops, one per kind, over the whole vectors of the row (apply does the tail, but for sigmoid and
+     * tanh). Each loads x, clips it to v, stores y and, when d is wanted, the derivative with the clip's gradient
+     * (0 where |x| > clip).
+     *
      * Sigmoid and tanh compute their exps in a pass of their own over the heap row work, with VectorExp, as the
      * standard kernels of FusedPointwise do, and with the same float32 operations: plain arithmetic, which gives the
      * same bits interpreted or compiled (the Vector API's EXP and TANH did not), and the same bits as the standard
