@@ -103,6 +103,11 @@ final class FusedPointwise {
         this.exps = ThreadLocal.withInitial(() -> new float[expFloats]);
     }
 
+    /** Whether this spec's rows take the standard kernels, not the general ones (for tests). */
+    boolean standardKernels() {
+        return standard;
+    }
+
     /**
      * Forward for rows 0..rows-1.
      *

@@ -1,6 +1,8 @@
 package dev.lstm4j.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lstm4j.lstm.Initializer;
 import dev.lstm4j.lstm.LstmGradients;
@@ -39,6 +41,8 @@ class GeneralKernelsTest {
             default -> b -> b.clip(1e30).cellClip(1e30);
         };
         LstmSpec general = unbound.apply(standard.toBuilder()).build();
+        assertTrue(new FusedPointwise(standard).standardKernels(), "the standard spec takes the standard kernels");
+        assertFalse(new FusedPointwise(general).standardKernels(), "the spec with bounds takes the general kernels");
         for (int threads : new int[] {1, 2}) {
             try (Arena arena = Arena.ofConfined();
                  LstmParams params = LstmParams.initialized(standard, DType.FLOAT32, Initializer.pytorchUniform(), 3);
