@@ -166,18 +166,10 @@ final class PackedGemm {
      */
     private static void packRows(MemorySegment w, long at, long rowBytes, int cols, int k, float[] packed, int base) {
         long half = (long) LANES * Float.BYTES;
-        int kk = 0;
-        if (cols == NR) {
-            for (; kk < k; kk++, at += rowBytes) {
-                int to = base + kk * NR;
-                FloatVector.fromMemorySegment(S, w, at, ORDER).intoArray(packed, to);
-                FloatVector.fromMemorySegment(S, w, at + half, ORDER).intoArray(packed, to + LANES);
-            }
-            return;
-        }
-        VectorMask<Float> keep0 = S.indexInRange(0, cols);
+        VectorMask<Float> keep0 = S.indexInRange(0, cols); // all lanes for a whole panel
         VectorMask<Float> keep1 = S.indexInRange(LANES, cols);
         FloatVector zero = FloatVector.zero(S);
+        int kk = 0;
         for (; kk < k && at + 2 * half <= w.byteSize(); kk++, at += rowBytes) {
             int to = base + kk * NR;
             zero.blend(FloatVector.fromMemorySegment(S, w, at, ORDER), keep0).intoArray(packed, to);
