@@ -481,7 +481,7 @@ public final class FastCpuBackend implements LstmBackend {
                     }
 
                     int layerIn = spec.layerInputSize(l);
-                    MemorySegment x = l == 0 ? ws.x0 : spec.dropout() > 0 ? ws.dropIn[l] : ws.layerOut[l - 1];
+                    MemorySegment x = layerInput(ws, l);
                     MemorySegment dX;
                     if (l == 0) {
                         dX = spec.batchFirst() ? (dOut == ws.dGradA ? ws.dGradB : ws.dGradA) : dInput.segment();
@@ -581,10 +581,7 @@ public final class FastCpuBackend implements LstmBackend {
      */
     private void weightGradients(LstmParams grads, FastCpuWorkspace ws, int l, int rows, MemorySegment x,
                                  Set<String> ran) {
-        int h = spec.hiddenSize();
-        int p = spec.outputSize();
-        int layerIn = spec.layerInputSize(l);
-        int gates = 4 * h;
+        int gates = 4 * spec.hiddenSize();
         int parts = threadPool.partsFor(gates);
         if (packedGradients) {
             packedWeightGradients(grads, ws, l, rows, x, parts, ran);
@@ -594,14 +591,52 @@ public final class FastCpuBackend implements LstmBackend {
                 int m1 = CpuThreads.cut(gates, parts, k + 1);
                 for (int d = 0; d < spec.numDirections(); d++) {
                     FastCpuWorkspace.Dir dir = ws.dir(l, d);
-                    OpenBlas.sgemm(true, false, m1 - m0, layerIn, rows, 1f, dir.dA, m0, gates, x, 0, layerIn,
-                            0f, grads.weightIh(l, d).segment(), (long) m0 * layerIn, layerIn);
-                    OpenBlas.sgemm(true, false, m1 - m0, p, rows, 1f, dir.dA, m0, gates, dir.hPrev[l], 0, p,
-                            0f, grads.weightHh(l, d).segment(), (long) m0 * p, p);
+                    blasWeightProducts(grads, dir, l, d, rows, x, m0, m1);
                     biasAndProjectionGradients(grads, ws, dir, l, d, rows, m0, m1, k == 0);
                 }
             }, ran);
         }
+        gatherWeightGradients(grads, ws, l);
+    }
+
+    /**
+     * The weight gradients of layer l of a pipeline (one direction), all on the calling thread: what the stage of
+     * layer l does when its backward ends, while the stages below are still running theirs. A thread then takes a
+     * whole layer's products, which costs no fork and join per layer and lets the first stage to finish start
+     * first. x [rows, I_l] is the layer's input, dense; the packed products use the layer's own buffers.
+     */
+    private void stageWeightGradients(LstmParams grads, FastCpuWorkspace ws, int l, int rows, MemorySegment x) {
+        int gates = 4 * spec.hiddenSize();
+        FastCpuWorkspace.Dir dir = ws.dir(l, 0);
+        if (packedGradients) {
+            FastCpuWorkspace.GradientBuffers buffers = ws.gradients(l);
+            int layerIn = spec.layerInputSize(l);
+            int p = spec.outputSize();
+            PackedGemm.packPlain(x, layerIn, null, 0, rows, buffers.packedX, 0, PackedGemm.coveringPanels(layerIn));
+            PackedGemm.packPlain(dir.hPrev[l], p, null, 0, rows, buffers.packedH, 0, PackedGemm.coveringPanels(p));
+            packedWeightProducts(grads, dir, buffers, buffers.chunks[0], l, 0, rows, 0, gates);
+        } else {
+            blasWeightProducts(grads, dir, l, 0, rows, x, 0, gates);
+        }
+        biasAndProjectionGradients(grads, ws, dir, l, 0, rows, 0, gates, true);
+        gatherWeightGradients(grads, ws, l);
+    }
+
+    /** dW_ih and dW_hh rows m0..m1-1 of layer l, direction d, on OpenBLAS (this thread). */
+    private void blasWeightProducts(LstmParams grads, FastCpuWorkspace.Dir dir, int l, int d, int rows,
+                                    MemorySegment x, int m0, int m1) {
+        int gates = 4 * spec.hiddenSize();
+        int p = spec.outputSize();
+        int layerIn = spec.layerInputSize(l);
+        OpenBlas.sgemm(true, false, m1 - m0, layerIn, rows, 1f, dir.dA, m0, gates, x, 0, layerIn,
+                0f, grads.weightIh(l, d).segment(), (long) m0 * layerIn, layerIn);
+        OpenBlas.sgemm(true, false, m1 - m0, p, rows, 1f, dir.dA, m0, gates, dir.hPrev[l], 0, p,
+                0f, grads.weightHh(l, d).segment(), (long) m0 * p, p);
+    }
+
+    /** After the products of layer l: db_hh = db_ih, and dW_peep as the sum of its accumulators. */
+    private void gatherWeightGradients(LstmParams grads, FastCpuWorkspace ws, int l) {
+        int h = spec.hiddenSize();
         for (int d = 0; d < spec.numDirections(); d++) {
             FastCpuWorkspace.Dir dir = ws.dir(l, d);
             MemorySegment.copy(grads.biasIh(l, d).segment(), 0, grads.biasHh(l, d).segment(), 0,
@@ -625,15 +660,15 @@ public final class FastCpuBackend implements LstmBackend {
      */
     private void packedWeightGradients(LstmParams grads, FastCpuWorkspace ws, int l, int rows, MemorySegment x,
                                        int parts, Set<String> ran) {
-        int h = spec.hiddenSize();
         int p = spec.outputSize();
         int layerIn = spec.layerInputSize(l);
-        int gates = 4 * h;
+        int gates = 4 * spec.hiddenSize();
         int blocks = gates / PackedGemm.MR;
         int[] rowCut = new int[parts + 1]; // part k takes gate rows rowCut[k]..rowCut[k+1], whole row blocks
         for (int k = 0; k <= parts; k++) rowCut[k] = blocks * k / parts * PackedGemm.MR;
         int panelsX = PackedGemm.coveringPanels(layerIn);
         int panelsH = PackedGemm.coveringPanels(p);
+        FastCpuWorkspace.GradientBuffers buffers = ws.gradients(0);
         for (int d = 0; d < spec.numDirections(); d++) {
             FastCpuWorkspace.Dir dir = ws.dir(l, d);
             int direction = d;
@@ -641,25 +676,37 @@ public final class FastCpuBackend implements LstmBackend {
             boolean packX = d == 0;
             threadPool.parallel(parts, k -> {
                 if (packX) {
-                    PackedGemm.packPlain(x, layerIn, null, 0, rows, ws.gradPackedX, panelsX * k / parts,
+                    PackedGemm.packPlain(x, layerIn, null, 0, rows, buffers.packedX, panelsX * k / parts,
                             panelsX * (k + 1) / parts);
                 }
-                PackedGemm.packPlain(dir.hPrev[l], p, null, 0, rows, ws.gradPackedH, panelsH * k / parts,
+                PackedGemm.packPlain(dir.hPrev[l], p, null, 0, rows, buffers.packedH, panelsH * k / parts,
                         panelsH * (k + 1) / parts);
             }, ran);
-            MemorySegment wih = grads.weightIh(l, direction).segment();  // [4H, I_l]
-            MemorySegment whh = grads.weightHh(l, direction).segment();  // [4H, P]
             threadPool.parallel(parts, k -> {
-                int r0 = rowCut[k];
-                int r1 = rowCut[k + 1];
-                long scratchOff = (long) r0 * PackedGemm.NR; // X's last panel at rows r0.., H's 4H rows further
-                PackedGemm.multiplyTransposed(dir.dA, 0, gates, rows, r0, r1, ws.gradChunks[k],
-                        new PackedGemm.Product(ws.gradPackedX, layerIn, wih, 0, layerIn, ws.gradScratch, scratchOff),
-                        new PackedGemm.Product(ws.gradPackedH, p, whh, 0, p, ws.gradScratch,
-                                (long) gates * PackedGemm.NR + scratchOff));
-                biasAndProjectionGradients(grads, ws, dir, l, direction, rows, r0, r1, k == 0);
+                packedWeightProducts(grads, dir, buffers, buffers.chunks[k], l, direction, rows, rowCut[k],
+                        rowCut[k + 1]);
+                biasAndProjectionGradients(grads, ws, dir, l, direction, rows, rowCut[k], rowCut[k + 1], k == 0);
             }, ran);
         }
+    }
+
+    /**
+     * dW_ih and dW_hh rows r0..r1-1 (whole row blocks) of layer l, direction d, on {@link PackedGemm} (this thread),
+     * from X and H_prev packed in buffers, with chunk for this thread's chunks of dA^T.
+     */
+    private void packedWeightProducts(LstmParams grads, FastCpuWorkspace.Dir dir,
+                                      FastCpuWorkspace.GradientBuffers buffers, float[] chunk, int l, int d, int rows,
+                                      int r0, int r1) {
+        int p = spec.outputSize();
+        int layerIn = spec.layerInputSize(l);
+        int gates = 4 * spec.hiddenSize();
+        MemorySegment wih = grads.weightIh(l, d).segment();  // [4H, I_l]
+        MemorySegment whh = grads.weightHh(l, d).segment();  // [4H, P]
+        long scratchOff = (long) r0 * PackedGemm.NR; // X's last panel at rows r0.., H's 4H rows further
+        PackedGemm.multiplyTransposed(dir.dA, 0, gates, rows, r0, r1, chunk,
+                new PackedGemm.Product(buffers.packedX, layerIn, wih, 0, layerIn, buffers.scratch, scratchOff),
+                new PackedGemm.Product(buffers.packedH, p, whh, 0, p, buffers.scratch,
+                        (long) gates * PackedGemm.NR + scratchOff));
     }
 
     /**
@@ -758,7 +805,7 @@ public final class FastCpuBackend implements LstmBackend {
         return outs[layers - 1];
     }
 
-    /** The pipelined backward of every layer, then each layer's weight gradients as whole-sequence GEMMs. */
+    /** The pipelined backward of every layer, each stage ending with its layer's weight gradients. */
     private void backwardPipelined(LstmParams params, LstmParams grads, Saved saved, Tensor gradHn, Tensor gradCn,
                                    MemorySegment dOut, Tensor dInput, Tensor dh0, Tensor dc0, Set<String> ran) {
         FastCpuWorkspace ws = saved.ws;
@@ -773,13 +820,17 @@ public final class FastCpuBackend implements LstmBackend {
             loadState(gradCn, l, 0, batch, h, dir.dcState);
             dir.dPeep.fill((byte) 0);
         }
-        pipeline.backward(params, ws, saved.seqLength, batch, saved.lengths, dOut, dInput.segment(), ran);
+        pipeline.backward(params, ws, saved.seqLength, batch, saved.lengths, dOut, dInput.segment(),
+                l -> stageWeightGradients(grads, ws, l, rows, layerInput(ws, l)), ran);
         for (int l = 0; l < layers; l++) {
             storeState(ws.dir(l, 0).dhState, l, 0, batch, p, dh0);
             storeState(ws.dir(l, 0).dcState, l, 0, batch, h, dc0);
-            MemorySegment x = l == 0 ? ws.x0 : spec.dropout() > 0 ? ws.dropIn[l] : ws.layerOut[l - 1];
-            weightGradients(grads, ws, l, rows, x, ran);
         }
+    }
+
+    /** What layer l read in training [rows, I_l]: the input, or the layer below's output after dropout. */
+    private MemorySegment layerInput(FastCpuWorkspace ws, int l) {
+        return l == 0 ? ws.x0 : spec.dropout() > 0 ? ws.dropIn[l] : ws.layerOut[l - 1];
     }
 
     // ---------------------------------------------------------------- packed recurrent GEMM

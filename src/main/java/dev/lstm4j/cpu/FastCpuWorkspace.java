@@ -34,15 +34,37 @@ final class FastCpuWorkspace implements AutoCloseable {
     /** Each Dir of {@link #dirOf} once (one per direction, or one per layer when PIPELINED). */
     private final List<Dir> dirs = new ArrayList<>();
     /**
-     * Training with the weight gradients dA^T [X H_prev] on {@link PackedGemm} (else null): X [rows, I_l] and H_prev
-     * [rows, P] packed as B (covering panels), a buffer per part for the chunks of dA^T
-     * ({@link PackedGemm#transposedBufferSize}, at most 512 KiB each), and the last panels' scratch [2][4H, NR] (X's,
-     * H's). Shared: the layers and directions take their weight gradients one at a time.
+     * Training with the weight gradients dA^T [X H_prev] on {@link PackedGemm} (else null): one set of buffers,
+     * shared by the layers and directions, which take their weight gradients one at a time; or when PIPELINED, a set
+     * per layer, as each stage takes its own layer's when its backward ends. Set 0 has a chunk buffer per part, the
+     * others one.
      */
-    final float[][] gradChunks;
-    final float[] gradPackedX;
-    final float[] gradPackedH;
-    final MemorySegment gradScratch;
+    private final GradientBuffers[] gradients;
+
+    /**
+     * What the packed weight gradients of one layer and direction need: X [rows, I_l] and H_prev [rows, P] packed
+     * as B (covering panels), a buffer per part for the chunks of dA^T ({@link PackedGemm#transposedBufferSize}, at
+     * most 512 KiB each), and the last panels' scratch [2][4H, NR] (X's, H's).
+     */
+    static final class GradientBuffers {
+        final float[][] chunks;
+        final float[] packedX;
+        final float[] packedH;
+        final MemorySegment scratch;
+
+        private GradientBuffers(Allocator a, LstmSpec spec, int rowsCap, int parts) {
+            int maxIn = 0;
+            for (int l = 0; l < spec.numLayers(); l++) maxIn = Math.max(maxIn, spec.layerInputSize(l));
+            chunks = new float[parts][PackedGemm.transposedBufferSize(rowsCap)];
+            packedX = new float[PackedGemm.coveredSize(rowsCap, maxIn)];
+            packedH = new float[PackedGemm.coveredSize(rowsCap, spec.outputSize())];
+            scratch = a.floats(2L * 4 * spec.hiddenSize() * PackedGemm.NR);
+        }
+
+        long heapBytes() {
+            return 4L * ((long) chunks.length * chunks[0].length + packedX.length + packedH.length);
+        }
+    }
 
     /**
      * The buffers of one direction of the layers from..to-1 (per-layer arrays are indexed by the absolute layer;
@@ -225,17 +247,13 @@ final class FastCpuWorkspace implements AutoCloseable {
             }
         }
         if (training && gradientParts > 0) {
-            int maxIn = 0;
-            for (int l = 0; l < layers; l++) maxIn = Math.max(maxIn, spec.layerInputSize(l));
-            gradChunks = new float[gradientParts][PackedGemm.transposedBufferSize(rowsCap)];
-            gradPackedX = new float[PackedGemm.coveredSize(rowsCap, maxIn)];
-            gradPackedH = new float[PackedGemm.coveredSize(rowsCap, spec.outputSize())];
-            gradScratch = a.floats(2L * 4 * spec.hiddenSize() * PackedGemm.NR);
-            heap += 4L * ((long) gradientParts * gradChunks[0].length + gradPackedX.length + gradPackedH.length);
+            gradients = new GradientBuffers[pipelined ? layers : 1];
+            for (int i = 0; i < gradients.length; i++) {
+                gradients[i] = new GradientBuffers(a, spec, rowsCap, i == 0 ? gradientParts : 1);
+                heap += gradients[i].heapBytes();
+            }
         } else {
-            gradChunks = null;
-            gradPackedX = gradPackedH = null;
-            gradScratch = null;
+            gradients = null;
         }
         this.fixedBytes = a.total + heap;
     }
@@ -245,6 +263,14 @@ final class FastCpuWorkspace implements AutoCloseable {
         long total = fixedBytes;
         for (Dir d : dirs) total += d.ownPackedBytes();
         return total;
+    }
+
+    /**
+     * The buffers for the packed weight gradients: set 0 (a chunk buffer per part) for whole-sequence GEMMs split
+     * across the threads, or when PIPELINED, set l for the stage of layer l.
+     */
+    GradientBuffers gradients(int set) {
+        return gradients[set];
     }
 
     /** The buffers of layer l, direction d. */

@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
  * The layers of a unidirectional LSTM on one batch chunk as a pipeline: each layer is a stage on its own thread that
@@ -19,7 +20,8 @@ import java.util.function.Consumer;
  * g_t [B, 4H] = [x_t h_{t-1}] [B, I + P] x [W_ih W_hh]^T [I + P, 4H]; backward
  * [dx_t dh_{t-1}] [B, I + P] = dA_t [B, 4H] x [W_ih W_hh] [4H, I + P]. The input projection and the input gradient
  * thus move into the step: the same arithmetic as the whole-sequence GEMMs, but every stage does the same work per
- * step. The weight gradients stay whole-sequence GEMMs, after the pipeline.
+ * step. The weight gradients stay whole-sequence GEMMs: each stage takes its own layer's when its backward ends, on
+ * its own thread, while the stages below finish theirs.
  *
  * <p>Each stage owns its layer's {@link FastCpuWorkspace.Dir}. What crosses stages: layer l's output rows of step t
  * (forward) and its input-gradient rows of step t (backward), written before the stage publishes the step in
@@ -120,10 +122,11 @@ final class PipelinedLayers {
      * and dL/dh0, dL/dc0 in dhState, dcState. Expects dL/dh_n, dL/dc_n loaded in the Dirs, their peephole
      * accumulators zeroed. Reads the last layer's output gradient from dOut
      * [T*B, P], passes each layer's input gradient down through ws.dGradA / dGradB (times the dropout mask), and
-     * writes layer 0's into dInput, batch-first when {@code batchFirst}.
+     * writes layer 0's into dInput, batch-first when {@code batchFirst}. Each stage then runs afterLayer(l) for its
+     * layer l (the weight gradients), on its own thread.
      */
     void backward(LstmParams params, FastCpuWorkspace ws, int seqLength, int batch, int[] lengths, MemorySegment dOut,
-                  MemorySegment dInput, Set<String> ran) {
+                  MemorySegment dInput, IntConsumer afterLayer, Set<String> ran) {
         int layers = spec.numLayers();
         // layer l reads its output gradient from reads[l] and writes its input gradient to reads[l - 1]; with two
         // buffers alternating, a row is rewritten only after the layer that reads it has passed that step
@@ -135,6 +138,7 @@ final class PipelinedLayers {
             int l = layers - 1 - s; // stage 0 is the last layer: it starts the pipeline
             backwardStage(params, ws, progress, l, seqLength, batch, lengths, reads[l],
                     l == 0 ? dInput : reads[l - 1]);
+            afterLayer.accept(l);
         }, ran);
     }
 
