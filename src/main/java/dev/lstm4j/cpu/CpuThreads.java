@@ -2,10 +2,6 @@ package dev.lstm4j.cpu;
 
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
@@ -13,11 +9,12 @@ import java.util.function.IntConsumer;
 
 /**
  * The threads of one {@link FastCpuBackend}: the calling thread plus threads - 1 daemon workers, created on first
- * need. OpenBLAS runs single-threaded inside each part, so every thread computing for the backend is one of these.
+ * need ({@link SpinningWorkers}). OpenBLAS runs single-threaded inside each part, so every thread computing for the
+ * backend is one of these.
  */
 final class CpuThreads implements AutoCloseable {
     private final int threads;
-    private ExecutorService workers;
+    private SpinningWorkers workers;
     private boolean closed;
 
     CpuThreads(int threads) {
@@ -37,36 +34,76 @@ final class CpuThreads implements AutoCloseable {
             body.accept(0);
             return;
         }
-        ExecutorService pool = workers();
-        Future<?>[] pending = new Future<?>[parts - 1];
+        SpinningWorkers pool = workers();
+        Finished others = new Finished(parts - 1);
+        for (int k = 1; k < parts; k++) {
+            int part = k;
+            pool.execute(() -> others.run(() -> {
+                ran.add(Thread.currentThread().getName());
+                body.accept(part);
+            }));
+        }
         try {
-            for (int k = 1; k < parts; k++) {
-                int part = k;
-                pending[k - 1] = pool.submit(() -> {
-                    ran.add(Thread.currentThread().getName());
-                    body.accept(part);
-                });
-            }
             ran.add(Thread.currentThread().getName());
             body.accept(0);
         } finally {
-            RuntimeException first = null;
-            for (Future<?> f : pending) {
-                if (f == null) continue;
-                try {
-                    waitFor(f);
-                } catch (RuntimeException e) {
-                    if (first == null) first = e;
+            // the parts share the call's buffers: the call must not end while one still runs
+            others.await();
+        }
+        others.rethrow();
+    }
+
+    /**
+     * Counts the parts run on workers as they end, keeps the first failure, and lets the calling thread wait for
+     * them all: spinning for {@link #SPIN_NANOS}, then parked until the last part wakes it.
+     */
+    private static final class Finished {
+        private final AtomicInteger left;
+        private final Thread waiter = Thread.currentThread();
+        private volatile boolean waiterParked;
+        private volatile Throwable failure;
+
+        Finished(int parts) {
+            this.left = new AtomicInteger(parts);
+        }
+
+        void run(Runnable part) {
+            try {
+                part.run();
+            } catch (Throwable e) {
+                if (failure == null) failure = e;
+            } finally {
+                if (left.decrementAndGet() == 0 && waiterParked) LockSupport.unpark(waiter);
+            }
+        }
+
+        /** Waits for every part, through interrupts (this thread's interrupt status is kept). */
+        void await() {
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            while (left.get() > 0) {
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                } else {
+                    waiterParked = true;
+                    if (left.get() > 0) LockSupport.park(this);
+                    waiterParked = false;
                 }
             }
-            if (first != null) throw first;
+        }
+
+        void rethrow() {
+            Throwable e = failure;
+            if (e instanceof RuntimeException re) throw re;
+            if (e instanceof Error err) throw err;
+            if (e != null) throw new IllegalStateException("a part of the LSTM's work failed: " + e, e);
         }
     }
 
     /**
      * A team for many short parallel steps in a row (the per-step GEMM of a recurrence): {@code parts - 1} workers
-     * stay with the team between steps instead of going back to the executor, so a step's handoff costs a cache
-     * line, not a thread wake-up (measured with the executor: at ptb-small, 2 threads were slower than 1).
+     * stay with the team between steps instead of going back to the workers' queue, so a step's handoff costs a
+     * cache line (measured with a step per {@link #parallel} call through an executor, a thread wake-up each: at
+     * ptb-small, 2 threads were slower than 1).
      *
      * <p>A step's parts are claimed, not assigned: the caller and whichever workers are awake take parts from a
      * counter until none are left, so a worker that the OS has not scheduled costs nothing but its share of
@@ -88,7 +125,7 @@ final class CpuThreads implements AutoCloseable {
     final class Team implements AutoCloseable {
         private final int parts;
         private final Set<String> ran;
-        private final Future<?>[] members;
+        private final Finished members;
         private final Thread leader;
         private final Thread[] memberThreads;
         /** 1 while a member is parked (set before its last check of generation, so that run() can wake it). */
@@ -109,19 +146,19 @@ final class CpuThreads implements AutoCloseable {
         private Team(int parts, Set<String> ran) {
             this.parts = parts;
             this.ran = ran;
-            this.members = new Future<?>[parts - 1];
+            this.members = new Finished(parts - 1);
             this.leader = Thread.currentThread();
             this.memberThreads = new Thread[parts];
             this.parked = new AtomicIntegerArray(parts);
-            ExecutorService pool = workers();
+            SpinningWorkers pool = workers();
             CountDownLatch started = new CountDownLatch(parts - 1);
             for (int k = 1; k < parts; k++) {
                 int member = k;
-                members[k - 1] = pool.submit(() -> {
+                pool.execute(() -> members.run(() -> {
                     memberThreads[member] = Thread.currentThread();
                     started.countDown();
                     member(member);
-                });
+                }));
             }
             try {
                 started.await(); // memberThreads are all set after this (countDown happens-before await's return)
@@ -209,7 +246,7 @@ final class CpuThreads implements AutoCloseable {
                 Thread t = memberThreads[k];
                 if (t != null) LockSupport.unpark(t);
             }
-            for (Future<?> f : members) waitFor(f);
+            members.await();
         }
     }
 
@@ -225,33 +262,14 @@ final class CpuThreads implements AutoCloseable {
         return total >= 16 * parts ? raw / 16 * 16 : raw;
     }
 
-    private synchronized ExecutorService workers() {
+    private synchronized SpinningWorkers workers() {
         if (closed) {
             throw new IllegalStateException("fast CPU backend: used after close");
         }
         if (workers == null) {
-            AtomicInteger n = new AtomicInteger();
-            workers = Executors.newFixedThreadPool(threads - 1, r -> {
-                Thread t = new Thread(r, "lstm4j-cpu-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
+            workers = new SpinningWorkers(threads - 1, "lstm4j-cpu-");
         }
         return workers;
-    }
-
-    private static void waitFor(Future<?> f) {
-        try {
-            f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for a part of the LSTM's work", e);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException re) throw re;
-            if (c instanceof Error err) throw err;
-            throw new IllegalStateException("a part of the LSTM's work failed: " + c, c);
-        }
     }
 
     /** Idempotent. */
@@ -259,7 +277,7 @@ final class CpuThreads implements AutoCloseable {
     public synchronized void close() {
         closed = true;
         if (workers != null) {
-            workers.shutdownNow();
+            workers.close();
             workers = null;
         }
     }

@@ -82,4 +82,95 @@ class CpuThreadsTest {
             assertTrue(e.getMessage().contains("3 parts for 2 threads"), e.getMessage());
         }
     }
+
+    /**
+     * parallel(): every part runs once, part 0 on the calling thread, and all of them have ended (their writes
+     * visible) when it returns, whether the workers were spinning from the call before or parked.
+     */
+    @Test
+    void parallelRunsEveryPartOnItsOwnThreadAndWaitsForAll() throws InterruptedException {
+        try (CpuThreads threads = new CpuThreads(3)) {
+            for (int call = 0; call < 2_000; call++) {
+                Set<String> ran = ConcurrentHashMap.newKeySet();
+                AtomicIntegerArray count = new AtomicIntegerArray(3);
+                int[] seen = new int[3];
+                threads.parallel(3, q -> {
+                    busy(q == 0 ? 1_000 : 20_000); // the caller's part ends first: it must wait for the others
+                    seen[q] = q + 1;
+                    count.incrementAndGet(q);
+                }, ran);
+                for (int q = 0; q < 3; q++) {
+                    assertEquals(1, count.get(q), "call " + call + ", part " + q);
+                    assertEquals(q + 1, seen[q], "call " + call + ", part " + q + " not visible");
+                }
+                // this thread and at least one worker (a worker that ends its part before the other wakes may take
+                // the third too)
+                assertTrue(ran.contains(Thread.currentThread().getName()) && ran.size() >= 2 && ran.size() <= 3,
+                        "call " + call + ": threads " + ran);
+                if (call % 200 == 0) Thread.sleep(2); // the workers spin out and park between these calls
+            }
+        }
+    }
+
+    @Test
+    void parallelRethrowsAFailingPartAfterTheOthersEnd() {
+        try (CpuThreads threads = new CpuThreads(2)) {
+            IllegalArgumentException boom = new IllegalArgumentException("part 1");
+            AtomicIntegerArray ended = new AtomicIntegerArray(1);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> threads.parallel(2, q -> {
+                        if (q == 1) throw boom;
+                        busy(20_000);
+                        ended.set(0, 1);
+                    }, ConcurrentHashMap.newKeySet()));
+            assertSame(boom, e);
+            assertEquals(1, ended.get(0));
+            // a checked exception from a part (sneaked past the lambda) comes wrapped, with the part's as cause
+            Exception checked = new java.io.IOException("part 1, checked");
+            IllegalStateException wrapped = assertThrows(IllegalStateException.class,
+                    () -> threads.parallel(2, q -> {
+                        if (q == 1) sneakyThrow(checked);
+                    }, ConcurrentHashMap.newKeySet()));
+            assertSame(checked, wrapped.getCause());
+            AtomicIntegerArray count = new AtomicIntegerArray(2);
+            threads.parallel(2, count::incrementAndGet, ConcurrentHashMap.newKeySet()); // the worker goes on
+            assertEquals(1, count.get(1));
+        }
+    }
+
+    /** An interrupt does not cut a call short: its parts share buffers that the next call would overwrite. */
+    @Test
+    void parallelWaitsForEveryPartThroughAnInterruptAndKeepsIt() {
+        try (CpuThreads threads = new CpuThreads(2)) {
+            AtomicIntegerArray ended = new AtomicIntegerArray(1);
+            Thread.currentThread().interrupt();
+            try {
+                threads.parallel(2, q -> {
+                    if (q == 1) {
+                        busy(200_000); // long past the caller's spin: it parks, and the interrupt wakes it
+                        ended.set(0, 1);
+                    }
+                }, ConcurrentHashMap.newKeySet());
+                assertEquals(1, ended.get(0), "parallel returned before part 1 ended");
+                assertTrue(Thread.currentThread().isInterrupted(), "the interrupt status was lost");
+            } finally {
+                Thread.interrupted();
+            }
+        }
+    }
+
+    @Test
+    void parallelAfterCloseIsRefused() {
+        CpuThreads threads = new CpuThreads(2);
+        threads.parallel(2, q -> { }, ConcurrentHashMap.newKeySet());
+        threads.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> threads.parallel(2, q -> { }, ConcurrentHashMap.newKeySet()));
+        assertTrue(e.getMessage().contains("after close"), e.getMessage());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> void sneakyThrow(Throwable e) throws E {
+        throw (E) e;
+    }
 }
