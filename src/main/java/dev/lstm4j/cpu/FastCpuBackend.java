@@ -472,26 +472,29 @@ public final class FastCpuBackend implements LstmBackend {
                         loadState(gradCn, l, d, batch, h, ws.dir(l, d).dcState);
                     }
                     for (int d = 0; d < dirs; d++) ws.dir(l, d).dPeep.fill((byte) 0); // every accumulator
-                    int colParts = packWeights(params, ws, layer, batch, true, false, ran);
-                    forEachChunk(batch, (d, b0, b1, k) -> recurBackward(params, ws, saved.lengths, layer, d, seqLength,
-                            batch, b0, b1, k, layerDOut, colParts, ran), ran);
-                    for (int d = 0; d < dirs; d++) {
-                        storeState(ws.dir(l, d).dhState, l, d, batch, p, dh0);
-                        storeState(ws.dir(l, d).dcState, l, d, batch, h, dc0);
-                    }
-
                     int layerIn = spec.layerInputSize(l);
-                    MemorySegment x = layerInput(ws, l);
                     MemorySegment dX;
                     if (l == 0) {
                         dX = spec.batchFirst() ? (dOut == ws.dGradA ? ws.dGradB : ws.dGradA) : dInput.segment();
                     } else {
                         dX = dOut == ws.dGradA ? ws.dGradB : ws.dGradA;
                     }
-                    weightGradients(grads, ws, l, rows, x, ran);
+                    // fused steps as in forward, with one direction: each step's GEMM gives dx_t beside dh_{t-1}
+                    // (two directions would both add into dX's rows at once)
+                    boolean fused = fusedSteps && dirs == 1 && chunks(batch) > 1;
+                    int colParts = packWeights(params, ws, layer, batch, true, fused, ran);
+                    MemorySegment stepDX = fused ? dX : null;
+                    forEachChunk(batch, (d, b0, b1, k) -> recurBackward(params, ws, saved.lengths, layer, d, seqLength,
+                            batch, b0, b1, k, layerDOut, stepDX, colParts, ran), ran);
+                    for (int d = 0; d < dirs; d++) {
+                        storeState(ws.dir(l, d).dhState, l, d, batch, p, dh0);
+                        storeState(ws.dir(l, d).dcState, l, d, batch, h, dc0);
+                    }
+
+                    weightGradients(grads, ws, l, rows, layerInput(ws, l), ran);
                     MemorySegment dXf = dX;
                     int rowParts = threadPool.partsFor(rows);
-                    threadPool.parallel(rowParts, k -> {
+                    if (!fused) threadPool.parallel(rowParts, k -> {
                         int r0 = CpuThreads.cut(rows, rowParts, k);
                         int r1 = CpuThreads.cut(rows, rowParts, k + 1);
                         for (int d = 0; d < dirs; d++) {
@@ -525,11 +528,12 @@ public final class FastCpuBackend implements LstmBackend {
     /**
      * Backward through the recurrence of layer l, direction d: reads dL/d(output) of the layer in dOut (workspace
      * memory) and dL/dh_n, dL/dc_n in dhState, dcState; leaves dL/dh0, dL/dc0 there and the pre-activation gradients
-     * in dA. Like {@link #recurForward}, touches only shared memory.
+     * in dA. With dX [T*B, I_l] (fused steps, B = [W_ih W_hh] packed), each step's GEMM also writes dx_t there;
+     * null: dh_{t-1} only. Like {@link #recurForward}, touches only shared memory.
      */
     private void recurBackward(LstmParams params, FastCpuWorkspace ws, int[] lengths, int l, int d, int seqLength,
-                               int batch, int b0, int b1, int chunk, MemorySegment dOut, int colParts,
-                               Set<String> ran) {
+                               int batch, int b0, int b1, int chunk, MemorySegment dOut, MemorySegment dX,
+                               int colParts, Set<String> ran) {
         FastCpuWorkspace.Dir dir = ws.dir(l, d);
         int h = spec.hiddenSize();
         int p = spec.outputSize();
@@ -558,6 +562,10 @@ public final class FastCpuBackend implements LstmBackend {
                     parts.backward(rows, row0, b0);
                 } else {
                     step.backward(dir, l, peep, rows, row0, b0, peepOff, active);
+                }
+                if (dX != null) {
+                    fusedBackwardStepGemm(dir, rows, row0, b0, dX, spec.layerInputSize(l), active);
+                    continue;
                 }
                 // dh_prev = dA W_hh, [rows, 4H] x [4H, P]
                 MemorySegment dhPrev = active == null ? dir.dhState : dir.tmpP;
@@ -836,8 +844,8 @@ public final class FastCpuBackend implements LstmBackend {
     // ---------------------------------------------------------------- packed recurrent GEMM
 
     /**
-     * Packs W_hh of layer l (every direction) for {@link PackedGemm} when the packed path applies to this batch,
-     * in the forward layout (B = W_hh^T) or the backward one (B = W_hh). Returns how many threads split each
+     * Packs W_hh of layer l (every direction; fused, [W_ih W_hh]) for {@link PackedGemm} when the packed path applies
+     * to this batch, in the forward layout (B = W_hh^T) or the backward one (B = W_hh). Returns how many threads split each
      * step's GEMM by column panels (1 when the recurrences already occupy the threads), or 0 for OpenBLAS.
      */
     private int packWeights(LstmParams params, FastCpuWorkspace ws, int l, int batch, boolean backward,
@@ -847,12 +855,14 @@ public final class FastCpuBackend implements LstmBackend {
         if (!packed) {
             return 0;
         }
-        int n = backward ? p : 4 * h;
         int in = spec.layerInputSize(l);
-        // fused: B = [W_ih W_hh]^T with its partial last panel; else the whole panels of W_hh alone
+        int n = backward ? (fused ? in + p : p) : 4 * h;
+        // fused: B = [W_ih W_hh]^T (backward: [W_ih W_hh]) with its partial last panel; else the whole panels of
+        // W_hh alone
         int panels = fused ? PackedGemm.coveringPanels(n) : PackedGemm.panels(n);
-        int floats = fused ? PackedGemm.coveredSize(in + p, n) : PackedGemm.packedSize(backward ? 4 * h : p, n);
-        String layout = fused ? "fused" : backward ? "plain" : "transposed";
+        int floats = fused ? PackedGemm.coveredSize(backward ? 4 * h : in + p, n)
+                : PackedGemm.packedSize(backward ? 4 * h : p, n);
+        String layout = fused ? (backward ? "fused plain" : "fused") : backward ? "plain" : "transposed";
         for (int d = 0; d < spec.numDirections(); d++) {
             MemorySegment w = params.weightHh(l, d).segment();      // [4H, P]
             MemorySegment wih = params.weightIh(l, d).segment();    // [4H, I]
@@ -860,7 +870,9 @@ public final class FastCpuBackend implements LstmBackend {
             Consumer<float[]> pack = packed -> threadPool.parallel(parts, k -> {
                 int j0 = panels * k / parts;
                 int j1 = panels * (k + 1) / parts;
-                if (fused) {
+                if (fused && backward) {
+                    PackedGemm.packPlain(wih, in, w, p, 4 * h, packed, j0, j1);
+                } else if (fused) {
                     PackedGemm.packTransposed(wih, in, w, p, 4 * h, packed, j0, j1);
                 } else if (backward) {
                     PackedGemm.packPlain(w, p, null, 0, 4 * h, packed, j0, j1);
@@ -894,6 +906,26 @@ public final class FastCpuBackend implements LstmBackend {
         PackedGemm.multiply(rows, h4, k, a, at, k, dir.whhPacked, false, g, gOff, h4, 0, PackedGemm.panels(h4));
         PackedGemm.multiplyLastPanel(rows, h4, k, a, at, k, dir.whhPacked, g, gOff, h4, dir.stepOut,
                 (long) b0 * PackedGemm.NR);
+    }
+
+    /**
+     * One fused backward step: [dx_t dh_{t-1}] [rows, I + P] = dA_t [rows, 4H] x [W_ih W_hh] [4H, I + P], every
+     * covering panel (padded columns are zero) into the Dir's stepOut [B, ldo]; then dx_t to dX's rows from row0 and
+     * dh_{t-1} to hState's rows from b0. An inactive row's dA is zero, so its dx is too; its dh carries over.
+     */
+    private void fusedBackwardStepGemm(FastCpuWorkspace.Dir dir, int rows, long row0, int b0, MemorySegment dX, int in,
+                                       boolean[] active) {
+        int p = spec.outputSize();
+        int h4 = 4 * spec.hiddenSize();
+        int ldo = PackedGemm.coveringPanels(in + p) * PackedGemm.NR;
+        float[] a = dir.stepRows;
+        int at = b0 * h4;
+        MemorySegment.copy(dir.dA, ValueLayout.JAVA_FLOAT, row0 * h4 * Float.BYTES, a, at, rows * h4);
+        long outOff = (long) b0 * ldo;
+        PackedGemm.multiply(rows, ldo, h4, a, at, h4, dir.whhPacked, false, dir.stepOut, outOff, ldo, 0,
+                PackedGemm.panels(ldo));
+        Rows.copy(dir.stepOut, outOff, ldo, dX, row0 * in, in, rows, null, 0);
+        Rows.copy(dir.stepOut, outOff + in, ldo, dir.dhState, (long) b0 * p, p, rows, active, b0);
     }
 
     /**

@@ -144,7 +144,10 @@ class FastCpuBackendEquivalenceTest {
         compare(spec, opts, 1, 3, 1);
     }
 
-    /** Batch 64 on 4 threads: each direction's recurrence runs as two chunks of 32 rows on different threads. */
+    /**
+     * Batch 64 on 4 threads: each direction's recurrence runs as two chunks of 32 rows on different threads (with one
+     * direction, fused steps backward too).
+     */
     @ParameterizedTest(name = "{0}")
     @MethodSource("chunkedVariants")
     void matchesTheReferenceWhenTheBatchIsSplitAcrossThreads(String name, LstmSpec spec, Opts opts) {
@@ -156,7 +159,10 @@ class FastCpuBackendEquivalenceTest {
                 Arguments.of("standard, peepholes, bidirectional", LstmSpec.builder(I, 20).peepholes(true)
                         .bidirectional(true).build(), Opts.ALL),
                 Arguments.of("general kernel, projection", LstmSpec.builder(I, H).cellClip(0.4).projSize(3)
-                        .peepholes(true).build(), Opts.ALL));
+                        .peepholes(true).build(), Opts.ALL),
+                // fused backward steps (dx_t from each step's GEMM) under dropout's mask, batch-first
+                Arguments.of("two layers, dropout, batch-first", LstmSpec.builder(I, 20).numLayers(2).dropout(0.3)
+                        .batchFirst(true).build(), Opts.ALL));
     }
 
     /**
