@@ -479,13 +479,14 @@ public final class FastCpuBackend implements LstmBackend {
                     } else {
                         dX = dOut == ws.dGradA ? ws.dGradB : ws.dGradA;
                     }
-                    // fused steps as in forward, with one direction: each step's GEMM gives dx_t beside dh_{t-1}
-                    // (two directions would both add into dX's rows at once)
-                    boolean fused = fusedSteps && dirs == 1 && chunks(batch) > 1;
+                    // fused steps as in forward: each step's GEMM gives dx_t beside dh_{t-1}, the reverse
+                    // direction's into a buffer of its own, added to the forward one's after
+                    boolean fused = fusedSteps && dirs * chunks(batch) > 1;
                     int colParts = packWeights(params, ws, layer, batch, true, fused, ran);
-                    MemorySegment stepDX = fused ? dX : null;
+                    MemorySegment forwardDX = fused ? dX : null;
+                    MemorySegment reverseDX = fused ? ws.dXReverse : null;
                     forEachChunk(batch, (d, b0, b1, k) -> recurBackward(params, ws, saved.lengths, layer, d, seqLength,
-                            batch, b0, b1, k, layerDOut, stepDX, colParts, ran), ran);
+                            batch, b0, b1, k, layerDOut, d == 0 ? forwardDX : reverseDX, colParts, ran), ran);
                     for (int d = 0; d < dirs; d++) {
                         storeState(ws.dir(l, d).dhState, l, d, batch, p, dh0);
                         storeState(ws.dir(l, d).dcState, l, d, batch, h, dc0);
@@ -494,6 +495,11 @@ public final class FastCpuBackend implements LstmBackend {
                     weightGradients(grads, ws, l, rows, layerInput(ws, l), ran);
                     MemorySegment dXf = dX;
                     int rowParts = threadPool.partsFor(rows);
+                    if (fused && dirs == 2) threadPool.parallel(rowParts, k -> {
+                        long r0 = CpuThreads.cut(rows, rowParts, k);
+                        int n = (CpuThreads.cut(rows, rowParts, k + 1) - (int) r0) * layerIn;
+                        VectorMath.add(dXf, r0 * layerIn, ws.dXReverse, r0 * layerIn, dXf, r0 * layerIn, n);
+                    }, ran);
                     if (!fused) threadPool.parallel(rowParts, k -> {
                         int r0 = CpuThreads.cut(rows, rowParts, k);
                         int r1 = CpuThreads.cut(rows, rowParts, k + 1);

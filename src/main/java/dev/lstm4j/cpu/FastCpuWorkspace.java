@@ -28,6 +28,8 @@ final class FastCpuWorkspace implements AutoCloseable {
     final MemorySegment[] dropIn;    // [rows, D*P] the masked input of layer l >= 1
     final MemorySegment dGradA;      // [rows, max(I, D*P)] backward: gradient of a layer's output / input
     final MemorySegment dGradB;      // [rows, max(I, D*P)]
+    /** [rows, max(I, D*P)] training, FUSED, two directions: the reverse direction's dX from its fused steps. */
+    final MemorySegment dXReverse;
     final MemorySegment ones;        // [rows] all 1: bias gradients as one GEMV
     /** [layers][directions]: one Dir per direction shared by every layer, or one per layer when PIPELINED. */
     private final Dir[][] dirOf;
@@ -224,6 +226,7 @@ final class FastCpuWorkspace implements AutoCloseable {
         long gradWidth = Math.max(spec.inputSize(), width);
         dGradA = training ? a.floats(rowsCap * gradWidth) : null;
         dGradB = training ? a.floats(rowsCap * gradWidth) : null;
+        dXReverse = training && directions == 2 && layout == Layout.FUSED ? a.floats(rowsCap * gradWidth) : null;
         ones = training ? a.floats(rowsCap) : null;
         if (ones != null) {
             ones.fill((byte) 0);
