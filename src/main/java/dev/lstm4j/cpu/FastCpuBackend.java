@@ -496,9 +496,10 @@ public final class FastCpuBackend implements LstmBackend {
                     MemorySegment dXf = dX;
                     int rowParts = threadPool.partsFor(rows);
                     if (fused && dirs == 2) threadPool.parallel(rowParts, k -> {
-                        long r0 = CpuThreads.cut(rows, rowParts, k);
-                        int n = (CpuThreads.cut(rows, rowParts, k + 1) - (int) r0) * layerIn;
-                        VectorMath.add(dXf, r0 * layerIn, ws.dXReverse, r0 * layerIn, dXf, r0 * layerIn, n);
+                        int r0 = CpuThreads.cut(rows, rowParts, k);
+                        int r1 = CpuThreads.cut(rows, rowParts, k + 1);
+                        long at = (long) r0 * layerIn;
+                        VectorMath.add(dXf, at, ws.dXReverse, at, dXf, at, (r1 - r0) * layerIn);
                     }, ran);
                     if (!fused) threadPool.parallel(rowParts, k -> {
                         int r0 = CpuThreads.cut(rows, rowParts, k);
@@ -851,8 +852,8 @@ public final class FastCpuBackend implements LstmBackend {
 
     /**
      * Packs W_hh of layer l (every direction; fused, [W_ih W_hh]) for {@link PackedGemm} when the packed path applies
-     * to this batch, in the forward layout (B = W_hh^T) or the backward one (B = W_hh). Returns how many threads split each
-     * step's GEMM by column panels (1 when the recurrences already occupy the threads), or 0 for OpenBLAS.
+     * to this batch, in the forward layout (B = W_hh^T) or the backward one (B = W_hh). Returns how many threads
+     * split each step's GEMM by column panels (1 when the recurrences already occupy the threads), or 0 for OpenBLAS.
      */
     private int packWeights(LstmParams params, FastCpuWorkspace ws, int l, int batch, boolean backward,
                             boolean fused, Set<String> ran) {
@@ -917,7 +918,7 @@ public final class FastCpuBackend implements LstmBackend {
     /**
      * One fused backward step: [dx_t dh_{t-1}] [rows, I + P] = dA_t [rows, 4H] x [W_ih W_hh] [4H, I + P], every
      * covering panel (padded columns are zero) into the Dir's stepOut [B, ldo]; then dx_t to dX's rows from row0 and
-     * dh_{t-1} to hState's rows from b0. An inactive row's dA is zero, so its dx is too; its dh carries over.
+     * dh_{t-1} to dhState's rows from b0. An inactive row's dA is zero, so its dx is too; its dh carries over.
      */
     private void fusedBackwardStepGemm(FastCpuWorkspace.Dir dir, int rows, long row0, int b0, MemorySegment dX, int in,
                                        boolean[] active) {
