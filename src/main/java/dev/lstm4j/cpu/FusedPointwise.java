@@ -171,8 +171,8 @@ final class FusedPointwise {
      * @param a       [rows, 4H] at aOff: what forward left in its g (the activations, or the pre-activations)
      * @param cPrev   [rows, H] at cOff: c of the previous step; {@code c}, {@code cRaw} (or null) the same rows
      * @param peep    [3H] or null; {@code dPeep} [3H] at dPeepOff accumulates the peephole gradients (without
-     *                peepholes the general kernels add gradients for zero peepholes to it, which nobody reads; the
-     *                standard ones leave it)
+     *                peepholes it may receive gradients for zero peepholes, which nobody reads: the general kernels
+     *                and the standard backward's scalar path (H below one vector) add them, its vector loops do not)
      * @param dA      [rows, 4H] at aOff: receives the pre-activation gradients (0 for inactive rows)
      * @param stateOff offset of row 0 in dcState; active as in forward
      */
@@ -649,8 +649,10 @@ final class FusedPointwise {
                 MemorySegment.copy(tail, k * lb + from, dA, aRow + k * nb + fb, bytes);
             }
             MemorySegment.copy(tail, 4 * lb + from, dcState, dcRow + fb, bytes);
-            for (int k = 0; k < (peepholes ? 3 : 0); k++) {
-                MemorySegment.copy(tail, (5 + k) * lb + from, dPeep, pRow + k * nb + fb, bytes);
+            if (peepholes) {
+                for (int k = 0; k < 3; k++) {
+                    MemorySegment.copy(tail, (5 + k) * lb + from, dPeep, pRow + k * nb + fb, bytes);
+                }
             }
             return;
         }
