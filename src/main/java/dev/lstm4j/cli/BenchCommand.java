@@ -41,15 +41,15 @@ final class BenchCommand implements Command {
                   --quick        0.6 s of timed steps per case (default: 3 s), after a warm-up that lasts
                                  until the JIT has gone quiet (half a second without a compilation; at most
                                  30 s a case, usually a few seconds for the first case and less after it)
-                  --workloads    default all: %s (and ptb-medium-b1, one row; tiny, for tests)
+                %s
                   --backends     default all present here; the reference runs only on the small workloads
                   --threads      CPU backend thread counts, default 1,all (all = %d cores here)
                   --seconds S    seconds of timed steps per case (overrides --quick)
                   --out DIR      also write DIR/results.csv, results.json and results.html (an SVG bar chart)
-                This is a first look: one JVM, no isolation from other processes. For figures to publish run
-                the JMH suite:
-                benchmarks/run (see benchmarks/README.md).""".formatted(
-                String.join(", ", Workload.suite().stream().map(Workload::name).toList()),
+                This is a first look: one JVM, no isolation from other processes. For figures to publish, run
+                the JMH suite: benchmarks/run (see benchmarks/README.md).""".formatted(
+                HelpText.wrap("  --workloads    ", "default all: " + String.join(", ", Workload.suite().stream().map(Workload::name).toList())
+                        + " (and ptb-medium-b1, one row; tiny, for tests)", " ".repeat(17)),
                 Runtime.getRuntime().availableProcessors());
     }
 

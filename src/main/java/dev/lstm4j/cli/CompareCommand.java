@@ -37,9 +37,9 @@ final class CompareCommand implements Command {
                                       [--dtype float32|float64] [--forward-only] [--warmup N] [--repeat N]
                                       [--tolerance TOL]
                                       [--report FILE.html]
-                Runs forward and backward (the gradient of sum(output), or of <output, G>) on every backend in
-                --backends and compares each with the first: for output, h_n, c_n and every gradient (each weight
-                under the weight file's own names, input, h0, c0) it prints the max absolute error, the max
+                Runs forward and backward (the gradient of sum(output), or of <output, G>) on each backend in the
+                list --backends gives and compares each with the first: for output, h_n, c_n and every gradient (each
+                weight under the weight file's own names, input, h0, c0) it prints the max absolute error, the max
                 relative error (max |a - b| / max |b|) and the tolerance, and the time each backend took.
                 Exits with status 1 when any tensor is beyond its tolerance, 0 when all are within.
                 """ + RunInputs.USAGE + """
@@ -55,7 +55,7 @@ final class CompareCommand implements Command {
                   --tolerance TOL           hold every tensor to |a - b| <= TOL * (1 + |b|) instead of the model
                   --report FILE.html        also write the tables and timings as one HTML page
                 Tolerances (unless --tolerance):
-                """ + Tolerance.RULE + ".";
+                """ + HelpText.wrap("", Tolerance.RULE + ".", "");
     }
 
     @Override

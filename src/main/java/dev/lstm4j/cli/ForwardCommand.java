@@ -43,7 +43,8 @@ final class ForwardCommand implements Command {
                   --dtype D                 float32 (default) or float64: the precision the backend computes in
                   --backend B               auto (default) or a backend name; a backend that cannot run is an error
                   --out DIR                 output directory, created if missing (required)
-                  --backward                also compute and write gradients""";
+                  --backward                also compute and write gradients\
+                """;
     }
 
     @Override

@@ -9,7 +9,7 @@ import java.util.Map;
 /** The {@code lstm4j} command: {@code lstm4j <command> [options]}; {@code lstm4j <command> --help}. */
 public final class Main {
     /** Every subcommand, in the order {@code lstm4j --help} lists them. Add new ones here. */
-    private static List<Command> commands() {
+    static List<Command> commands() {
         return List.of(new ExampleCommand(), new InfoCommand(), new ForwardCommand(), new CompareCommand(),
                 new BenchCommand(), new TrainCommand(), new EvalCommand(), new SampleCommand());
     }

@@ -11,7 +11,8 @@ record OptimizerOptions(String type, double lr, double momentum, double beta1, d
               --optimizer sgd|adam|adamw   --lr X   --momentum X (sgd)   --beta1 X --beta2 X --eps X (adam)
               --weight-decay X (L2 for sgd/adam, decoupled for adamw)
               --schedule constant|step|cosine   --decay-start E --lr-decay X (step: lr*X^max(0,epoch+1-E))
-              --min-lr X (cosine)   --clip X (global gradient-norm bound, 0 = off)""";
+              --min-lr X (cosine)   --clip X (global gradient-norm bound, 0 = off)\
+            """;
 
     static OptimizerOptions fromArgs(Args a, OptimizerOptions defaults) {
         return new OptimizerOptions(a.option("optimizer", defaults.type), a.doubleOption("lr", defaults.lr),

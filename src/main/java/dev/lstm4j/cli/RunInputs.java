@@ -34,7 +34,8 @@ final class RunInputs implements AutoCloseable {
               --activations A,B,C       ONNX activations f,g,h, e.g. Sigmoid,Tanh,Tanh or HardSigmoid(0.2,0.5),Tanh,Tanh
               --clip V                  ONNX clip: bounds the input of every activation to [-V, V]
               --input-forget            coupled input-forget gate (f = 1 - i)
-              --grad-output G.npy       for gradients: the loss is <output, G> (default: sum(output))""";
+              --grad-output G.npy       for gradients: the loss is <output, G> (default: sum(output))\
+            """;
 
     final Path weightsPath;
     final ImportedWeights weights; // float64 canonical
