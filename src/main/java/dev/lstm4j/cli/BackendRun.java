@@ -1,5 +1,6 @@
 package dev.lstm4j.cli;
 
+import dev.lstm4j.bench.JitWarmup;
 import dev.lstm4j.lstm.Lstm;
 import dev.lstm4j.lstm.LstmGradients;
 import dev.lstm4j.lstm.LstmInput;
@@ -25,16 +26,18 @@ final class BackendRun implements AutoCloseable {
     final String choice;
     final double forwardMs;  // median over the repeats
     final double backwardMs; // NaN without backward
+    final JitWarmup.Result warmup;
     final Map<String, Tensor> tensors;
     private final Arena arena;
 
     private BackendRun(String backend, DType dtype, String choice, double forwardMs, double backwardMs,
-                       Map<String, Tensor> tensors, Arena arena) {
+                       JitWarmup.Result warmup, Map<String, Tensor> tensors, Arena arena) {
         this.backend = backend;
         this.dtype = dtype;
         this.choice = choice;
         this.forwardMs = forwardMs;
         this.backwardMs = backwardMs;
+        this.warmup = warmup;
         this.tensors = tensors;
         this.arena = arena;
     }
@@ -43,8 +46,9 @@ final class BackendRun implements AutoCloseable {
         return backend + ":" + dtype.label();
     }
 
-    /** @param warmups untimed runs first, so the timed ones measure compiled code rather than JIT warm-up */
-    static BackendRun run(RunInputs in, String backend, DType dtype, boolean backward, int warmups, int repeats) {
+    /** @param warmup untimed runs first, so the timed ones measure compiled code rather than JIT warm-up */
+    static BackendRun run(RunInputs in, String backend, DType dtype, boolean backward, WarmupPolicy warmup,
+                          int repeats) {
         Arena arena = Arena.ofShared();
         try (Lstm lstm = Lstm.builder(in.spec).backend(backend).params(in.weights.params().to(dtype)).build();
              Arena work = Arena.ofConfined()) {
@@ -53,13 +57,13 @@ final class BackendRun implements AutoCloseable {
             double[] fwd = new double[repeats];
             double[] bwd = new double[repeats];
             Map<String, Tensor> kept = new LinkedHashMap<>();
-            for (int w = 0; w < warmups; w++) {
+            JitWarmup.Result warmedUp = warmup.warmUp(() -> {
                 try (LstmOutput out = lstm.forward(input)) {
                     if (backward) {
                         lstm.backward(out, g).close();
                     }
                 }
-            }
+            });
             for (int r = 0; r < repeats; r++) {
                 boolean last = r == repeats - 1;
                 long t0 = System.nanoTime();
@@ -87,7 +91,7 @@ final class BackendRun implements AutoCloseable {
                 }
             }
             return new BackendRun(backend, dtype, lstm.backendChoice().toString(), median(fwd),
-                    backward ? median(bwd) : Double.NaN, kept, arena);
+                    backward ? median(bwd) : Double.NaN, warmedUp, kept, arena);
         } catch (RuntimeException e) {
             arena.close();
             throw e;

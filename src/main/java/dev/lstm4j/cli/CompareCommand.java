@@ -34,7 +34,7 @@ final class CompareCommand implements Command {
                 usage: lstm4j compare --weights W.safetensors [--format ...] --input X.npy [--lengths L.npy]
                                       [--h0 H.npy --c0 C.npy] [--batch-first] [--activations A,B,C] [--clip V]
                                       [--input-forget] [--grad-output G.npy] [--backends B:DTYPE,B:DTYPE,...]
-                                      [--dtype float32|float64] [--forward-only] [--warmup N] [--repeat N]
+                                      [--dtype float32|float64] [--forward-only] [--warmup N|auto] [--repeat N]
                                       [--tolerance TOL]
                                       [--report FILE.html]
                 Runs forward and backward (the gradient of sum(output), or of <output, G>) on each backend in the
@@ -50,7 +50,8 @@ final class CompareCommand implements Command {
                                             backend present that can run the spec in float32, then reference:float32.
                   --dtype D                 dtype for entries without one (default float32)
                   --forward-only            compare output, h_n, c_n only
-                  --warmup N                untimed runs of each backend before timing it (default 1)
+                  --warmup N|auto           untimed runs of each backend before timing it; auto (the default):
+                                            until the JIT has been quiet for half a second, at most 20 s
                   --repeat N                timed runs of each backend; the median is reported (default 1)
                   --tolerance TOL           hold every tensor to |a - b| <= TOL * (1 + |b|) instead of the model
                   --report FILE.html        also write the tables and timings as one HTML page
@@ -75,10 +76,7 @@ final class CompareCommand implements Command {
         DType defaultDType = ForwardCommand.parseDType(args.option("dtype", "float32"));
         String backends = args.option("backends", null);
         boolean backward = !args.flag("forward-only");
-        int warmup = args.intOption("warmup", 1);
-        if (warmup < 0) {
-            throw new UsageException("--warmup: expected >= 0, got " + warmup);
-        }
+        WarmupPolicy warmup = WarmupPolicy.parse(args.option("warmup", "auto"));
         int repeat = args.intOption("repeat", 1);
         if (repeat < 1) {
             throw new UsageException("--repeat: expected >= 1, got " + repeat);
@@ -128,7 +126,7 @@ final class CompareCommand implements Command {
                 if (report != null) {
                     Path parent = report.toAbsolutePath().getParent();
                     if (parent != null) Files.createDirectories(parent);
-                    Files.writeString(report, HtmlReport.render(in, runs, comparisons, backward, timingNote(warmup, repeat),
+                    Files.writeString(report, HtmlReport.render(in, runs, comparisons, backward, warmup, timingNote(warmup, repeat),
                             Double.isNaN(fixedTol) ? Tolerance.RULE : "|a - b| <= " + fixedTol + " * (1 + |b|) (--tolerance)",
                             verdict));
                     out.println("report:   " + report);
@@ -140,9 +138,9 @@ final class CompareCommand implements Command {
         }
     }
 
-    static String timingNote(int warmup, int repeat) {
-        return (repeat == 1 ? "times of one run" : "median times of " + repeat + " runs") + " after " + warmup
-                + " untimed warm-up run" + (warmup == 1 ? "" : "s");
+    static String timingNote(WarmupPolicy warmup, int repeat) {
+        return (repeat == 1 ? "times of one run" : "median times of " + repeat + " runs") + " after "
+                + warmup.describe();
     }
 
     static List<Target> parseTargets(String text, DType defaultDType) {
@@ -189,12 +187,15 @@ final class CompareCommand implements Command {
         return out;
     }
 
-    private static void printTimings(PrintStream out, List<BackendRun> runs, boolean backward, int warmup, int repeat) {
+    private static void printTimings(PrintStream out, List<BackendRun> runs, boolean backward, WarmupPolicy warmup,
+                                     int repeat) {
         out.println();
-        out.printf("%-22s %12s %12s  %s%n", "backend", "forward ms", backward ? "backward ms" : "", "picked");
+        out.printf("%-22s %12s %12s  %-32s %s%n", "backend", "forward ms", backward ? "backward ms" : "", "warm-up",
+                "picked");
         for (BackendRun r : runs) {
-            out.printf("%-22s %12.2f %12s  %s%n", r.label() + (r == runs.getFirst() ? " *" : ""), r.forwardMs,
-                    backward ? String.format(Locale.ROOT, "%.2f", r.backwardMs) : "", r.choice);
+            out.printf("%-22s %12.2f %12s  %-32s %s%n", r.label() + (r == runs.getFirst() ? " *" : ""), r.forwardMs,
+                    backward ? String.format(Locale.ROOT, "%.2f", r.backwardMs) : "", warmup.describe(r.warmup),
+                    r.choice);
         }
         out.println("(* baseline; " + timingNote(warmup, repeat) + ")");
     }

@@ -67,7 +67,7 @@ final class ForwardCommand implements Command {
             throw new UsageException("--out: '" + outDir + "' exists and is not a directory");
         }
         try (RunInputs in = RunInputs.load(spec);
-             BackendRun run = BackendRun.run(in, backend, dtype, backward, 0, 1)) {
+             BackendRun run = BackendRun.run(in, backend, dtype, backward, new WarmupPolicy(0), 1)) {
             Files.createDirectories(outDir);
             out.println("weights:  " + in.weightsPath + " (" + in.weights.format() + ") -> " + in.spec);
             out.println("backend:  " + run.choice + ", " + dtype);

@@ -9,7 +9,7 @@ final class HtmlReport {
     private HtmlReport() {}
 
     static String render(RunInputs in, List<BackendRun> runs, List<Comparison> comparisons, boolean backward,
-                         String timingNote, String rule, String verdict) {
+                         WarmupPolicy warmup, String timingNote, String rule, String verdict) {
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>lstm4j compare</title>\n<style>")
                 .append("body{font-family:system-ui,sans-serif;margin:2em;max-width:70em;color:#222}")
@@ -34,7 +34,9 @@ final class HtmlReport {
         h.append("<h2>Time per backend</h2>\n<p>").append(esc(timingNote))
                 .append("; * marks the baseline.</p>\n<table><tr><th class=\"l\">backend</th>")
                 .append("<th>forward ms</th>").append(backward ? "<th>backward ms</th>" : "")
-                .append("<th class=\"l\"></th><th class=\"l\">picked</th></tr>\n");
+                .append("<th class=\"l\"><span class=\"bar\" style=\"width:1em\"></span> forward")
+                .append(backward ? " <span class=\"bar b\" style=\"width:1em\"></span> backward" : "")
+                .append("</th><th class=\"l\">warm-up</th><th class=\"l\">picked</th></tr>\n");
         double max = 0;
         for (BackendRun r : runs) max = Math.max(max, r.forwardMs + (backward ? r.backwardMs : 0));
         for (BackendRun r : runs) {
@@ -47,7 +49,8 @@ final class HtmlReport {
                 h.append("<span class=\"bar b\" style=\"width:").append(fmt("%.1f", max > 0 ? 15 * r.backwardMs / max : 0))
                         .append("em\" title=\"backward\"></span>");
             }
-            h.append("</td><td class=\"l\">").append(esc(r.choice)).append("</td></tr>\n");
+            h.append("</td><td class=\"l\">").append(esc(warmup.describe(r.warmup))).append("</td><td class=\"l\">")
+                    .append(esc(r.choice)).append("</td></tr>\n");
         }
         h.append("</table>\n");
 

@@ -71,15 +71,18 @@ class ForwardCompareCliTest {
         }
         Path report = dir.resolve("report.html");
         r = lstm4j("compare", "--weights", "examples/lstm-pytorch.safetensors", "--input", "examples/input.npy",
-                "--lengths", "examples/lengths.npy", "--report", report.toString());
+                "--lengths", "examples/lengths.npy", "--warmup", "1", "--report", report.toString());
         assertEquals(0, r.code, r.out + r.err);
         assertTrue(r.out.contains("reference:float32 vs reference:float64"), r.out);
+        assertTrue(r.out.contains("(* baseline; times of one run after 1 untimed warm-up run)"), r.out);
         String html = Files.readString(report);
-        for (String t : new String[] {"output", "h_n", "c_n", "grad:weight_hh_l1", "grad:input", "grad:c0", "forward ms"}) {
+        for (String t : new String[] {"output", "h_n", "c_n", "grad:weight_hh_l1", "grad:input", "grad:c0", "forward ms",
+                "warm-up"}) {
             assertTrue(html.contains(">" + t + "<"), t);
         }
+        assertTrue(html.contains(">1 run, "), "each backend's warm-up in its row");
         r = lstm4j("compare", "--weights", "examples/lstm-onnx-peephole.safetensors", "--input", "examples/input.npy",
-                "--backends", "reference:float64,reference:float32");
+                "--backends", "reference:float64,reference:float32", "--warmup", "0");
         assertEquals(0, r.code, r.out + r.err);
         assertTrue(r.out.contains("grad:P"), r.out);
     }
@@ -173,10 +176,28 @@ class ForwardCompareCliTest {
         }
     }
 
+    /**
+     * By default each backend warms up until the JIT has gone quiet, and the table says how many runs that took: more
+     * than one here, as the first runs compile the reference's loops.
+     */
+    @Test
+    void compareWarmsEachBackendUpUntilTheJitIsQuiet() {
+        Result r = lstm4j("compare", "--weights", "examples/lstm-pytorch.safetensors", "--input", "examples/input.npy",
+                "--backends", "reference:float64,reference:float32", "--forward-only");
+        assertEquals(0, r.code, r.out + r.err);
+        assertTrue(r.out.contains("after each backend's untimed runs until the JIT had been quiet for 0.5 s"), r.out);
+        List<String> rows = r.out.lines().filter(l -> l.startsWith("reference:float") && !l.contains(" vs ")).toList();
+        assertEquals(2, rows.size(), r.out);
+        for (String row : rows) {
+            assertTrue(row.matches(".* \\d+ runs, \\d+\\.\\d s .*") && !row.contains(" 1 runs"), row);
+        }
+    }
+
     @Test
     void compareFailsBeyondToleranceAndBadArgumentsAreOneLine() {
         Result r = lstm4j("compare", "--weights", "examples/lstm-pytorch.safetensors", "--input", "examples/input.npy",
-                "--backends", "reference:float64,reference:float32", "--tolerance", "1e-12", "--forward-only");
+                "--backends", "reference:float64,reference:float32", "--tolerance", "1e-12", "--forward-only",
+                "--warmup", "0");
         assertEquals(1, r.code, r.out);
         assertTrue(r.out.contains("BEYOND"), r.out);
 
@@ -189,6 +210,8 @@ class ForwardCompareCliTest {
             {"forward", "--weights", "examples/lstm-pytorch.safetensors", "--input", "examples/input.npy", "--out", "x", "--format", "keras"},
             {"compare", "--weights", "examples/lstm-pytorch.safetensors", "--input", "examples/input.npy", "--backends", "reference"},
             {"compare", "--weights", "examples/lstm-pytorch.safetensors", "--input", "examples/input.npy", "--backends", "reference,warp-drive"},
+            {"compare", "--weights", "examples/lstm-pytorch.safetensors", "--input", "examples/input.npy", "--warmup", "-1"},
+            {"compare", "--weights", "examples/lstm-pytorch.safetensors", "--input", "examples/input.npy", "--warmup", "some"},
         };
         for (String[] argv : bad) {
             r = lstm4j(argv);
