@@ -38,11 +38,9 @@ public final class BenchReport {
             // not Linux: keep "unknown CPU"
         }
         double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        String blas = dev.lstm4j.cpu.OpenBlas.isLoaded()
-                ? "OpenBLAS kernels " + dev.lstm4j.cpu.OpenBlas.coreName() : "OpenBLAS not loaded";
-        String gemm = "cpu per-step GEMMs " + dev.lstm4j.cpu.FastCpuProvider.defaultGemm().label();
-        return String.format(Locale.ROOT, "%s, %d cores, load average %.2f at start, Java %s, %s, %s, %s",
-                cpu, Runtime.getRuntime().availableProcessors(), load, Runtime.version(), blas, gemm, Instant.now());
+        String cpuBackend = "cpu backend by default: " + dev.lstm4j.cpu.FastCpuProvider.defaultSettings();
+        return String.format(Locale.ROOT, "%s, %d cores, load average %.2f at start, Java %s, %s, %s",
+                cpu, Runtime.getRuntime().availableProcessors(), load, Runtime.version(), cpuBackend, Instant.now());
     }
 
     public String table() {

@@ -5,7 +5,9 @@ import dev.lstm4j.cuda.CudaLibraries;
 import dev.lstm4j.cuda.GpuDetection;
 import dev.lstm4j.cuda.GpuInfo;
 import dev.lstm4j.cuda.LibraryStatus;
+import dev.lstm4j.cpu.FastCpuProvider;
 import dev.lstm4j.lstm.Activation;
+import dev.lstm4j.lstm.BackendKind;
 import dev.lstm4j.lstm.Dispatcher;
 import dev.lstm4j.lstm.LstmBackendProvider;
 import dev.lstm4j.lstm.LstmSpec;
@@ -116,6 +118,9 @@ final class InfoCommand implements Command {
             } else {
                 Optional<String> why = p.unsupportedReason(spec, dtype);
                 line = why.map(r -> "available; cannot run this spec: " + r).orElse("available; runs this spec");
+                if (p.kind() == BackendKind.CPU) {
+                    line += " (" + cpuSettings() + ")";
+                }
             }
             out.printf("  %-13s %s%s%n", p.kind().label(), line, p.kind().autoPickable() ? "" : " [never picked by auto]");
         }
@@ -162,5 +167,14 @@ final class InfoCommand implements Command {
             return "unknown (" + e.getMessage() + ")";
         }
         return "development build (not run from lstm4j.jar)";
+    }
+
+    /** The cpu backend's threads and kernels, or what is wrong with their settings. */
+    private static String cpuSettings() {
+        try {
+            return FastCpuProvider.defaultSettings();
+        } catch (IllegalArgumentException e) {
+            return "bad setting: " + e.getMessage();
+        }
     }
 }

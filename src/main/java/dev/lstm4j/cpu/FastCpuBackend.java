@@ -109,7 +109,7 @@ public final class FastCpuBackend implements LstmBackend {
         this.spec = spec;
         this.threads = threads;
         this.gemm = gemm;
-        this.packed = gemm == RecurrentGemm.PACKED && PackedGemm.LANES >= 8;
+        this.packed = gemm == RecurrentGemm.PACKED && PackedGemm.USABLE;
         this.step = new RecurrentStep(spec, new FusedPointwise(spec));
         this.fusedSteps = packed && fusedWeightsFitInCache(spec);
         this.packedGradients = packed && 4 * spec.hiddenSize() % PackedGemm.MR == 0;

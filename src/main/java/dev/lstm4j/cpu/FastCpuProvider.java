@@ -79,6 +79,26 @@ public final class FastCpuProvider implements LstmBackendProvider {
         return v == null || v.isBlank() ? RecurrentGemm.PACKED : RecurrentGemm.parse(v);
     }
 
+    /**
+     * What a backend of the default provider runs with on this JVM, for {@code lstm4j info} and benchmark reports:
+     * its threads, where its per-step GEMMs run (the packed kernel only where the Vector API's vectors hold 8 floats
+     * or more; OpenBLAS otherwise, whatever {@value #GEMM_PROPERTY} asks for) and OpenBLAS's kernels.
+     */
+    public static String defaultSettings() {
+        String gemms;
+        if (defaultGemm() == RecurrentGemm.BLAS) {
+            gemms = "per-step GEMMs on OpenBLAS, as " + GEMM_PROPERTY + "=blas asks";
+        } else if (PackedGemm.USABLE) {
+            gemms = "per-step GEMMs on the packed kernel, " + PackedGemm.LANES + "-float vectors";
+        } else {
+            gemms = "per-step GEMMs on OpenBLAS, as the packed kernel needs vectors of 8 floats or more and this JVM's"
+                    + " hold " + PackedGemm.LANES;
+        }
+        String blas = OpenBlas.isLoaded() ? "OpenBLAS kernels " + OpenBlas.coreName() : "OpenBLAS not loaded";
+        int threads = defaultThreads();
+        return threads + (threads == 1 ? " thread; " : " threads; ") + gemms + "; " + blas;
+    }
+
     /** {@value #THREADS_PROPERTY} if set, else the number of cores. */
     public static int defaultThreads() {
         String v = System.getProperty(THREADS_PROPERTY);

@@ -26,6 +26,11 @@ final class PackedGemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     static final int LANES = S.length();
+    /**
+     * Whether the kernel runs on this JVM: it needs vectors of at least 8 floats (AVX2 or AVX-512; with 4, as under
+     * -XX:UseAVX=0, its panels of 8 columns lose to OpenBLAS, which then takes every GEMM).
+     */
+    static final boolean USABLE = LANES >= 8;
     /** Columns per packed panel. */
     static final int NR = 2 * LANES;
     /**

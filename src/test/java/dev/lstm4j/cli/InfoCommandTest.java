@@ -40,9 +40,40 @@ class InfoCommandTest {
         assertTrue(o.contains("  cudnn         unavailable (no hardware): no NVIDIA driver"), o);
         assertTrue(o.contains("  reference     available; runs this spec"), o);
         // issue 5: without a GPU, auto picks the fast CPU backend for float32 (OpenBLAS ships for this platform)
-        assertTrue(o.contains("  cpu           available; runs this spec"), o);
+        assertTrue(o.contains("  cpu           available; runs this spec ("), o);
         assertTrue(o.contains("auto:      cpu (auto): "), o);
         assertEquals("", err());
+    }
+
+    /**
+     * The cpu backend's line says what it runs with: its threads (every core by default) and where the per-step GEMMs
+     * run, which depends on the JVM's vector width (the packed kernel needs 8 floats or more; the suite also passes
+     * under -XX:UseAVX=0, where vectors hold 4).
+     */
+    @Test
+    void theCpuBackendsLineSaysItsThreadsAndWhereItsGemmsRun() {
+        assertEquals(0, run("info"));
+        String line = out().lines().filter(l -> l.startsWith("  cpu ")).findFirst().orElseThrow();
+        int cores = Runtime.getRuntime().availableProcessors();
+        assertTrue(line.contains("(" + cores + (cores == 1 ? " thread; " : " threads; ")), line);
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        assertTrue(line.contains(lanes >= 8
+                ? "; per-step GEMMs on the packed kernel, " + lanes + "-float vectors; OpenBLAS kernels "
+                : "; per-step GEMMs on OpenBLAS, as the packed kernel needs vectors of 8 floats or more and this JVM's hold "
+                        + lanes + "; OpenBLAS kernels "), line);
+    }
+
+    @Test
+    void aBadThreadSettingIsNamedInTheCpuBackendsLine() {
+        String before = System.getProperty(dev.lstm4j.cpu.FastCpuProvider.THREADS_PROPERTY);
+        System.setProperty(dev.lstm4j.cpu.FastCpuProvider.THREADS_PROPERTY, "many");
+        try {
+            assertEquals(0, run("info"));
+        } finally {
+            if (before == null) System.clearProperty(dev.lstm4j.cpu.FastCpuProvider.THREADS_PROPERTY);
+            else System.setProperty(dev.lstm4j.cpu.FastCpuProvider.THREADS_PROPERTY, before);
+        }
+        assertTrue(out().contains("(bad setting: lstm4j.cpu.threads: expected an integer >= 1, got 'many')"), out());
     }
 
     @Test
