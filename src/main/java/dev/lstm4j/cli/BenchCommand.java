@@ -48,7 +48,8 @@ final class BenchCommand implements Command {
                   --out DIR      also write DIR/results.csv, results.json and results.html (an SVG bar chart)
                 This is a first look: one JVM, no isolation from other processes. For figures to publish, run
                 the JMH suite: benchmarks/run (see benchmarks/README.md).""".formatted(
-                HelpText.wrap("  --workloads    ", "default all: " + String.join(", ", Workload.suite().stream().map(Workload::name).toList())
+                HelpText.wrap("  --workloads    ", "default all: "
+                        + String.join(", ", Workload.suite().stream().map(Workload::name).toList())
                         + " (and ptb-medium-b1, one row; tiny, for tests)", " ".repeat(17)),
                 Runtime.getRuntime().availableProcessors());
     }

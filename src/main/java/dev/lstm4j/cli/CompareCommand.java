@@ -118,7 +118,9 @@ final class CompareCommand implements Command {
                 long failures = comparisons.stream().mapToLong(Comparison::failures).sum();
                 long total = comparisons.stream().mapToLong(c -> c.rows().size()).sum();
                 out.println();
-                out.println("tolerance: " + (Double.isNaN(fixedTol) ? Tolerance.RULE : "|a - b| <= " + fixedTol + " * (1 + |b|) (--tolerance)"));
+                String rule = Double.isNaN(fixedTol)
+                        ? Tolerance.RULE : "|a - b| <= " + fixedTol + " * (1 + |b|) (--tolerance)";
+                out.println("tolerance: " + rule);
                 String verdict = failures == 0
                         ? "all " + total + " tensor comparisons within tolerance"
                         : failures + " of " + total + " tensor comparisons BEYOND tolerance";
@@ -126,9 +128,8 @@ final class CompareCommand implements Command {
                 if (report != null) {
                     Path parent = report.toAbsolutePath().getParent();
                     if (parent != null) Files.createDirectories(parent);
-                    Files.writeString(report, HtmlReport.render(in, runs, comparisons, backward, warmup, timingNote(warmup, repeat),
-                            Double.isNaN(fixedTol) ? Tolerance.RULE : "|a - b| <= " + fixedTol + " * (1 + |b|) (--tolerance)",
-                            verdict));
+                    Files.writeString(report, HtmlReport.render(in, runs, comparisons, backward, warmup,
+                            timingNote(warmup, repeat), rule, verdict));
                     out.println("report:   " + report);
                 }
                 return failures == 0 ? 0 : 1;
