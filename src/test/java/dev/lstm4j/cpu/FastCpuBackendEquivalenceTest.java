@@ -1,6 +1,7 @@
 package dev.lstm4j.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lstm4j.lstm.Activation;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -215,6 +217,23 @@ class FastCpuBackendEquivalenceTest {
         compare(LstmSpec.builder(I, 33).build(), Opts.ALL, batch, seqLength, 2);
         compare(LstmSpec.builder(I, 20).numLayers(2).peepholes(true).build(), Opts.ALL, batch, seqLength, 2);
         compare(LstmSpec.builder(I, H).bidirectional(true).projSize(5).build(), Opts.ALL, batch, seqLength, 2);
+    }
+
+    /**
+     * The whole-sequence input projection on 2 threads, split both ways: by rows of X where T * B >= 4H (40 rows,
+     * 4H = 28), by columns of W_ih^T where T * B < 4H (12 rows, 4H = 80); one layer, one direction and one batch
+     * chunk, so that neither fused steps nor the pipeline take the projection into the steps.
+     */
+    @Test
+    void matchesTheReferenceWithTheInputProjectionSplitByRowsAndByColumns() {
+        LstmSpec narrow = LstmSpec.builder(I, H).peepholes(true).build();
+        LstmSpec wide = LstmSpec.builder(I, 20).build();
+        try (FastCpuBackend a = new FastCpuBackend(narrow, 2); FastCpuBackend b = new FastCpuBackend(wide, 2)) {
+            assertFalse(a.projectsByColumns(4 * 10), "40 rows, 4H = 28: by rows");
+            assertTrue(b.projectsByColumns(1 * 12), "12 rows, 4H = 80: by columns");
+        }
+        compare(narrow, Opts.ALL, 4, 10, 2);
+        compare(wide, Opts.ALL, 1, 12, 2);
     }
 
     static Stream<Arguments> pipelinedVariants() {
