@@ -308,11 +308,7 @@ public final class FastCpuBackend implements LstmBackend {
                     int layer = l;
                     MemorySegment layerX = x;
                     int xStride = xLd;
-                    // fused steps where several recurrences (directions, batch chunks) share the threads. A lone
-                    // recurrence on several threads splits each step's W_hh GEMM over a team instead; on one
-                    // thread it keeps the whole-sequence projection (ptb-small, 1 thread: 4.9 ms, 5.3-5.5 fused;
-                    // seed-mnist gained 10 % fused, ptb-small's 20-row steps lost it)
-                    boolean fused = fusedSteps && dirs * chunks(batch) > 1;
+                    boolean fused = fusesSteps(batch);
                     if (!fused) {
                         projectInput(params, work, layer, rows, layerX, xStride, ran);
                     }
@@ -472,7 +468,7 @@ public final class FastCpuBackend implements LstmBackend {
                     }
                     // fused steps as in forward: each step's GEMM gives dx_t beside dh_{t-1}, the reverse
                     // direction's into a buffer of its own, added to the forward one's after
-                    boolean fused = fusedSteps && dirs * chunks(batch) > 1;
+                    boolean fused = fusesSteps(batch);
                     int colParts = packWeights(params, ws, layer, batch, true, fused, ran);
                     MemorySegment forwardDX = fused ? dX : null;
                     MemorySegment reverseDX = fused ? ws.dXReverse : null;
@@ -785,6 +781,21 @@ public final class FastCpuBackend implements LstmBackend {
     }
 
     /**
+     * Whether a call of this batch fuses its steps: where several recurrences (directions, batch chunks) share the
+     * threads and the weights fit ({@link #fusedWeightsFitInCache}). A lone recurrence on several threads splits each
+     * step's W_hh GEMM over a team instead, and on one thread keeps the whole-sequence products (ptb-small, 1 thread:
+     * 4.9 ms, 5.3-5.5 fused; seed-mnist gained 10 % fused, ptb-small's 20-row steps lost it).
+     */
+    boolean fusesSteps(int batch) {
+        return fusedSteps && spec.numDirections() * chunks(batch) > 1;
+    }
+
+    /** Whether {@link #projectInput} splits a projection of this many rows by columns (gates) rather than rows. */
+    boolean projectsByColumns(int rows) {
+        return rows < 4 * spec.hiddenSize();
+    }
+
+    /**
      * g = X W_ih^T for every direction of layer l, the whole sequence at once on OpenBLAS. x [rows, I_l] at leading
      * dimension xStride; g [rows, 4H] per direction.
      *
@@ -795,13 +806,10 @@ public final class FastCpuBackend implements LstmBackend {
      * (paired blocks in one JVM, medians): one sequence of ptb-medium (35 rows against 2600) serving 7.43 -> 6.71
      * ms; 2 layers of H = 256, T = 20, B = 4 serving 1.40 -> 1.22; one layer of H = 128, T = 10, B = 8 inference
      * 0.335 -> 0.318; ptb-medium (700 rows), its bidirectional version and ptb-large within noise (ratios
-     * 0.986-0.998); large-batch's 6400 rows (4H = 2048) stay split by rows, 1.6 % faster than by columns.
+     * 0.986-0.998); large-batch's 6400 rows (4H = 2048) stay split by rows, 1.6 % faster than by columns. The input
+     * gradient dA W_ih stays split by rows: by columns (where rows < I_l) it measured no different, at one sequence
+     * of ptb-medium's size in training (paired ratios 0.98-1.02 over three runs).
      */
-    /** Whether {@link #projectInput} splits a projection of this many rows by columns (gates) rather than rows. */
-    boolean projectsByColumns(int rows) {
-        return rows < 4 * spec.hiddenSize();
-    }
-
     private void projectInput(LstmParams params, FastCpuWorkspace ws, int l, int rows, MemorySegment x, int xStride,
                               Set<String> ran) {
         int h4 = 4 * spec.hiddenSize();

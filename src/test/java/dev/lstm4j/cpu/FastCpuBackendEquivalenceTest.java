@@ -220,20 +220,29 @@ class FastCpuBackendEquivalenceTest {
     }
 
     /**
-     * The whole-sequence input projection on 2 threads, split both ways: by rows of X where T * B >= 4H (40 rows,
-     * 4H = 28), by columns of W_ih^T where T * B < 4H (12 rows, 4H = 80); one layer, one direction and one batch
-     * chunk, so that neither fused steps nor the pipeline take the projection into the steps.
+     * The whole-sequence input projection X W_ih^T on 2 threads, split both ways: by rows of X where T * B >= 4H (40
+     * rows, 4H = 28), by columns where T * B < 4H (12 rows, 4H = 80); and the input gradient dA W_ih beside it. One
+     * direction (one batch chunk, so that neither fused steps nor the pipeline take these products into the steps),
+     * and two with every GEMM on OpenBLAS (which fuses no steps; the reverse direction's dX adds to the forward
+     * one's).
      */
     @Test
-    void matchesTheReferenceWithTheInputProjectionSplitByRowsAndByColumns() {
-        LstmSpec narrow = LstmSpec.builder(I, H).peepholes(true).build();
-        LstmSpec wide = LstmSpec.builder(I, 20).build();
-        try (FastCpuBackend a = new FastCpuBackend(narrow, 2); FastCpuBackend b = new FastCpuBackend(wide, 2)) {
-            assertFalse(a.projectsByColumns(4 * 10), "40 rows, 4H = 28: by rows");
-            assertTrue(b.projectsByColumns(1 * 12), "12 rows, 4H = 80: by columns");
+    void matchesTheReferenceWithTheInputProductsSplitByRowsAndByColumns() {
+        for (RecurrentGemm gemm : RecurrentGemm.values()) {
+            for (boolean bidirectional : new boolean[] {false, true}) {
+                if (gemm == RecurrentGemm.PACKED && bidirectional) continue; // its directions fuse their steps
+                LstmSpec narrow = LstmSpec.builder(32, H).peepholes(true).bidirectional(bidirectional).build();
+                LstmSpec wide = LstmSpec.builder(40, 20).bidirectional(bidirectional).build();
+                try (FastCpuBackend a = new FastCpuBackend(narrow, 2, gemm);
+                     FastCpuBackend b = new FastCpuBackend(wide, 2, gemm)) {
+                    assertFalse(a.projectsByColumns(40), "40 rows: by rows");
+                    assertTrue(b.projectsByColumns(12), "12 rows: by columns");
+                    assertFalse(a.fusesSteps(4) || b.fusesSteps(1), gemm + ": the products over the whole sequence");
+                }
+                compare(narrow, Opts.ALL, 4, 10, 2, gemm);
+                compare(wide, Opts.ALL, 1, 12, 2, gemm);
+            }
         }
-        compare(narrow, Opts.ALL, 4, 10, 2);
-        compare(wide, Opts.ALL, 1, 12, 2);
     }
 
     static Stream<Arguments> pipelinedVariants() {
