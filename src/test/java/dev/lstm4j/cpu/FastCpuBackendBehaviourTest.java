@@ -55,7 +55,7 @@ class FastCpuBackendBehaviourTest {
                     fast.gradientParts());
             try (expected) {
                 // the packed weights, where the packed kernel runs (8-float vectors or more)
-                for (int l = 0; l < SPEC.numLayers() && PackedGemm.LANES >= 8; l++) {
+                for (int l = 0; l < SPEC.numLayers() && PackedGemm.USABLE; l++) {
                     for (int d = 0; d < SPEC.numDirections(); d++) expected.dir(l, d).ownPacked();
                 }
                 assertEquals(expected.bytes(), settled);
@@ -69,7 +69,7 @@ class FastCpuBackendBehaviourTest {
      */
     @Test
     void packsTheWeightGradientsWhere4HFillsWholeRowBlocks() {
-        boolean kernel = PackedGemm.LANES >= 8;
+        boolean kernel = PackedGemm.USABLE;
         try (FastCpuBackend even = new FastCpuBackend(LstmSpec.builder(5, 20).build(), 2);
              FastCpuBackend odd = new FastCpuBackend(LstmSpec.builder(5, 7).build(), 2);
              FastCpuBackend blas = new FastCpuBackend(LstmSpec.builder(5, 20).build(), 2, RecurrentGemm.BLAS)) {

@@ -47,15 +47,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * over every case: 3.0e-7 forward and 6.2e-7 for gradients (with the Vector API's exp in the standard kernels too,
  * before VectorExp: 3.0e-7 and 6.5e-7). A sign error, a missing term or a wrong step is
  * O(0.01..1) wrong and fails by orders of magnitude.
+ *
+ * <p>Where this machine cannot run the packed kernel ({@link PackedGemm#USABLE}: SSE, or NEON on aarch64), every
+ * GEMM runs on OpenBLAS and no layers are pipelined; these tests then check that path against the reference instead.
  */
 class FastCpuBackendEquivalenceTest {
     static final double FORWARD_TOL = 5e-6;
-    /**
-     * Whether this machine runs the packed kernel (8-float vectors or more): without it (SSE, or NEON on aarch64)
-     * every GEMM runs on OpenBLAS and no layers are pipelined; these tests then check that path against the
-     * reference instead.
-     */
-    static final boolean PACKED_KERNEL = PackedGemm.LANES >= 8;
     static final double GRAD_TOL = 2e-5;
     static final int I = 5;
     static final int H = 7; // not a multiple of the vector length: exercises the masked tails
@@ -178,7 +175,7 @@ class FastCpuBackendEquivalenceTest {
     void matchesTheReferenceOnMoreThreadsThanCores(int threads) {
         LstmSpec threeLayers = LstmSpec.builder(I, 40).numLayers(3).peepholes(true).build();
         try (FastCpuBackend fast = new FastCpuBackend(threeLayers, threads)) {
-            assertEquals(PACKED_KERNEL && threads < 6, fast.pipelined(7),
+            assertEquals(PackedGemm.USABLE && threads < 6, fast.pipelined(7),
                     threads + " threads: pipelined 3 layers below 6 threads (with the packed kernel)");
         }
         compare(threeLayers, Opts.ALL, 7, T, threads);
@@ -200,7 +197,7 @@ class FastCpuBackendEquivalenceTest {
     void matchesTheReferenceWhenTheLayersRunAsAPipeline(String name, LstmSpec spec, Opts opts) {
         int threads = spec.numLayers();
         try (FastCpuBackend fast = new FastCpuBackend(spec, threads)) {
-            assertEquals(PACKED_KERNEL, fast.pipelined(13),
+            assertEquals(PackedGemm.USABLE, fast.pipelined(13),
                     () -> name + ": the pipelined path on " + threads + " threads, where the packed kernel runs");
         }
         compare(spec, opts, 13, T, threads);
