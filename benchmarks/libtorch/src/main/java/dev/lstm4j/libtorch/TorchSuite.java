@@ -28,7 +28,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * </pre>
  */
 public final class TorchSuite {
-    static final String TORCH_VERSION = "2.10.0";
+    /** libtorch's version, from the presets jar's Maven metadata ("2.10.0-1.5.13" gives "2.10.0"). */
+    static final String TORCH_VERSION = presetsVersion().replaceFirst("-[0-9.]+$", "");
     private static final String USAGE = """
             usage: benchmarks/libtorch/run [--workloads all|NAME,...] [--modes inference,training] [--threads N,...]
                                            [--csv FILE] [--warmup N] [--iterations N] [--iteration-seconds S]
@@ -56,6 +57,24 @@ public final class TorchSuite {
     }
 
     private TorchSuite() {}
+
+    private static String presetsVersion() {
+        try (var in = TorchSuite.class.getClassLoader()
+                .getResourceAsStream("META-INF/maven/org.bytedeco/pytorch/pom.properties")) {
+            if (in == null) {
+                return "unknown";
+            }
+            java.util.Properties p = new java.util.Properties();
+            p.load(in);
+            return p.getProperty("version", "unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    static String modeName(boolean training) {
+        return training ? "training" : "inference";
+    }
 
     public static void main(String[] argv) throws Exception {
         if (argv.length == 1 && argv[0].equals("--probe")) {
@@ -109,9 +128,7 @@ public final class TorchSuite {
             }
             String v = argv[++i];
             switch (a) {
-                case "--workloads" -> workloads = v.equals("all")
-                        ? Workload.ALL.stream().filter(w -> !w.name().equals("tiny")
-                                && !w.name().equals("ptb-medium-b1")).toList()
+                case "--workloads" -> workloads = v.equals("all") ? Workload.SUITE
                         : splitList(v).stream().map(Workload::byName).toList();
                 case "--modes" -> modes = splitList(v).stream().map(TorchSuite::parseMode).toList();
                 case "--threads" -> threads = splitList(v).stream().map(t -> positive("--threads", t)).toList();
@@ -134,7 +151,7 @@ public final class TorchSuite {
         for (Workload w : s.workloads()) {
             for (boolean training : s.trainingModes()) {
                 for (int t : s.threads()) {
-                    String mode = training ? "training" : "inference";
+                    String mode = modeName(training);
                     log.printf("[%d/%d] %s %s libtorch threads=%d%n", ++i, total, w.name(), mode, t);
                     TimeValue iteration = TimeValue.milliseconds((long) (s.iterationSeconds() * 1000));
                     RunResult r = new Runner(new OptionsBuilder()
@@ -162,8 +179,7 @@ public final class TorchSuite {
                 "workload", "mode", "threads", "median ms", "min ms", "GFLOP/s", "n"));
         for (Result r : results) {
             b.append(String.format(Locale.ROOT, "%-26s %-10s %7d %10.3f %9.3f %8.1f %6d%n", r.workload().name(),
-                    r.training() ? "training" : "inference", r.threads(), r.medianMs(), r.minMs(), r.gflops(),
-                    r.samples()));
+                    modeName(r.training()), r.threads(), r.medianMs(), r.minMs(), r.gflops(), r.samples()));
         }
         return b.toString();
     }
@@ -172,8 +188,8 @@ public final class TorchSuite {
         StringBuilder b = new StringBuilder("workload,mode,threads,median_ms,min_ms,gflops,samples,torch_version\n");
         for (Result r : results) {
             b.append(String.format(Locale.ROOT, "%s,%s,%d,%.4f,%.4f,%.2f,%d,%s%n", r.workload().name(),
-                    r.training() ? "training" : "inference", r.threads(), r.medianMs(), r.minMs(), r.gflops(),
-                    r.samples(), TORCH_VERSION));
+                    modeName(r.training()), r.threads(), r.medianMs(), r.minMs(), r.gflops(), r.samples(),
+                    TORCH_VERSION));
         }
         if (csv.getParent() != null) {
             Files.createDirectories(csv.getParent());
@@ -188,7 +204,7 @@ public final class TorchSuite {
         for (boolean training : List.of(false, true)) {
             try (TorchLstmCase c = new TorchLstmCase(Workload.byName("tiny"), training, 1)) {
                 out.printf(Locale.ROOT, "tiny %s: one step ran, first value %.6f%n",
-                        training ? "training" : "inference", c.step());
+                        modeName(training), c.step());
             }
         }
     }
