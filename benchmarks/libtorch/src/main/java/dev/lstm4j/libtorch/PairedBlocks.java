@@ -28,9 +28,18 @@ public final class PairedBlocks {
     private PairedBlocks() {}
 
     public static void main(String[] argv) throws Exception {
-        if (argv.length < 2) {
+        try {
+            run(argv);
+        } catch (IllegalArgumentException e) {
+            System.err.println("benchmarks/libtorch/run --paired: " + e.getMessage());
             System.err.print(USAGE);
             System.exit(2);
+        }
+    }
+
+    private static void run(String[] argv) throws Exception {
+        if (argv.length < 2) {
+            throw new IllegalArgumentException("expected a workload and a mode, got " + argv.length + " arguments");
         }
         Workload workload = Workload.byName(argv[0]);
         String mode = argv[1];
@@ -41,11 +50,15 @@ public final class PairedBlocks {
         int pairs = 16;
         double seconds = 1;
         for (int i = 2; i + 1 < argv.length; i += 2) {
-            switch (argv[i]) {
-                case "--threads" -> threads = Integer.parseInt(argv[i + 1]);
-                case "--pairs" -> pairs = Integer.parseInt(argv[i + 1]);
-                case "--block-seconds" -> seconds = Double.parseDouble(argv[i + 1]);
-                default -> throw new IllegalArgumentException("unknown option '" + argv[i] + "'");
+            try {
+                switch (argv[i]) {
+                    case "--threads" -> threads = Integer.parseInt(argv[i + 1]);
+                    case "--pairs" -> pairs = Integer.parseInt(argv[i + 1]);
+                    case "--block-seconds" -> seconds = Double.parseDouble(argv[i + 1]);
+                    default -> throw new IllegalArgumentException("unknown option '" + argv[i] + "'");
+                }
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(argv[i] + ": expected a number, got '" + argv[i + 1] + "'");
             }
         }
         if (threads < 1 || pairs < 2 || !(seconds > 0) || argv.length % 2 != 0) {
