@@ -34,7 +34,8 @@ import java.util.function.Consumer;
  *   packed; [20 x 200] x [200 x 800] 0.067 / 0.045 ms; [32 x 512] x [512 x 2048] 0.67 / 0.55 ms;
  *   [64 x 128] x [128 x 512] 0.061 / 0.056 ms). The columns past the last whole panel go to OpenBLAS;</li>
  *   <li>fused steps: where every layer's packed [W_ih W_hh] is small beside a core's L2
- *   ({@link #fusedWeightsFitInCache}) and a layer has several recurrences (directions, batch chunks), a step's GEMM
+ *   ({@link #fusedWeightsFitInCache}) and a layer has several recurrences (directions, batch chunks), or runs on
+ *   one thread with those weights within half of L2 ({@link #loneRecurrenceFuses}), a step's GEMM
  *   is [x_t h_{t-1}] [W_ih W_hh]^T and there is no whole-sequence projection; a unidirectional multi-layer LSTM on
  *   one batch chunk runs its layers as a pipeline ({@link PipelinedLayers}, fused steps backward too). When a
  *   layer's recurrence is the only one otherwise (one direction, one batch chunk), each step's GEMM is split by
@@ -70,6 +71,8 @@ public final class FastCpuBackend implements LstmBackend {
      * [W_ih W_hh] small beside one core's L2 cache ({@link #fusedWeightsFitInCache}).
      */
     private final boolean fusedSteps;
+    /** Whether a lone recurrence on one thread fuses its steps too ({@link #loneRecurrenceFuses}). */
+    private final boolean loneFuses;
     /**
      * Whether the weight gradients dW_ih = dA^T X and dW_hh = dA^T H_prev run on {@link PackedGemm} (dA^T packed
      * by row blocks, chunk by chunk) instead of OpenBLAS: packed GEMMs, and 4H a multiple of the kernel's row
@@ -112,6 +115,7 @@ public final class FastCpuBackend implements LstmBackend {
         this.packed = gemm == RecurrentGemm.PACKED && PackedGemm.USABLE;
         this.step = new RecurrentStep(spec, new FusedPointwise(spec));
         this.fusedSteps = packed && fusedWeightsFitInCache(spec);
+        this.loneFuses = loneRecurrenceFuses(spec, CacheSize.l2Bytes());
         this.packedGradients = packed && 4 * spec.hiddenSize() % PackedGemm.MR == 0;
         boolean pipelines = fusedSteps && pipelines(spec, threads);
         this.layout = pipelines ? FastCpuWorkspace.Layout.PIPELINED
@@ -764,15 +768,31 @@ public final class FastCpuBackend implements LstmBackend {
 
     /** {@link #fusedWeightsFitInCache(LstmSpec)} for a core with an L2 cache of l2Bytes. */
     static boolean fusedWeightsFitInCache(LstmSpec spec, long l2Bytes) {
-        long budget = l2Bytes * 3 / 2;
+        return fusedWeightBytes(spec) <= l2Bytes * 3 / 2;
+    }
+
+    /**
+     * Whether a lone recurrence on one thread fuses its steps too: every layer's packed [W_ih W_hh] within half of
+     * one L2 (against 3/2 of it for several recurrences). Time with fused steps over time without, one thread:
+     * on Zen 4 (1 MiB L2; paired 1-s blocks in one JVM) seed-mnist (0.3 MB) training 0.933 and 0.944, inference
+     * 0.996, ptb-small (1.3 MB) training 1.013, inference 0.999; on the Intel VM (2 MiB) seed-mnist gained 10 % and
+     * ptb-small inference lost 8-12 %. Half of L2 takes seed-mnist in and leaves ptb-small out on both.
+     */
+    static boolean loneRecurrenceFuses(LstmSpec spec, long l2Bytes) {
+        return fusedWeightBytes(spec) <= l2Bytes / 2;
+    }
+
+    /** Bytes of the largest layer's packed [W_ih W_hh], the larger of its forward and backward layouts. */
+    private static long fusedWeightBytes(LstmSpec spec) {
+        long largest = 0;
         for (int l = 0; l < spec.numLayers(); l++) {
             int k = spec.layerInputSize(l) + spec.outputSize();
             int h4 = 4 * spec.hiddenSize();
             long forward = (long) PackedGemm.coveringPanels(h4) * PackedGemm.NR * k;
             long backward = (long) PackedGemm.coveringPanels(k) * PackedGemm.NR * h4;
-            if (4L * Math.max(forward, backward) > budget) return false;
+            largest = Math.max(largest, 4L * Math.max(forward, backward));
         }
-        return true;
+        return largest;
     }
 
     /** The buffers this backend's calls need (for tests). */
@@ -783,11 +803,11 @@ public final class FastCpuBackend implements LstmBackend {
     /**
      * Whether a call of this batch fuses its steps: where several recurrences (directions, batch chunks) share the
      * threads and the weights fit ({@link #fusedWeightsFitInCache}). A lone recurrence on several threads splits each
-     * step's W_hh GEMM over a team instead, and on one thread keeps the whole-sequence products (ptb-small, 1 thread:
-     * 4.9 ms, 5.3-5.5 fused; seed-mnist gained 10 % fused, ptb-small's 20-row steps lost it).
+     * step's W_hh GEMM over a team instead; on one thread it fuses where the weights fit in one L2
+     * ({@link #loneRecurrenceFuses}) and keeps the whole-sequence products otherwise.
      */
     boolean fusesSteps(int batch) {
-        return fusedSteps && spec.numDirections() * chunks(batch) > 1;
+        return fusedSteps && (spec.numDirections() * chunks(batch) > 1 || threads == 1 && loneFuses);
     }
 
     /** Whether {@link #projectInput} splits a projection of this many rows by columns (gates) rather than rows. */

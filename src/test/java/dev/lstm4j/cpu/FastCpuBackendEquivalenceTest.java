@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -141,6 +142,22 @@ class FastCpuBackendEquivalenceTest {
     @MethodSource("variants")
     void matchesTheReferenceWithBatchOneOnOneThread(String name, LstmSpec spec, Opts opts) {
         compare(spec, opts, 1, 3, 1);
+    }
+
+    /**
+     * One thread, weights past half of L2 (I = H = 200: 1.3 MB packed): the whole-sequence input projection and
+     * h W_hh^T a step on this thread alone, where small weights fuse their steps (the test above).
+     */
+    @Test
+    void matchesTheReferenceOnOneThreadWithTheWholeSequenceProducts() {
+        LstmSpec spec = LstmSpec.builder(200, 200).numLayers(2).peepholes(true).build();
+        try (FastCpuBackend small = new FastCpuBackend(LstmSpec.builder(I, H).build(), 1);
+             FastCpuBackend large = new FastCpuBackend(spec, 1)) {
+            assertTrue(small.fusesSteps(1), "small weights fuse their steps on one thread");
+            Assumptions.assumeFalse(large.fusesSteps(3), "this machine's L2 (" + CacheSize.l2Bytes()
+                    + " bytes) holds twice the 1.3 MB of packed weights, so no test spec takes the unfused path");
+        }
+        compare(spec, Opts.ALL, 3, 4, 1);
     }
 
     /**
