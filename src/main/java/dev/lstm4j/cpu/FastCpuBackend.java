@@ -803,7 +803,7 @@ public final class FastCpuBackend implements LstmBackend {
     /**
      * Whether a call of this batch fuses its steps: where several recurrences (directions, batch chunks) share the
      * threads and the weights fit ({@link #fusedWeightsFitInCache}). A lone recurrence on several threads splits each
-     * step's W_hh GEMM over a team instead; on one thread it fuses where the weights fit in one L2
+     * step's W_hh GEMM over a team instead; on one thread it fuses where the weights fit half of L2
      * ({@link #loneRecurrenceFuses}) and keeps the whole-sequence products otherwise.
      */
     boolean fusesSteps(int batch) {
