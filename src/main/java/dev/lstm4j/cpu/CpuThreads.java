@@ -50,7 +50,7 @@ final class CpuThreads implements AutoCloseable {
             // the parts share the call's buffers: the call must not end while one still runs
             others.await();
         }
-        others.rethrow();
+        rethrow(others.failure);
     }
 
     /**
@@ -90,13 +90,13 @@ final class CpuThreads implements AutoCloseable {
                 }
             }
         }
+    }
 
-        void rethrow() {
-            Throwable e = failure;
-            if (e instanceof RuntimeException re) throw re;
-            if (e instanceof Error err) throw err;
-            if (e != null) throw new IllegalStateException("a part of the LSTM's work failed: " + e, e);
-        }
+    /** A part's failure to the caller: unchecked ones as they are, others wrapped; nothing for null. */
+    private static void rethrow(Throwable e) {
+        if (e instanceof RuntimeException re) throw re;
+        if (e instanceof Error err) throw err;
+        if (e != null) throw new IllegalStateException("a part of the LSTM's work failed: " + e, e);
     }
 
     /**
@@ -232,10 +232,7 @@ final class CpuThreads implements AutoCloseable {
                     leaderParked = false;
                 }
             }
-            Throwable e = failure;
-            if (e instanceof RuntimeException re) throw re;
-            if (e instanceof Error err) throw err;
-            if (e != null) throw new IllegalStateException("a part of the LSTM's work failed: " + e, e);
+            rethrow(failure);
         }
 
         /** Stops the workers and waits for them. */
