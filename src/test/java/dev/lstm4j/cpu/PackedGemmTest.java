@@ -290,6 +290,40 @@ class PackedGemmTest {
         }
     }
 
+    /**
+     * The transposed packing moves floats, so it must be exact: every packed float is its weight's bits, or +0 past
+     * column n, for one weight or two (k1 and k2 with and without a tail past whole blocks of 8, a last panel whose
+     * columns end inside a block of 8 rows or at one). The buffer starts as NaN, so a float left unwritten fails.
+     */
+    @ParameterizedTest(name = "n={0} k1={1} k2={2}")
+    @CsvSource({"64, 16, 0", "37, 13, 7", "8, 3, 5", "71, 24, 17", "40, 650, 0", "33, 1, 8"})
+    void packsTransposedWeightsToTheBit(int n, int k1, int k2) {
+        int nr = PackedGemm.NR;
+        int k = k1 + k2;
+        SplittableRandom r = new SplittableRandom(n * 131L + k1 * 7L + k2);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment w1 = random(arena, (long) n * k1, r); // [n, k1]
+            MemorySegment w2 = k2 > 0 ? random(arena, (long) n * k2, r) : null; // [n, k2]
+            w1.setAtIndex(ValueLayout.JAVA_FLOAT, 0, -0f);
+            int covering = PackedGemm.coveringPanels(n);
+            float[] packed = new float[PackedGemm.coveredSize(k, n)];
+            java.util.Arrays.fill(packed, Float.NaN);
+            PackedGemm.packTransposed(w1, k1, w2, k2, n, packed, 0, covering / 2);
+            PackedGemm.packTransposed(w1, k1, w2, k2, n, packed, covering / 2, covering);
+            for (int col = 0; col < covering * nr; col++) {
+                for (int kk = 0; kk < k; kk++) {
+                    float want = col >= n ? 0f : kk < k1 ? w1.getAtIndex(ValueLayout.JAVA_FLOAT, (long) col * k1 + kk)
+                            : w2.getAtIndex(ValueLayout.JAVA_FLOAT, (long) col * k2 + kk - k1);
+                    float got = packed[(col / nr) * nr * k + kk * nr + col % nr];
+                    int c = col;
+                    int row = kk;
+                    assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got),
+                            () -> "column " + c + ", row " + row + ": expected " + want + ", got " + got);
+                }
+            }
+        }
+    }
+
     private static MemorySegment random(Arena arena, long count, SplittableRandom r) {
         MemorySegment s = arena.allocate(Math.max(1, count) * Float.BYTES, 64);
         for (long i = 0; i < count; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (r.nextDouble() * 2 - 1));
