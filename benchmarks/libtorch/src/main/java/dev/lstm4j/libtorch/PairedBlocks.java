@@ -84,10 +84,11 @@ public final class PairedBlocks {
             Arrays.sort(lstm4j);
             Arrays.sort(pytorch);
             Arrays.sort(ratio);
-            System.out.printf(Locale.ROOT, "%s %s, %d threads, %d pairs of %.3g s blocks: lstm4j %.3f ms (best %.3f), "
+            System.out.printf(Locale.ROOT, "%s %s, %d thread%s, %d pairs of %.3g s blocks: lstm4j %.3f ms (best %.3f), "
                             + "PyTorch %s %.3f ms (best %.3f); lstm4j / PyTorch %.3f (quartiles %.3f-%.3f)%n",
-                    workload.name(), mode, threads, pairs, seconds, median(lstm4j), lstm4j[0], TorchSuite.TORCH_VERSION,
-                    median(pytorch), pytorch[0], median(ratio), ratio[pairs / 4], ratio[(3 * pairs) / 4]);
+                    workload.name(), mode, threads, threads == 1 ? "" : "s", pairs, seconds, median(lstm4j), lstm4j[0],
+                    TorchSuite.TORCH_VERSION, median(pytorch), pytorch[0], median(ratio), ratio[pairs / 4],
+                    ratio[(3 * pairs) / 4]);
         }
     }
 
