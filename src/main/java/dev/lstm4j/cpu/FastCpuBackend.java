@@ -32,7 +32,9 @@ import java.util.function.Consumer;
  *   {@link RecurrentGemm#PACKED} is chosen: OpenBLAS re-packs W_hh on every call, and with few rows that packing
  *   set the step's time (measured, single thread, the Intel VM: [20 x 650] x [650 x 2592] 0.83 ms OpenBLAS, 0.61 ms
  *   packed; [20 x 200] x [200 x 800] 0.067 / 0.045 ms; [32 x 512] x [512 x 2048] 0.67 / 0.55 ms;
- *   [64 x 128] x [128 x 512] 0.061 / 0.056 ms). The columns past the last whole panel go to OpenBLAS;</li>
+ *   [64 x 128] x [128 x 512] 0.061 / 0.056 ms). The columns past the last whole panel go to OpenBLAS. A step of
+ *   one row (a batch of one) that is not fused runs on OpenBLAS's sgemv from W_hh as it is, unpacked
+ *   ({@link #gemvSteps});</li>
  *   <li>fused steps: where every layer's packed [W_ih W_hh] is small beside a core's L2
  *   ({@link #fusedWeightsFitInCache}) and a layer has several recurrences (directions, batch chunks), or runs on
  *   one thread with those weights within half of L2 ({@link #loneRecurrenceFuses}), a step's GEMM
@@ -375,6 +377,7 @@ public final class FastCpuBackend implements LstmBackend {
         long hOff = (long) b0 * p;                 // chunk's first row in the [B, P] state
         long hBytes = (long) rows * p * Float.BYTES;
         boolean[] active = lengths == null ? null : dir.active;
+        boolean gemv = gemvSteps(batch);
         // per-step column split: a team whose workers stay between steps (see CpuThreads.team)
         try (CpuThreads.Team team = colParts > 1 ? threadPool.team(colParts, ran) : null) {
             TeamStep parts = team != null ? new TeamStep(team, dir, l, whh, peep, training, active) : null;
@@ -395,7 +398,7 @@ public final class FastCpuBackend implements LstmBackend {
                     fusedStepGemm(dir, rows, x, row0, spec.layerInputSize(l), xLd, b0, g, row0 * 4 * h);
                 } else if (colParts > 0) {
                     // g[t] += h_prev W_hh^T, [rows, P] x [P, 4H] with W_hh packed once per call
-                    stepGemm(dir, whh, false, rows, hp, hpOff, b0, g, row0 * 4 * h, parts);
+                    stepGemm(dir, whh, false, rows, hp, hpOff, b0, g, row0 * 4 * h, parts, gemv);
                 } else {
                     OpenBlas.sgemm(false, true, rows, 4 * h, p, 1f, hp, hpOff, p, whh, 0, p, 1f, g, row0 * 4 * h,
                             4 * h);
@@ -544,6 +547,7 @@ public final class FastCpuBackend implements LstmBackend {
         long hOff = (long) b0 * p;
         long peepOff = 3L * h * chunk;              // this chunk's peephole-gradient accumulator (zeroed by the caller)
         boolean[] active = lengths == null ? null : dir.active;
+        boolean gemv = gemvSteps(batch);
         // per-step column split: a team whose workers stay between steps (see CpuThreads.team)
         try (CpuThreads.Team team = colParts > 1 ? threadPool.team(colParts, ran) : null) {
             TeamStep parts = team != null ? new TeamStep(team, dir, l, whh, peep, true, active) : null;
@@ -568,7 +572,7 @@ public final class FastCpuBackend implements LstmBackend {
                 // dh_prev = dA W_hh, [rows, 4H] x [4H, P]
                 MemorySegment dhPrev = active == null ? dir.dhState : dir.tmpP;
                 if (colParts > 0) {
-                    stepGemm(dir, whh, true, rows, dir.dA, row0 * 4 * h, b0, dhPrev, hOff, parts);
+                    stepGemm(dir, whh, true, rows, dir.dA, row0 * 4 * h, b0, dhPrev, hOff, parts, gemv);
                 } else {
                     OpenBlas.sgemm(false, false, rows, p, 4 * h, 1f, dir.dA, row0 * 4 * h, 4 * h, whh, 0, p,
                             0f, dhPrev, hOff, p);
@@ -810,6 +814,17 @@ public final class FastCpuBackend implements LstmBackend {
         return fusedSteps && (spec.numDirections() * chunks(batch) > 1 || threads == 1 && loneFuses);
     }
 
+    /**
+     * Whether a call of this batch runs its per-step W_hh products on OpenBLAS's sgemv instead of the packed kernel,
+     * with W_hh left as it is (no packing): a batch of one row where the steps are not fused. A product with one row
+     * is a read of W_hh, and sgemv reads it faster than the packed kernel's one-row block reads its packed copy (Zen
+     * 4, one core, 1280 x 650, a service's one sequence: 43 against 54.5 us with W_hh in cache, 61 against 85-89 with
+     * four such matrices in turn), with no packing before it (0.3-1.2 ms per 2600 x 650).
+     */
+    boolean gemvSteps(int batch) {
+        return packed && batch == 1 && !fusesSteps(batch);
+    }
+
     /** Whether {@link #projectInput} splits a projection of this many rows by columns (gates) rather than rows. */
     boolean projectsByColumns(int rows) {
         return rows < 4 * spec.hiddenSize();
@@ -916,7 +931,8 @@ public final class FastCpuBackend implements LstmBackend {
     /**
      * Packs W_hh of layer l (every direction; fused, [W_ih W_hh]) for {@link PackedGemm} when the packed path applies
      * to this batch, in the forward layout (B = W_hh^T) or the backward one (B = W_hh). Returns how many threads
-     * split each step's GEMM by column panels (1 when the recurrences already occupy the threads), or 0 for OpenBLAS.
+     * split each step's GEMM by column panels (1 when the recurrences already occupy the threads), or 0 for OpenBLAS;
+     * with {@link #gemvSteps} it packs nothing and returns how many split each step's sgemv by outputs.
      */
     private int packWeights(LstmParams params, FastCpuWorkspace ws, int l, int batch, boolean backward,
                             boolean fused, Set<String> ran) {
@@ -924,6 +940,12 @@ public final class FastCpuBackend implements LstmBackend {
         int p = spec.outputSize();
         if (!packed) {
             return 0;
+        }
+        int recurrences = spec.numDirections() * chunks(batch);
+        if (gemvSteps(batch)) {
+            // sgemv on W_hh itself, split by its rows (forward) or columns (backward) over a lone recurrence's team
+            int outputs = backward ? p : 4 * h;
+            return recurrences == 1 ? Math.max(1, Math.min(threads, outputs / 16)) : 1;
         }
         int in = spec.layerInputSize(l);
         int n = backward ? (fused ? in + p : p) : 4 * h;
@@ -952,7 +974,6 @@ public final class FastCpuBackend implements LstmBackend {
             }, ran);
             frozenPacks.packInto(ws.dir(l, d), params, layout, l, d, floats, pack);
         }
-        int recurrences = spec.numDirections() * chunks(batch);
         return recurrences == 1 ? Math.max(1, Math.min(threads, panels)) : 1;
     }
 
@@ -1006,11 +1027,19 @@ public final class FastCpuBackend implements LstmBackend {
      * part.
      */
     private void stepGemm(FastCpuWorkspace.Dir dir, MemorySegment whh, boolean backward, int rows, MemorySegment a,
-                          long aOff, int b0, MemorySegment c, long cOff, TeamStep parts) {
+                          long aOff, int b0, MemorySegment c, long cOff, TeamStep parts, boolean gemv) {
         int h4 = 4 * spec.hiddenSize();
         int p = spec.outputSize();
         int n = backward ? p : h4;
         int k = backward ? h4 : p;
+        if (gemv) {
+            if (parts == null) {
+                stepGemvPart(whh, backward, n, k, a, aOff, c, cOff, 0, 1);
+            } else {
+                parts.gemv(backward, n, k, a, aOff, c, cOff);
+            }
+            return;
+        }
         float[] aRows = dir.stepRows;
         int at = b0 * k;
         MemorySegment.copy(a, ValueLayout.JAVA_FLOAT, aOff * Float.BYTES, aRows, at, rows * k);
@@ -1022,6 +1051,21 @@ public final class FastCpuBackend implements LstmBackend {
     }
 
     /**
+     * Part q of parts of a one-row step on W_hh [4H, P] as it is: forward g[n0..n1) += W_hh[n0..n1) h, backward
+     * dh[n0..n1) = (dA W_hh)[n0..n1); n outputs, k inputs, cut at multiples of 16.
+     */
+    private static void stepGemvPart(MemorySegment whh, boolean backward, int n, int k, MemorySegment a, long aOff,
+                                     MemorySegment c, long cOff, int q, int parts) {
+        int n0 = CpuThreads.cut(n, parts, q);
+        int n1 = CpuThreads.cut(n, parts, q + 1);
+        if (backward) { // W_hh's columns n0..n1: (W_hh^T dA)[n0..n1)
+            OpenBlas.sgemv(true, k, n1 - n0, 1f, whh, n0, n, a, aOff, 0f, c, cOff + n0);
+        } else {        // W_hh's rows n0..n1
+            OpenBlas.sgemv(false, n1 - n0, k, 1f, whh, (long) n0 * k, k, a, aOff, 1f, c, cOff + n0);
+        }
+    }
+
+    /**
      * The parts of one recurrence's steps on its team, as one object reused by every step: a lambda per step would
      * be an allocation per step. Each method sets the step's fields and runs the team on this.
      */
@@ -1029,6 +1073,7 @@ public final class FastCpuBackend implements LstmBackend {
         private static final int GEMM = 0;
         private static final int FORWARD = 1;
         private static final int BACKWARD = 2;
+        private static final int GEMV = 3;
         private final CpuThreads.Team team;
         private final FastCpuWorkspace.Dir dir;
         private final int l;
@@ -1082,6 +1127,19 @@ public final class FastCpuBackend implements LstmBackend {
             team.run(this);
         }
 
+        /** {@link #stepGemvPart}'s output ranges. */
+        void gemv(boolean backward, int n, int k, MemorySegment a, long aOff, MemorySegment c, long cOff) {
+            this.kind = GEMV;
+            this.backward = backward;
+            this.n = n;
+            this.k = k;
+            this.a = a;
+            this.aOff = aOff;
+            this.c = c;
+            this.cOff = cOff;
+            team.run(this);
+        }
+
         /** The forward pointwise step by rows (no projection). */
         void forward(int rows, long row0, int b0, MemorySegment out, long outOff, int width) {
             this.kind = FORWARD;
@@ -1107,6 +1165,10 @@ public final class FastCpuBackend implements LstmBackend {
         public void accept(int q) {
             if (kind == GEMM) {
                 stepGemmPart(dir.whhPacked, whh, backward, rows, n, k, dir.stepRows, at, a, aOff, c, cOff, q, parts);
+                return;
+            }
+            if (kind == GEMV) {
+                stepGemvPart(whh, backward, n, k, a, aOff, c, cOff, q, parts);
                 return;
             }
             int r0 = rows * q / parts;

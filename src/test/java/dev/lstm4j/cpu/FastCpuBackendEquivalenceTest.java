@@ -145,6 +145,17 @@ class FastCpuBackendEquivalenceTest {
     }
 
     /**
+     * One row on 2 threads: a lone recurrence of one layer (or of three) runs each step's W_hh product on OpenBLAS's
+     * sgemv, split over the team by W_hh's rows forward and its columns backward (FastCpuBackend.gemvSteps); two
+     * layers run as the pipeline and bidirectional ones fuse their steps, as with more rows.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void matchesTheReferenceWithBatchOneOnTwoThreads(String name, LstmSpec spec, Opts opts) {
+        compare(spec, opts, 1, T, 2);
+    }
+
+    /**
      * One thread, weights past half of L2 (I = H = 200: 1.3 MB packed): the whole-sequence input projection and
      * h W_hh^T a step on this thread alone, where small weights fuse their steps (the test above).
      */

@@ -116,6 +116,27 @@ class FrozenPacksTest {
         }
     }
 
+    /**
+     * A batch of one row on a lone recurrence takes W_hh as it is, for sgemv, so even frozen parameters are not packed
+     * (FastCpuBackend.gemvSteps); eight rows of the same layer are, once.
+     */
+    @Test
+    void oneRowStepsPackNothing() {
+        requirePackedKernel();
+        LstmSpec spec = LstmSpec.builder(16, 40).peepholes(true).build();
+        try (Arena arena = Arena.ofConfined();
+             LstmParams frozen = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 5)
+                     .freeze();
+             FastCpuBackend fast = new FastCpuBackend(spec, 2)) {
+            Tensor x1 = random(arena, Shape.of(4, 1, spec.inputSize()), 1);
+            step(fast, frozen, x1, random(arena, LstmShapes.outputShape(spec, 4, 1), 2));
+            assertEquals(0, fast.frozenPackCount(), "one row: forward and backward on W_hh as it is");
+            Tensor x8 = random(arena, Shape.of(4, 8, spec.inputSize()), 3);
+            step(fast, frozen, x8, random(arena, LstmShapes.outputShape(spec, 4, 8), 4));
+            assertTrue(fast.frozenPackCount() > 0, "eight rows: packed weights");
+        }
+    }
+
     @Test
     void refusesToPackParametersThatMayChange() {
         try (LstmParams live = LstmParams.zeros(LstmSpec.builder(4, 8).build(), DType.FLOAT32)) {

@@ -2,6 +2,7 @@ package dev.lstm4j.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.lstm4j.lstm.LstmSpec;
 import org.junit.jupiter.api.Test;
@@ -45,6 +46,29 @@ class FusedStepsRuleTest {
         assertTrue(FastCpuBackend.loneRecurrenceFuses(SEED_MNIST, INTEL_L2), "seed-mnist was 10 % faster fused");
         assertFalse(FastCpuBackend.loneRecurrenceFuses(PTB_SMALL, INTEL_L2),
                 "ptb-small inference was 8-12 % slower fused on the Intel VM");
+    }
+
+    /**
+     * Steps of one row that are not fused run on sgemv from W_hh as it is: one layer on 2 threads, or on one thread
+     * where the weights pass half of L2; not with more rows, not where the steps fuse (two directions, or one thread
+     * and small weights), not with every GEMM on OpenBLAS's sgemm by request.
+     */
+    @Test
+    void oneRowStepsThatAreNotFusedRunOnSgemv() {
+        LstmSpec small = LstmSpec.builder(8, 33).build();
+        try (FastCpuBackend twoThreads = new FastCpuBackend(small, 2);
+             FastCpuBackend oneThread = new FastCpuBackend(small, 1);
+             FastCpuBackend bidirectional = new FastCpuBackend(LstmSpec.builder(8, 33).bidirectional(true).build(), 2);
+             FastCpuBackend largeOnOne = new FastCpuBackend(LstmSpec.builder(400, 400).build(), 1);
+             FastCpuBackend blas = new FastCpuBackend(small, 2, RecurrentGemm.BLAS)) {
+            assumeTrue(PackedGemm.USABLE, "without 8-float vectors every GEMM runs on OpenBLAS's sgemm");
+            assertTrue(twoThreads.gemvSteps(1));
+            assertFalse(twoThreads.gemvSteps(2), "two rows: the packed kernel");
+            assertFalse(oneThread.gemvSteps(1), "one thread, small weights: fused steps");
+            assertFalse(bidirectional.gemvSteps(1), "two directions: fused steps");
+            assertTrue(largeOnOne.gemvSteps(1), "one thread, weights past half of L2: unfused");
+            assertFalse(blas.gemvSteps(1), "every GEMM on sgemm, as asked");
+        }
     }
 
     @Test
