@@ -397,7 +397,7 @@ public final class FastCpuBackend implements LstmBackend {
                 if (x != null) {
                     fusedStepGemm(dir, rows, x, row0, spec.layerInputSize(l), xLd, b0, g, row0 * 4 * h);
                 } else if (colParts > 0) {
-                    // g[t] += h_prev W_hh^T, [rows, P] x [P, 4H] with W_hh packed once per call
+                    // g[t] += h_prev W_hh^T, [rows, P] x [P, 4H] with W_hh packed once per call (one row: sgemv)
                     stepGemm(dir, whh, false, rows, hp, hpOff, b0, g, row0 * 4 * h, parts, gemv);
                 } else {
                     OpenBlas.sgemm(false, true, rows, 4 * h, p, 1f, hp, hpOff, p, whh, 0, p, 1f, g, row0 * 4 * h,
@@ -1024,7 +1024,7 @@ public final class FastCpuBackend implements LstmBackend {
      * W_hh^T; backward dh [rows, P] = dA [rows, 4H] W_hh. A's rows (dense at aOff) are copied to the heap; the
      * whole panels are split over the team of {@code parts} (null: this thread alone; a team only when this
      * recurrence is the only one) and the last n mod NR columns, which are not packed, go to OpenBLAS on the last
-     * part.
+     * part. With {@code gemv} ({@link #gemvSteps}: one row) it is sgemv on W_hh itself, split by outputs.
      */
     private void stepGemm(FastCpuWorkspace.Dir dir, MemorySegment whh, boolean backward, int rows, MemorySegment a,
                           long aOff, int b0, MemorySegment c, long cOff, TeamStep parts, boolean gemv) {

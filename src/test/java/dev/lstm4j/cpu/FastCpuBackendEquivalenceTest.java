@@ -172,6 +172,25 @@ class FastCpuBackendEquivalenceTest {
     }
 
     /**
+     * One row with weights too large to fuse (I = H = 256, projection 200: 1.9 MB of packed [W_ih W_hr], past 3/2
+     * of these machines' L2; without projection 2 MB): sgemv steps without a team, for each of two directions on its
+     * own thread, and on one thread alone.
+     */
+    @Test
+    void matchesTheReferenceWithBatchOneAndUnfusedWeightsWithoutATeam() {
+        LstmSpec bidirectional = LstmSpec.builder(256, 256).bidirectional(true).projSize(200).build();
+        LstmSpec oneWay = LstmSpec.builder(256, 256).peepholes(true).build();
+        try (FastCpuBackend two = new FastCpuBackend(bidirectional, 2);
+             FastCpuBackend one = new FastCpuBackend(oneWay, 1)) {
+            Assumptions.assumeTrue(two.gemvSteps(1) && one.gemvSteps(1), "one-row steps do not run on sgemv here:"
+                    + " vectors of " + PackedGemm.LANES + " floats (fewer than 8: no packed kernel), or an L2 of "
+                    + CacheSize.l2Bytes() + " bytes, where about 2 MB of weights fuse");
+        }
+        compare(bidirectional, Opts.ALL, 1, 4, 2);
+        compare(oneWay, Opts.ALL, 1, 4, 1);
+    }
+
+    /**
      * Batch 64 on 4 threads: each direction's recurrence runs as two chunks of 32 rows on different threads (with one
      * direction, fused steps backward too).
      */
