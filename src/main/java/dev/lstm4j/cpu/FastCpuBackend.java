@@ -395,7 +395,12 @@ public final class FastCpuBackend implements LstmBackend {
                     MemorySegment.copy(dir.hState, hOff * Float.BYTES, hp, hpOff * Float.BYTES, hBytes);
                 }
                 if (x != null) {
-                    fusedStepGemm(dir, rows, x, row0, spec.layerInputSize(l), xLd, b0, g, row0 * 4 * h);
+                    if (gemv) { // one row: [x_t h] [W_ih W_hh]^T as two sgemv
+                        OneRowStep.forward(params.weightIh(l, d).segment(), spec.layerInputSize(l), whh, p, 4 * h, x,
+                                row0 * xLd, dir.hState, hOff, g, row0 * 4 * h);
+                    } else {
+                        fusedStepGemm(dir, rows, x, row0, spec.layerInputSize(l), xLd, b0, g, row0 * 4 * h);
+                    }
                 } else if (colParts > 0) {
                     // g[t] += h_prev W_hh^T, [rows, P] x [P, 4H] with W_hh packed once per call (one row: sgemv)
                     stepGemm(dir, whh, false, rows, hp, hpOff, b0, g, row0 * 4 * h, parts, gemv);
@@ -566,7 +571,8 @@ public final class FastCpuBackend implements LstmBackend {
                     step.backward(dir, l, peep, rows, row0, b0, peepOff, active);
                 }
                 if (dX != null) {
-                    fusedBackwardStepGemm(dir, rows, row0, b0, dX, spec.layerInputSize(l), active);
+                    fusedBackwardStepGemm(params.weightIh(l, d).segment(), whh, dir, rows, row0, b0, dX,
+                            spec.layerInputSize(l), active, gemv);
                     continue;
                 }
                 // dh_prev = dA W_hh, [rows, 4H] x [4H, P]
@@ -815,14 +821,16 @@ public final class FastCpuBackend implements LstmBackend {
     }
 
     /**
-     * Whether a call of this batch runs its per-step W_hh products on OpenBLAS's sgemv instead of the packed kernel,
-     * with W_hh left as it is (no packing): a batch of one row where the steps are not fused. A product with one row
-     * is a read of W_hh, and sgemv reads it faster than the packed kernel's one-row block reads its packed copy (Zen
-     * 4, one core, 1280 x 650, a service's one sequence: 43 against 54.5 us with W_hh in cache, 61 against 85-89 with
-     * four such matrices in turn), with no packing before it (0.3-1.2 ms per 2600 x 650).
+     * Whether a call of this batch runs its per-step products on OpenBLAS's sgemv ({@link OneRowStep}) instead of
+     * the packed kernel, with the weights left as they are (nothing packed): a batch of one row, on every path (W_hh
+     * alone, fused steps, the pipeline). A product with one row is a read of the weights, and sgemv reads them
+     * faster than the packed kernel's one-row block reads its packed copy (Zen 4, one core, 1280 x 650, a service's
+     * one sequence: 43 against 54.5 us with W_hh in cache, 61 against 85-89 with four such matrices in turn; level
+     * at 512 x 128), with no packing before it (0.3-1.2 ms per 2600 x 650; 25-50 % of a one-row call of a small
+     * two-layer LSTM).
      */
     boolean gemvSteps(int batch) {
-        return packed && batch == 1 && !fusesSteps(batch);
+        return packed && batch == 1;
     }
 
     /** Whether {@link #projectInput} splits a projection of this many rows by columns (gates) rather than rows. */
@@ -890,7 +898,7 @@ public final class FastCpuBackend implements LstmBackend {
             loadState(in.h0(), l, 0, batch, p, ws.dir(l, 0).hState);
             loadState(in.c0(), l, 0, batch, h, ws.dir(l, 0).cState);
         }
-        pipeline.forward(params, ws, seqLength, batch, lengths, outs, training, ran);
+        pipeline.forward(params, ws, seqLength, batch, lengths, outs, training, gemvSteps(batch), ran);
         for (int l = 0; l < layers; l++) {
             storeState(ws.dir(l, 0).hState, l, 0, batch, p, hN);
             storeState(ws.dir(l, 0).cState, l, 0, batch, h, cN);
@@ -914,7 +922,7 @@ public final class FastCpuBackend implements LstmBackend {
             dir.dPeep.fill((byte) 0);
         }
         pipeline.backward(params, ws, saved.seqLength, batch, saved.lengths, dOut, dInput.segment(),
-                l -> stageWeightGradients(grads, ws, l, rows, layerInput(ws, l)), ran);
+                gemvSteps(batch), l -> stageWeightGradients(grads, ws, l, rows, layerInput(ws, l)), ran);
         for (int l = 0; l < layers; l++) {
             storeState(ws.dir(l, 0).dhState, l, 0, batch, p, dh0);
             storeState(ws.dir(l, 0).dcState, l, 0, batch, h, dc0);
@@ -1002,19 +1010,24 @@ public final class FastCpuBackend implements LstmBackend {
     /**
      * One fused backward step: [dx_t dh_{t-1}] [rows, I + P] = dA_t [rows, 4H] x [W_ih W_hh] [4H, I + P], every
      * covering panel (padded columns are zero) into the Dir's stepOut [B, ldo]; then dx_t to dX's rows from row0 and
-     * dh_{t-1} to dhState's rows from b0. An inactive row's dA is zero, so its dx is too; its dh carries over.
+     * dh_{t-1} to dhState's rows from b0. An inactive row's dA is zero, so its dx is too; its dh carries over. With
+     * {@code gemv} (one row, {@link #gemvSteps}) the product runs on sgemv from W_ih and W_hh as they are.
      */
-    private void fusedBackwardStepGemm(FastCpuWorkspace.Dir dir, int rows, long row0, int b0, MemorySegment dX, int in,
-                                       boolean[] active) {
+    private void fusedBackwardStepGemm(MemorySegment wih, MemorySegment whh, FastCpuWorkspace.Dir dir, int rows,
+                                       long row0, int b0, MemorySegment dX, int in, boolean[] active, boolean gemv) {
         int p = spec.outputSize();
         int h4 = 4 * spec.hiddenSize();
         int ldo = PackedGemm.coveringPanels(in + p) * PackedGemm.NR;
-        float[] a = dir.stepRows;
-        int at = b0 * h4;
-        MemorySegment.copy(dir.dA, ValueLayout.JAVA_FLOAT, row0 * h4 * Float.BYTES, a, at, rows * h4);
         long outOff = (long) b0 * ldo;
-        PackedGemm.multiply(rows, ldo, h4, a, at, h4, dir.whhPacked, false, dir.stepOut, outOff, ldo, 0,
-                PackedGemm.panels(ldo));
+        if (gemv) { // one row, on the weights as they are
+            OneRowStep.backward(wih, in, whh, p, h4, dir.dA, row0 * h4, dir.stepOut, outOff);
+        } else {
+            float[] a = dir.stepRows;
+            int at = b0 * h4;
+            MemorySegment.copy(dir.dA, ValueLayout.JAVA_FLOAT, row0 * h4 * Float.BYTES, a, at, rows * h4);
+            PackedGemm.multiply(rows, ldo, h4, a, at, h4, dir.whhPacked, false, dir.stepOut, outOff, ldo, 0,
+                    PackedGemm.panels(ldo));
+        }
         Rows.copy(dir.stepOut, outOff, ldo, dX, row0 * in, in, rows, null, 0);
         Rows.copy(dir.stepOut, outOff + in, ldo, dir.dhState, (long) b0 * p, p, rows, active, b0);
     }
@@ -1034,7 +1047,7 @@ public final class FastCpuBackend implements LstmBackend {
         int k = backward ? h4 : p;
         if (gemv) {
             if (parts == null) {
-                stepGemvPart(whh, backward, n, k, a, aOff, c, cOff, 0, 1);
+                OneRowStep.recurrentPart(whh, backward, n, k, a, aOff, c, cOff, 0, 1);
             } else {
                 parts.gemv(backward, n, k, a, aOff, c, cOff);
             }
@@ -1047,21 +1060,6 @@ public final class FastCpuBackend implements LstmBackend {
             stepGemmPart(dir.whhPacked, whh, backward, rows, n, k, aRows, at, a, aOff, c, cOff, 0, 1);
         } else {
             parts.gemm(backward, rows, n, k, at, a, aOff, c, cOff);
-        }
-    }
-
-    /**
-     * Part q of parts of a one-row step on W_hh [4H, P] as it is: forward g[n0..n1) += W_hh[n0..n1) h, backward
-     * dh[n0..n1) = (dA W_hh)[n0..n1); n outputs, k inputs, cut at multiples of 16.
-     */
-    private static void stepGemvPart(MemorySegment whh, boolean backward, int n, int k, MemorySegment a, long aOff,
-                                     MemorySegment c, long cOff, int q, int parts) {
-        int n0 = CpuThreads.cut(n, parts, q);
-        int n1 = CpuThreads.cut(n, parts, q + 1);
-        if (backward) { // W_hh's columns n0..n1: (W_hh^T dA)[n0..n1)
-            OpenBlas.sgemv(true, k, n1 - n0, 1f, whh, n0, n, a, aOff, 0f, c, cOff + n0);
-        } else {        // W_hh's rows n0..n1
-            OpenBlas.sgemv(false, n1 - n0, k, 1f, whh, (long) n0 * k, k, a, aOff, 1f, c, cOff + n0);
         }
     }
 
@@ -1127,7 +1125,7 @@ public final class FastCpuBackend implements LstmBackend {
             team.run(this);
         }
 
-        /** {@link #stepGemvPart}'s output ranges. */
+        /** {@link OneRowStep#recurrentPart}'s output ranges. */
         void gemv(boolean backward, int n, int k, MemorySegment a, long aOff, MemorySegment c, long cOff) {
             this.kind = GEMV;
             this.backward = backward;
@@ -1168,7 +1166,7 @@ public final class FastCpuBackend implements LstmBackend {
                 return;
             }
             if (kind == GEMV) {
-                stepGemvPart(whh, backward, n, k, a, aOff, c, cOff, q, parts);
+                OneRowStep.recurrentPart(whh, backward, n, k, a, aOff, c, cOff, q, parts);
                 return;
             }
             int r0 = rows * q / parts;

@@ -67,17 +67,19 @@ final class PipelinedLayers {
     /**
      * Every layer's forward over the sequence. Expects the input in ws.x0 [T*B, I], each layer's combined bias and
      * initial state in its Dir, and in training with dropout the masks of layers
-     * 1.. in ws.dropMask. Layer l writes its output [T*B, P] to outs[l] and leaves its final state in its Dir.
+     * 1.. in ws.dropMask. Layer l writes its output [T*B, P] to outs[l] and leaves its final state in its Dir. With
+     * {@code oneRow} (a batch of one) each step's product runs on sgemv from the weights as they are
+     * ({@link OneRowStep}), and nothing is packed.
      */
     void forward(LstmParams params, FastCpuWorkspace ws, int seqLength, int batch, int[] lengths, MemorySegment[] outs,
-                 boolean training, Set<String> ran) {
+                 boolean training, boolean oneRow, Set<String> ran) {
         StageProgress progress = new StageProgress(spec.numLayers());
         progress.run(threadPool, threads, spec.numLayers(),
-                l -> forwardStage(params, ws, progress, l, seqLength, batch, lengths, outs, training), ran);
+                l -> forwardStage(params, ws, progress, l, seqLength, batch, lengths, outs, training, oneRow), ran);
     }
 
     private void forwardStage(LstmParams params, FastCpuWorkspace ws, StageProgress progress, int l, int seqLength,
-                              int batch, int[] lengths, MemorySegment[] outs, boolean training) {
+                              int batch, int[] lengths, MemorySegment[] outs, boolean training, boolean oneRow) {
         FastCpuWorkspace.Dir dir = ws.dir(l, 0);
         int h4 = 4 * spec.hiddenSize();
         int p = spec.outputSize();
@@ -88,9 +90,11 @@ final class PipelinedLayers {
         MemorySegment mask = training && l > 0 ? ws.dropMask[l] : null;           // [T*B, I] or null
         MemorySegment whr = spec.projSize() > 0 ? params.weightHr(l, 0).segment() : null;
         MemorySegment peep = spec.peepholes() ? params.weightPeep(l, 0).segment() : null;
+        MemorySegment wih = params.weightIh(l, 0).segment();                     // [4H, I]
+        MemorySegment whh = params.weightHh(l, 0).segment();                     // [4H, P]
         float[] a = dir.stepRows;                                                 // [B, I + P]
         boolean[] active = lengths == null ? null : dir.active;
-        pack(params, dir, l, false);
+        if (!oneRow) pack(params, dir, l, false);
         for (int t = 0; t < seqLength; t++) {
             if (l > 0) progress.await(l - 1, t + 1);
             long row0 = (long) t * batch;
@@ -102,16 +106,21 @@ final class PipelinedLayers {
                 VectorMath.multiply(x, row0 * in, mask, row0 * in, ws.dropIn[l], row0 * in, batch * in);
                 xt = ws.dropIn[l];
             }
-            for (int b = 0; b < batch; b++) {
-                MemorySegment.copy(xt, ValueLayout.JAVA_FLOAT, (row0 + b) * in * Float.BYTES, a, b * k, in);
-                MemorySegment.copy(dir.hState, ValueLayout.JAVA_FLOAT, (long) b * p * Float.BYTES, a, b * k + in, p);
-            }
             if (training) {
                 MemorySegment.copy(dir.hState, 0, dir.hPrev[l], row0 * p * Float.BYTES, (long) batch * p * Float.BYTES);
             }
             MemorySegment g = dir.g[l];
-            PackedGemm.multiply(batch, h4, k, a, 0, k, dir.whhPacked, false, g, row0 * h4, h4, 0, panels);
-            PackedGemm.multiplyLastPanel(batch, h4, k, a, 0, k, dir.whhPacked, g, row0 * h4, h4, dir.stepOut, 0);
+            if (oneRow) {
+                OneRowStep.forward(wih, in, whh, p, h4, xt, row0 * in, dir.hState, 0, g, row0 * h4);
+            } else {
+                for (int b = 0; b < batch; b++) {
+                    MemorySegment.copy(xt, ValueLayout.JAVA_FLOAT, (row0 + b) * in * Float.BYTES, a, b * k, in);
+                    MemorySegment.copy(dir.hState, ValueLayout.JAVA_FLOAT, (long) b * p * Float.BYTES, a, b * k + in,
+                            p);
+                }
+                PackedGemm.multiply(batch, h4, k, a, 0, k, dir.whhPacked, false, g, row0 * h4, h4, 0, panels);
+                PackedGemm.multiplyLastPanel(batch, h4, k, a, 0, k, dir.whhPacked, g, row0 * h4, h4, dir.stepOut, 0);
+            }
             step.forward(dir, l, whr, peep, batch, row0, 0, outs[l], row0 * p, p, training, active);
             progress.finished(l, t + 1);
         }
@@ -123,10 +132,11 @@ final class PipelinedLayers {
      * accumulators zeroed. Reads the last layer's output gradient from dOut
      * [T*B, P], passes each layer's input gradient down through ws.dGradA / dGradB (times the dropout mask), and
      * writes layer 0's into dInput, batch-first when {@code batchFirst}. Each stage then runs afterLayer(l) for its
-     * layer l (the weight gradients), on its own thread.
+     * layer l (the weight gradients), on its own thread. With {@code oneRow} the steps' products run on sgemv, as in
+     * forward.
      */
     void backward(LstmParams params, FastCpuWorkspace ws, int seqLength, int batch, int[] lengths, MemorySegment dOut,
-                  MemorySegment dInput, IntConsumer afterLayer, Set<String> ran) {
+                  MemorySegment dInput, boolean oneRow, IntConsumer afterLayer, Set<String> ran) {
         int layers = spec.numLayers();
         // layer l reads its output gradient from reads[l] and writes its input gradient to reads[l - 1]; with two
         // buffers alternating, a row is rewritten only after the layer that reads it has passed that step
@@ -137,13 +147,13 @@ final class PipelinedLayers {
         progress.run(threadPool, threads, layers, s -> {
             int l = layers - 1 - s; // stage 0 is the last layer: it starts the pipeline
             backwardStage(params, ws, progress, l, seqLength, batch, lengths, reads[l],
-                    l == 0 ? dInput : reads[l - 1]);
+                    l == 0 ? dInput : reads[l - 1], oneRow);
             afterLayer.accept(l);
         }, ran);
     }
 
     private void backwardStage(LstmParams params, FastCpuWorkspace ws, StageProgress progress, int l, int seqLength,
-                               int batch, int[] lengths, MemorySegment dOut, MemorySegment dIn) {
+                               int batch, int[] lengths, MemorySegment dOut, MemorySegment dIn, boolean oneRow) {
         FastCpuWorkspace.Dir dir = ws.dir(l, 0);
         int layers = spec.numLayers();
         int stage = layers - 1 - l;
@@ -155,10 +165,12 @@ final class PipelinedLayers {
         MemorySegment mask = l > 0 ? ws.dropMask[l] : null;                       // [T*B, I] or null
         MemorySegment whr = spec.projSize() > 0 ? params.weightHr(l, 0).segment() : null;
         MemorySegment peep = spec.peepholes() ? params.weightPeep(l, 0).segment() : null;
+        MemorySegment wih = params.weightIh(l, 0).segment();                     // [4H, I]
+        MemorySegment whh = params.weightHh(l, 0).segment();                     // [4H, P]
         float[] a = dir.stepRows;                                                 // [B, 4H]
         boolean[] active = lengths == null ? null : dir.active;
         boolean batchFirst = spec.batchFirst();
-        pack(params, dir, l, true);
+        if (!oneRow) pack(params, dir, l, true);
         for (int s = 0; s < seqLength; s++) {
             int t = seqLength - 1 - s;
             if (stage > 0) progress.await(stage - 1, s + 1);
@@ -169,9 +181,13 @@ final class PipelinedLayers {
             step.gradientOfM(dir, whr, batch, row0, 0, dOut, row0 * p, p, active);
             step.backward(dir, l, peep, batch, row0, 0, 0, active);
             // [dx dh_prev] = dA [W_ih W_hh]: every covering panel into stepOut (its padded columns are zero)
-            MemorySegment.copy(dir.dA, ValueLayout.JAVA_FLOAT, row0 * h4 * Float.BYTES, a, 0, batch * h4);
-            PackedGemm.multiply(batch, ldo, h4, a, 0, h4, dir.whhPacked, false, dir.stepOut, 0, ldo, 0,
-                    PackedGemm.panels(ldo));
+            if (oneRow) {
+                OneRowStep.backward(wih, in, whh, p, h4, dir.dA, row0 * h4, dir.stepOut, 0);
+            } else {
+                MemorySegment.copy(dir.dA, ValueLayout.JAVA_FLOAT, row0 * h4 * Float.BYTES, a, 0, batch * h4);
+                PackedGemm.multiply(batch, ldo, h4, a, 0, h4, dir.whhPacked, false, dir.stepOut, 0, ldo, 0,
+                        PackedGemm.panels(ldo));
+            }
             for (int b = 0; b < batch; b++) {
                 long at = (long) b * ldo;
                 long to = l > 0 || !batchFirst ? row0 + b : (long) b * seqLength + t;

@@ -145,9 +145,10 @@ class FastCpuBackendEquivalenceTest {
     }
 
     /**
-     * One row on 2 threads: a lone recurrence of one layer (or of three) runs each step's W_hh product on OpenBLAS's
-     * sgemv, split over the team by W_hh's rows forward and its columns backward (FastCpuBackend.gemvSteps); two
-     * layers run as the pipeline and bidirectional ones fuse their steps, as with more rows.
+     * One row on 2 threads, where every step's product runs on OpenBLAS's sgemv from the weights as they are
+     * (FastCpuBackend.gemvSteps): a lone recurrence of one layer (or of three) splits W_hh's over the team by its rows
+     * forward and its columns backward; two layers run as the pipeline and bidirectional ones fuse their steps, each
+     * step then two sgemv, on W_ih and on W_hh.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
@@ -172,9 +173,9 @@ class FastCpuBackendEquivalenceTest {
     }
 
     /**
-     * One row with weights too large to fuse (I = H = 256, projection 200: 1.9 MB of packed [W_ih W_hr], past 3/2
-     * of these machines' L2; without projection 2 MB): sgemv steps without a team, for each of two directions on its
-     * own thread, and on one thread alone.
+     * One row with weights too large to fuse (I = H = 256, projection 200: 1.9 MB of packed [W_ih W_hh], past 3/2
+     * of these machines' L2; without projection 2 MB): W_hh's sgemv steps without a team, for each of two directions
+     * on its own thread, and on one thread alone.
      */
     @Test
     void matchesTheReferenceWithBatchOneAndUnfusedWeightsWithoutATeam() {
@@ -182,9 +183,10 @@ class FastCpuBackendEquivalenceTest {
         LstmSpec oneWay = LstmSpec.builder(256, 256).peepholes(true).build();
         try (FastCpuBackend two = new FastCpuBackend(bidirectional, 2);
              FastCpuBackend one = new FastCpuBackend(oneWay, 1)) {
-            Assumptions.assumeTrue(two.gemvSteps(1) && one.gemvSteps(1), "one-row steps do not run on sgemv here:"
-                    + " vectors of " + PackedGemm.LANES + " floats (fewer than 8: no packed kernel), or an L2 of "
-                    + CacheSize.l2Bytes() + " bytes, where about 2 MB of weights fuse");
+            Assumptions.assumeTrue(two.gemvSteps(1) && !two.fusesSteps(1) && !one.fusesSteps(1),
+                    "not the unfused sgemv steps here: vectors of " + PackedGemm.LANES + " floats (fewer than 8: no"
+                    + " packed kernel), or an L2 of " + CacheSize.l2Bytes() + " bytes, where about 2 MB of weights"
+                    + " fuse");
         }
         compare(bidirectional, Opts.ALL, 1, 4, 2);
         compare(oneWay, Opts.ALL, 1, 4, 1);

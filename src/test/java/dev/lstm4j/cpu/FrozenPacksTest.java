@@ -117,13 +117,14 @@ class FrozenPacksTest {
     }
 
     /**
-     * A batch of one row on a lone recurrence takes W_hh as it is, for sgemv, so even frozen parameters are not packed
-     * (FastCpuBackend.gemvSteps); eight rows of the same layer are, once.
+     * A batch of one row takes the weights as they are, for sgemv, so even frozen parameters are not packed
+     * (FastCpuBackend.gemvSteps), on each path: a lone recurrence's team, the pipeline, fused steps of two
+     * directions; eight rows of the same layer are packed, once.
      */
-    @Test
-    void oneRowStepsPackNothing() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("oneRowPaths")
+    void oneRowStepsPackNothing(String name, LstmSpec spec) {
         requirePackedKernel();
-        LstmSpec spec = LstmSpec.builder(16, 40).peepholes(true).build();
         try (Arena arena = Arena.ofConfined();
              LstmParams frozen = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 5)
                      .freeze();
@@ -135,6 +136,12 @@ class FrozenPacksTest {
             step(fast, frozen, x8, random(arena, LstmShapes.outputShape(spec, 4, 8), 4));
             assertTrue(fast.frozenPackCount() > 0, "eight rows: packed weights");
         }
+    }
+
+    static Stream<Arguments> oneRowPaths() {
+        return Stream.of(Arguments.of("a lone recurrence", LstmSpec.builder(16, 40).peepholes(true).build()),
+                Arguments.of("the pipeline", LstmSpec.builder(16, 40).numLayers(2).build()),
+                Arguments.of("fused steps", LstmSpec.builder(16, 40).bidirectional(true).build()));
     }
 
     @Test

@@ -49,23 +49,25 @@ class FusedStepsRuleTest {
     }
 
     /**
-     * Steps of one row that are not fused run on sgemv from W_hh as it is: one layer on 2 threads, or on one thread
-     * where the weights pass half of L2; not with more rows, not where the steps fuse (two directions, or one thread
-     * and small weights), not with every GEMM on OpenBLAS's sgemm by request.
+     * Steps of one row run on sgemv from the weights as they are, on every path (a lone recurrence's team, fused
+     * steps of two directions or of one thread, weights past half of L2 on one thread); not with more rows, not with
+     * every GEMM on OpenBLAS's sgemm by request.
      */
     @Test
-    void oneRowStepsThatAreNotFusedRunOnSgemv() {
+    void oneRowStepsRunOnSgemv() {
         LstmSpec small = LstmSpec.builder(8, 33).build();
         try (FastCpuBackend twoThreads = new FastCpuBackend(small, 2);
              FastCpuBackend oneThread = new FastCpuBackend(small, 1);
              FastCpuBackend bidirectional = new FastCpuBackend(LstmSpec.builder(8, 33).bidirectional(true).build(), 2);
+             FastCpuBackend pipeline = new FastCpuBackend(LstmSpec.builder(8, 33).numLayers(2).build(), 2);
              FastCpuBackend largeOnOne = new FastCpuBackend(LstmSpec.builder(400, 400).build(), 1);
              FastCpuBackend blas = new FastCpuBackend(small, 2, RecurrentGemm.BLAS)) {
             assumeTrue(PackedGemm.USABLE, "without 8-float vectors every GEMM runs on OpenBLAS's sgemm");
-            assertTrue(twoThreads.gemvSteps(1));
+            assertTrue(twoThreads.gemvSteps(1), "a lone recurrence's team");
             assertFalse(twoThreads.gemvSteps(2), "two rows: the packed kernel");
-            assertFalse(oneThread.gemvSteps(1), "one thread, small weights: fused steps");
-            assertFalse(bidirectional.gemvSteps(1), "two directions: fused steps");
+            assertTrue(oneThread.fusesSteps(1) && oneThread.gemvSteps(1), "one thread, small weights: fused steps");
+            assertTrue(bidirectional.fusesSteps(1) && bidirectional.gemvSteps(1), "two directions: fused steps");
+            assertTrue(pipeline.pipelined(1) && pipeline.gemvSteps(1), "two layers: the pipeline");
             assertTrue(largeOnOne.gemvSteps(1), "one thread, weights past half of L2: unfused");
             assertFalse(blas.gemvSteps(1), "every GEMM on sgemm, as asked");
         }
