@@ -377,7 +377,7 @@ public final class FastCpuBackend implements LstmBackend {
         long hOff = (long) b0 * p;                 // chunk's first row in the [B, P] state
         long hBytes = (long) rows * p * Float.BYTES;
         boolean[] active = lengths == null ? null : dir.active;
-        boolean gemv = gemvSteps(batch);
+        boolean gemv = gemvSteps(batch, params.isFrozen());
         // per-step column split: a team whose workers stay between steps (see CpuThreads.team)
         try (CpuThreads.Team team = colParts > 1 ? threadPool.team(colParts, ran) : null) {
             TeamStep parts = team != null ? new TeamStep(team, dir, l, whh, peep, training, active) : null;
@@ -552,7 +552,7 @@ public final class FastCpuBackend implements LstmBackend {
         long hOff = (long) b0 * p;
         long peepOff = 3L * h * chunk;              // this chunk's peephole-gradient accumulator (zeroed by the caller)
         boolean[] active = lengths == null ? null : dir.active;
-        boolean gemv = gemvSteps(batch);
+        boolean gemv = gemvSteps(batch, params.isFrozen());
         // per-step column split: a team whose workers stay between steps (see CpuThreads.team)
         try (CpuThreads.Team team = colParts > 1 ? threadPool.team(colParts, ran) : null) {
             TeamStep parts = team != null ? new TeamStep(team, dir, l, whh, peep, true, active) : null;
@@ -827,10 +827,12 @@ public final class FastCpuBackend implements LstmBackend {
      * faster than the packed kernel's one-row block reads its packed copy (Zen 4, one core, 1280 x 650, a service's
      * one sequence: 43 against 54.5 us with W_hh in cache, 61 against 85-89 with four such matrices in turn; level
      * at 512 x 128), with no packing before it (0.3-1.2 ms per 2600 x 650; 25-50 % of a one-row call of a small
-     * two-layer LSTM).
+     * two-layer LSTM). Not for frozen parameters whose weights are small enough to fuse ({@link #fusedSteps}):
+     * those are packed once and kept, and there the packed one-row block was as fast or faster (two layers of 128,
+     * 2 threads: sgemv took 1.10-1.15 times as long; level at two layers of 200 and one of 128).
      */
-    boolean gemvSteps(int batch) {
-        return packed && batch == 1;
+    boolean gemvSteps(int batch, boolean frozen) {
+        return packed && batch == 1 && !(frozen && fusedSteps);
     }
 
     /** Whether {@link #projectInput} splits a projection of this many rows by columns (gates) rather than rows. */
@@ -898,7 +900,8 @@ public final class FastCpuBackend implements LstmBackend {
             loadState(in.h0(), l, 0, batch, p, ws.dir(l, 0).hState);
             loadState(in.c0(), l, 0, batch, h, ws.dir(l, 0).cState);
         }
-        pipeline.forward(params, ws, seqLength, batch, lengths, outs, training, gemvSteps(batch), ran);
+        pipeline.forward(params, ws, seqLength, batch, lengths, outs, training, gemvSteps(batch, params.isFrozen()),
+                ran);
         for (int l = 0; l < layers; l++) {
             storeState(ws.dir(l, 0).hState, l, 0, batch, p, hN);
             storeState(ws.dir(l, 0).cState, l, 0, batch, h, cN);
@@ -922,7 +925,8 @@ public final class FastCpuBackend implements LstmBackend {
             dir.dPeep.fill((byte) 0);
         }
         pipeline.backward(params, ws, saved.seqLength, batch, saved.lengths, dOut, dInput.segment(),
-                gemvSteps(batch), l -> stageWeightGradients(grads, ws, l, rows, layerInput(ws, l)), ran);
+                gemvSteps(batch, params.isFrozen()), l -> stageWeightGradients(grads, ws, l, rows, layerInput(ws, l)),
+                ran);
         for (int l = 0; l < layers; l++) {
             storeState(ws.dir(l, 0).dhState, l, 0, batch, p, dh0);
             storeState(ws.dir(l, 0).dcState, l, 0, batch, h, dc0);
@@ -950,7 +954,7 @@ public final class FastCpuBackend implements LstmBackend {
             return 0;
         }
         int recurrences = spec.numDirections() * chunks(batch);
-        if (gemvSteps(batch)) {
+        if (gemvSteps(batch, params.isFrozen())) {
             // sgemv on W_hh itself, split by its rows (forward) or columns (backward) over a lone recurrence's team
             int outputs = backward ? p : 4 * h;
             return recurrences == 1 ? Math.max(1, Math.min(threads, outputs / 16)) : 1;

@@ -183,7 +183,7 @@ class FastCpuBackendEquivalenceTest {
         LstmSpec oneWay = LstmSpec.builder(256, 256).peepholes(true).build();
         try (FastCpuBackend two = new FastCpuBackend(bidirectional, 2);
              FastCpuBackend one = new FastCpuBackend(oneWay, 1)) {
-            Assumptions.assumeTrue(two.gemvSteps(1) && !two.fusesSteps(1) && !one.fusesSteps(1),
+            Assumptions.assumeTrue(two.gemvSteps(1, false) && !two.fusesSteps(1) && !one.fusesSteps(1),
                     "not the unfused sgemv steps here: vectors of " + PackedGemm.LANES + " floats (fewer than 8: no"
                     + " packed kernel), or an L2 of " + CacheSize.l2Bytes() + " bytes, where about 2 MB of weights"
                     + " fuse");

@@ -56,8 +56,22 @@ class FrozenPacksTest {
                         FastCpuWorkspace.Layout.PLAIN));
     }
 
+    /**
+     * {@link #paths} and, with one row, frozen weights small enough to fuse: packed once and kept as with more rows,
+     * where the same parameters unfrozen run on sgemv, unpacked (FastCpuBackend.gemvSteps).
+     */
+    static Stream<Arguments> packedPaths() {
+        return Stream.concat(paths(), Stream.of(
+                Arguments.of("one row, a lone recurrence", LstmSpec.builder(16, 32).build(), 1,
+                        FastCpuWorkspace.Layout.FUSED),
+                Arguments.of("one row, the layer pipeline", LstmSpec.builder(16, 32).numLayers(2).build(), 1,
+                        FastCpuWorkspace.Layout.PIPELINED),
+                Arguments.of("one row, fused steps", LstmSpec.builder(16, 32).bidirectional(true).build(), 1,
+                        FastCpuWorkspace.Layout.FUSED)));
+    }
+
     @ParameterizedTest(name = "{0}")
-    @MethodSource("paths")
+    @MethodSource("packedPaths")
     void packsOnceAndGivesTheSameResults(String name, LstmSpec spec, int batch, FastCpuWorkspace.Layout layout) {
         requirePackedKernel();
         int t = 4;
@@ -117,21 +131,23 @@ class FrozenPacksTest {
     }
 
     /**
-     * A batch of one row takes the weights as they are, for sgemv, so even frozen parameters are not packed
-     * (FastCpuBackend.gemvSteps), on each path: a lone recurrence's team, the pipeline, fused steps of two
-     * directions; eight rows of the same layer are packed, once.
+     * A batch of one row takes the weights as they are, for sgemv, where they are too large to fuse: then even frozen
+     * parameters are not packed (FastCpuBackend.gemvSteps), for a lone recurrence's team and for two directions;
+     * eight rows of the same layer are packed, once. (Frozen weights small enough to fuse are packed for one row too:
+     * {@link #packsOnceAndGivesTheSameResults}.)
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("oneRowPaths")
-    void oneRowStepsPackNothing(String name, LstmSpec spec) {
+    void oneRowStepsOnLargeWeightsPackNothing(String name, LstmSpec spec) {
         requirePackedKernel();
         try (Arena arena = Arena.ofConfined();
              LstmParams frozen = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 5)
                      .freeze();
              FastCpuBackend fast = new FastCpuBackend(spec, 2)) {
+            assertEquals(FastCpuWorkspace.Layout.PLAIN, fast.layout(), "weights too large to fuse");
             Tensor x1 = random(arena, Shape.of(4, 1, spec.inputSize()), 1);
             step(fast, frozen, x1, random(arena, LstmShapes.outputShape(spec, 4, 1), 2));
-            assertEquals(0, fast.frozenPackCount(), "one row: forward and backward on W_hh as it is");
+            assertEquals(0, fast.frozenPackCount(), "one row: forward and backward on the weights as they are");
             Tensor x8 = random(arena, Shape.of(4, 8, spec.inputSize()), 3);
             step(fast, frozen, x8, random(arena, LstmShapes.outputShape(spec, 4, 8), 4));
             assertTrue(fast.frozenPackCount() > 0, "eight rows: packed weights");
@@ -139,9 +155,8 @@ class FrozenPacksTest {
     }
 
     static Stream<Arguments> oneRowPaths() {
-        return Stream.of(Arguments.of("a lone recurrence", LstmSpec.builder(16, 40).peepholes(true).build()),
-                Arguments.of("the pipeline", LstmSpec.builder(16, 40).numLayers(2).build()),
-                Arguments.of("fused steps", LstmSpec.builder(16, 40).bidirectional(true).build()));
+        return Stream.of(Arguments.of("a lone recurrence", LstmSpec.builder(400, 400).peepholes(true).build()),
+                Arguments.of("two directions", LstmSpec.builder(400, 400).bidirectional(true).build()));
     }
 
     @Test

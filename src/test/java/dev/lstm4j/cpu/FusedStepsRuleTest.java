@@ -51,7 +51,7 @@ class FusedStepsRuleTest {
     /**
      * Steps of one row run on sgemv from the weights as they are, on every path (a lone recurrence's team, fused
      * steps of two directions or of one thread, weights past half of L2 on one thread); not with more rows, not with
-     * every GEMM on OpenBLAS's sgemm by request.
+     * every GEMM on OpenBLAS's sgemm by request, not for frozen parameters small enough to fuse (packed once).
      */
     @Test
     void oneRowStepsRunOnSgemv() {
@@ -63,13 +63,16 @@ class FusedStepsRuleTest {
              FastCpuBackend largeOnOne = new FastCpuBackend(LstmSpec.builder(400, 400).build(), 1);
              FastCpuBackend blas = new FastCpuBackend(small, 2, RecurrentGemm.BLAS)) {
             assumeTrue(PackedGemm.USABLE, "without 8-float vectors every GEMM runs on OpenBLAS's sgemm");
-            assertTrue(twoThreads.gemvSteps(1), "a lone recurrence's team");
-            assertFalse(twoThreads.gemvSteps(2), "two rows: the packed kernel");
-            assertTrue(oneThread.fusesSteps(1) && oneThread.gemvSteps(1), "one thread, small weights: fused steps");
-            assertTrue(bidirectional.fusesSteps(1) && bidirectional.gemvSteps(1), "two directions: fused steps");
-            assertTrue(pipeline.pipelined(1) && pipeline.gemvSteps(1), "two layers: the pipeline");
-            assertTrue(largeOnOne.gemvSteps(1), "one thread, weights past half of L2: unfused");
-            assertFalse(blas.gemvSteps(1), "every GEMM on sgemm, as asked");
+            assertTrue(twoThreads.gemvSteps(1, false), "a lone recurrence's team");
+            assertFalse(twoThreads.gemvSteps(2, false), "two rows: the packed kernel");
+            assertTrue(oneThread.fusesSteps(1) && oneThread.gemvSteps(1, false), "one thread, small weights: fused steps");
+            assertTrue(bidirectional.fusesSteps(1) && bidirectional.gemvSteps(1, false), "two directions: fused steps");
+            assertTrue(pipeline.pipelined(1) && pipeline.gemvSteps(1, false), "two layers: the pipeline");
+            assertTrue(largeOnOne.gemvSteps(1, false), "one thread, weights past half of L2: unfused");
+            assertFalse(blas.gemvSteps(1, false), "every GEMM on sgemm, as asked");
+            assertFalse(twoThreads.gemvSteps(1, true), "frozen small weights: packed once, the packed kernel");
+            assertFalse(pipeline.gemvSteps(1, true), "frozen small weights in the pipeline: the packed kernel");
+            assertTrue(largeOnOne.gemvSteps(1, true), "frozen weights too large to fuse: sgemv");
         }
     }
 
