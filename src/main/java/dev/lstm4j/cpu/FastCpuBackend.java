@@ -33,8 +33,8 @@ import java.util.function.Consumer;
  *   set the step's time (measured, single thread, the Intel VM: [20 x 650] x [650 x 2592] 0.83 ms OpenBLAS, 0.61 ms
  *   packed; [20 x 200] x [200 x 800] 0.067 / 0.045 ms; [32 x 512] x [512 x 2048] 0.67 / 0.55 ms;
  *   [64 x 128] x [128 x 512] 0.061 / 0.056 ms). The columns past the last whole panel go to OpenBLAS. A step of
- *   one row (a batch of one), on any path below, runs on OpenBLAS's sgemv from the weights as they are, unpacked
- *   ({@link #gemvSteps}, {@link OneRowStep});</li>
+ *   one row (a batch of one), on any path below, runs on OpenBLAS's sgemv from the weights as they are, unpacked,
+ *   except on frozen parameters small enough to fuse ({@link #gemvSteps}, {@link OneRowStep});</li>
  *   <li>fused steps: where every layer's packed [W_ih W_hh] is small beside a core's L2
  *   ({@link #fusedWeightsFitInCache}) and a layer has several recurrences (directions, batch chunks), or runs on
  *   one thread with those weights within half of L2 ({@link #loneRecurrenceFuses}), a step's GEMM
