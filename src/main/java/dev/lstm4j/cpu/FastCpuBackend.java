@@ -1049,21 +1049,15 @@ public final class FastCpuBackend implements LstmBackend {
         int p = spec.outputSize();
         int n = backward ? p : h4;
         int k = backward ? h4 : p;
-        if (gemv) {
-            if (parts == null) {
-                OneRowStep.recurrentPart(whh, backward, n, k, a, aOff, c, cOff, 0, 1);
-            } else {
-                parts.gemv(backward, n, k, a, aOff, c, cOff);
-            }
-            return;
-        }
         float[] aRows = dir.stepRows;
         int at = b0 * k;
-        MemorySegment.copy(a, ValueLayout.JAVA_FLOAT, aOff * Float.BYTES, aRows, at, rows * k);
+        if (!gemv) { // the packed kernel reads A from the heap; sgemv reads it where it is
+            MemorySegment.copy(a, ValueLayout.JAVA_FLOAT, aOff * Float.BYTES, aRows, at, rows * k);
+        }
         if (parts == null) {
-            stepGemmPart(dir.whhPacked, whh, backward, rows, n, k, aRows, at, a, aOff, c, cOff, 0, 1);
+            stepGemmPart(gemv, dir.whhPacked, whh, backward, rows, n, k, aRows, at, a, aOff, c, cOff, 0, 1);
         } else {
-            parts.gemm(backward, rows, n, k, at, a, aOff, c, cOff);
+            parts.gemm(gemv, backward, rows, n, k, at, a, aOff, c, cOff);
         }
     }
 
@@ -1075,7 +1069,6 @@ public final class FastCpuBackend implements LstmBackend {
         private static final int GEMM = 0;
         private static final int FORWARD = 1;
         private static final int BACKWARD = 2;
-        private static final int GEMV = 3;
         private final CpuThreads.Team team;
         private final FastCpuWorkspace.Dir dir;
         private final int l;
@@ -1089,6 +1082,7 @@ public final class FastCpuBackend implements LstmBackend {
         private int rows;
         private long row0;
         private int b0;
+        private boolean gemv;
         private boolean backward;
         private int n;
         private int k;
@@ -1113,28 +1107,16 @@ public final class FastCpuBackend implements LstmBackend {
             this.active = active;
         }
 
-        /** {@link #stepGemm}'s whole panels by ranges, the unpacked tail columns on the last part. */
-        void gemm(boolean backward, int rows, int n, int k, int at, MemorySegment a, long aOff, MemorySegment c,
-                  long cOff) {
+        /** {@link #stepGemmPart}'s ranges: whole panels and the unpacked tail columns, or sgemv's outputs. */
+        void gemm(boolean gemv, boolean backward, int rows, int n, int k, int at, MemorySegment a, long aOff,
+                  MemorySegment c, long cOff) {
             this.kind = GEMM;
+            this.gemv = gemv;
             this.backward = backward;
             this.rows = rows;
             this.n = n;
             this.k = k;
             this.at = at;
-            this.a = a;
-            this.aOff = aOff;
-            this.c = c;
-            this.cOff = cOff;
-            team.run(this);
-        }
-
-        /** {@link OneRowStep#recurrentPart}'s output ranges. */
-        void gemv(boolean backward, int n, int k, MemorySegment a, long aOff, MemorySegment c, long cOff) {
-            this.kind = GEMV;
-            this.backward = backward;
-            this.n = n;
-            this.k = k;
             this.a = a;
             this.aOff = aOff;
             this.c = c;
@@ -1166,11 +1148,8 @@ public final class FastCpuBackend implements LstmBackend {
         @Override
         public void accept(int q) {
             if (kind == GEMM) {
-                stepGemmPart(dir.whhPacked, whh, backward, rows, n, k, dir.stepRows, at, a, aOff, c, cOff, q, parts);
-                return;
-            }
-            if (kind == GEMV) {
-                OneRowStep.recurrentPart(whh, backward, n, k, a, aOff, c, cOff, q, parts);
+                stepGemmPart(gemv, dir.whhPacked, whh, backward, rows, n, k, dir.stepRows, at, a, aOff, c, cOff, q,
+                        parts);
                 return;
             }
             int r0 = rows * q / parts;
@@ -1184,10 +1163,17 @@ public final class FastCpuBackend implements LstmBackend {
         }
     }
 
-    /** Part q of parts of {@link #stepGemm}: its range of whole panels, and the unpacked tail columns if last. */
-    private static void stepGemmPart(float[] packed, MemorySegment whh, boolean backward, int rows, int n, int k,
-                                     float[] aRows, int at, MemorySegment a, long aOff, MemorySegment c, long cOff,
-                                     int q, int parts) {
+    /**
+     * Part q of parts of {@link #stepGemm}: its range of whole panels, and the unpacked tail columns if last; with
+     * {@code gemv}, its range of outputs on sgemv ({@link OneRowStep#recurrentPart}).
+     */
+    private static void stepGemmPart(boolean gemv, float[] packed, MemorySegment whh, boolean backward, int rows,
+                                     int n, int k, float[] aRows, int at, MemorySegment a, long aOff, MemorySegment c,
+                                     long cOff, int q, int parts) {
+        if (gemv) {
+            OneRowStep.recurrentPart(whh, backward, n, k, a, aOff, c, cOff, q, parts);
+            return;
+        }
         int panels = PackedGemm.panels(n);
         PackedGemm.multiply(rows, n, k, aRows, at, k, packed, !backward, c, cOff, n, panels * q / parts,
                 panels * (q + 1) / parts);
