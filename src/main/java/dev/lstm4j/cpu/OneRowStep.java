@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 /**
  * A step's products for a recurrence of one row (a batch of one) on OpenBLAS's sgemv, from the weights as they are:
  * with one row a step's product is a read of the weights, which sgemv does faster than the packed kernel's one-row
- * block reads a packed copy, and nothing needs packing (FastCpuBackend.gemvSteps says where it applies). Offsets
+ * block reads a packed copy, and nothing needs packing (FastCpuPlan.gemvSteps says where it applies). Offsets
  * count floats.
  */
 final class OneRowStep {

@@ -3,9 +3,7 @@ package dev.lstm4j.cpu;
 import dev.lstm4j.lstm.LstmParams;
 import dev.lstm4j.lstm.LstmSpec;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Set;
-import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
 /**
@@ -13,7 +11,7 @@ import java.util.function.IntConsumer;
  * takes step t as soon as the layer below has finished it (backward: the layer above), so L layers keep L threads
  * busy with one wait per step instead of a barrier per step, which is what a small batch (ptb-small: B = 20,
  * H = 200) costs when one step is split across threads. It needs each layer's packed weights to stay in or near its
- * core's L2 cache ({@link FastCpuBackend#fusedWeightsFitInCache}): every step streams them all, more than twice
+ * core's L2 cache ({@link FastCpuPlan#fusedWeightsFitInCache}): every step streams them all, more than twice
  * the bytes of W_hh alone.
  *
  * <p>A step is one GEMM on [W_ih W_hh] packed once per call (see {@link PackedGemm}): forward
@@ -30,38 +28,20 @@ import java.util.function.IntConsumer;
 final class PipelinedLayers {
     private final LstmSpec spec;
     private final RecurrentStep step;
+    private final StepGemms stepGemms;
     private final CpuThreads threadPool;
     private final int threads;
-    private final FrozenPacks frozenPacks;
 
-    PipelinedLayers(LstmSpec spec, RecurrentStep step, CpuThreads threadPool, int threads, FrozenPacks frozenPacks) {
+    PipelinedLayers(LstmSpec spec, RecurrentStep step, StepGemms stepGemms, CpuThreads threadPool, int threads) {
         if (spec.numDirections() != 1) {
             throw new IllegalArgumentException("pipelined layers: expected a unidirectional spec, got "
                     + spec.numDirections() + " directions");
         }
         this.spec = spec;
         this.step = step;
+        this.stepGemms = stepGemms;
         this.threadPool = threadPool;
         this.threads = threads;
-        this.frozenPacks = frozenPacks;
-    }
-
-    /**
-     * Packs layer l's [W_ih W_hh] into its Dir: forward as B = [W_ih W_hh]^T (n = 4H), backward as B = [W_ih W_hh]
-     * (n = I + P). Each stage packs its own layer as it starts, so that the packing of the layers above overlaps with
-     * the first steps below.
-     */
-    private void pack(LstmParams params, FastCpuWorkspace.Dir dir, int l, boolean backward) {
-        int h4 = 4 * spec.hiddenSize();
-        int p = spec.outputSize();
-        int in = spec.layerInputSize(l);
-        MemorySegment wih = params.weightIh(l, 0).segment(); // [4H, I]
-        MemorySegment whh = params.weightHh(l, 0).segment(); // [4H, P]
-        Consumer<float[]> pack = backward
-                ? packed -> PackedGemm.packPlain(wih, in, whh, p, h4, packed, 0, PackedGemm.coveringPanels(in + p))
-                : packed -> PackedGemm.packTransposed(wih, in, whh, p, h4, packed, 0, PackedGemm.coveringPanels(h4));
-        int floats = backward ? PackedGemm.coveredSize(h4, in + p) : PackedGemm.coveredSize(in + p, h4);
-        frozenPacks.packInto(dir, params, backward ? "fused plain" : "fused", l, 0, floats, pack);
     }
 
     /**
@@ -84,17 +64,14 @@ final class PipelinedLayers {
         int h4 = 4 * spec.hiddenSize();
         int p = spec.outputSize();
         int in = spec.layerInputSize(l);
-        int k = in + p;
-        int panels = PackedGemm.panels(h4);
         MemorySegment x = l == 0 ? ws.x0 : outs[l - 1];                            // [T*B, I]
         MemorySegment mask = training && l > 0 ? ws.dropMask[l] : null;           // [T*B, I] or null
         MemorySegment whr = spec.projSize() > 0 ? params.weightHr(l, 0).segment() : null;
         MemorySegment peep = spec.peepholes() ? params.weightPeep(l, 0).segment() : null;
         MemorySegment wih = params.weightIh(l, 0).segment();                     // [4H, I]
         MemorySegment whh = params.weightHh(l, 0).segment();                     // [4H, P]
-        float[] a = dir.stepRows;                                                 // [B, I + P]
         boolean[] active = lengths == null ? null : dir.active;
-        if (!oneRow) pack(params, dir, l, false);
+        if (!oneRow) stepGemms.packFused(params, dir, l, false);
         for (int t = 0; t < seqLength; t++) {
             if (l > 0) progress.await(l - 1, t + 1);
             long row0 = (long) t * batch;
@@ -110,17 +87,7 @@ final class PipelinedLayers {
                 MemorySegment.copy(dir.hState, 0, dir.hPrev[l], row0 * p * Float.BYTES, (long) batch * p * Float.BYTES);
             }
             MemorySegment g = dir.g[l];
-            if (oneRow) {
-                OneRowStep.forward(wih, in, whh, p, h4, xt, row0 * in, dir.hState, 0, g, row0 * h4);
-            } else {
-                for (int b = 0; b < batch; b++) {
-                    MemorySegment.copy(xt, ValueLayout.JAVA_FLOAT, (row0 + b) * in * Float.BYTES, a, b * k, in);
-                    MemorySegment.copy(dir.hState, ValueLayout.JAVA_FLOAT, (long) b * p * Float.BYTES, a, b * k + in,
-                            p);
-                }
-                PackedGemm.multiply(batch, h4, k, a, 0, k, dir.whhPacked, false, g, row0 * h4, h4, 0, panels);
-                PackedGemm.multiplyLastPanel(batch, h4, k, a, 0, k, dir.whhPacked, g, row0 * h4, h4, dir.stepOut, 0);
-            }
+            stepGemms.fusedForward(wih, whh, dir, in, batch, xt, row0, in, 0, g, row0 * h4, oneRow);
             step.forward(dir, l, whr, peep, batch, row0, 0, outs[l], row0 * p, p, training, active);
             progress.finished(l, t + 1);
         }
@@ -157,20 +124,17 @@ final class PipelinedLayers {
         FastCpuWorkspace.Dir dir = ws.dir(l, 0);
         int layers = spec.numLayers();
         int stage = layers - 1 - l;
-        int h4 = 4 * spec.hiddenSize();
         int p = spec.outputSize();
         int in = spec.layerInputSize(l);
-        int n = in + p;
-        int ldo = PackedGemm.coveringPanels(n) * PackedGemm.NR;                  // stepOut [B, ldo]
+        int ldo = StepGemms.fusedBackwardWidth(in, p);                           // stepOut [B, ldo]
         MemorySegment mask = l > 0 ? ws.dropMask[l] : null;                       // [T*B, I] or null
         MemorySegment whr = spec.projSize() > 0 ? params.weightHr(l, 0).segment() : null;
         MemorySegment peep = spec.peepholes() ? params.weightPeep(l, 0).segment() : null;
         MemorySegment wih = params.weightIh(l, 0).segment();                     // [4H, I]
         MemorySegment whh = params.weightHh(l, 0).segment();                     // [4H, P]
-        float[] a = dir.stepRows;                                                 // [B, 4H]
         boolean[] active = lengths == null ? null : dir.active;
         boolean batchFirst = spec.batchFirst();
-        if (!oneRow) pack(params, dir, l, true);
+        if (!oneRow) stepGemms.packFused(params, dir, l, true);
         for (int s = 0; s < seqLength; s++) {
             int t = seqLength - 1 - s;
             if (stage > 0) progress.await(stage - 1, s + 1);
@@ -181,13 +145,7 @@ final class PipelinedLayers {
             step.gradientOfM(dir, whr, batch, row0, 0, dOut, row0 * p, p, active);
             step.backward(dir, l, peep, batch, row0, 0, 0, active);
             // [dx dh_prev] = dA [W_ih W_hh]: every covering panel into stepOut (its padded columns are zero)
-            if (oneRow) {
-                OneRowStep.backward(wih, in, whh, p, h4, dir.dA, row0 * h4, dir.stepOut, 0);
-            } else {
-                MemorySegment.copy(dir.dA, ValueLayout.JAVA_FLOAT, row0 * h4 * Float.BYTES, a, 0, batch * h4);
-                PackedGemm.multiply(batch, ldo, h4, a, 0, h4, dir.whhPacked, false, dir.stepOut, 0, ldo, 0,
-                        PackedGemm.panels(ldo));
-            }
+            stepGemms.fusedBackward(wih, whh, dir, in, batch, row0, 0, oneRow);
             for (int b = 0; b < batch; b++) {
                 long at = (long) b * ldo;
                 long to = l > 0 || !batchFirst ? row0 + b : (long) b * seqLength + t;

@@ -73,9 +73,9 @@ class FastCpuBackendBehaviourTest {
         try (FastCpuBackend even = new FastCpuBackend(LstmSpec.builder(5, 20).build(), 2);
              FastCpuBackend odd = new FastCpuBackend(LstmSpec.builder(5, 7).build(), 2);
              FastCpuBackend blas = new FastCpuBackend(LstmSpec.builder(5, 20).build(), 2, RecurrentGemm.BLAS)) {
-            assertEquals(kernel, even.packedGradients(), "H = 20: 4H = 80 whole blocks of " + PackedGemm.MR);
-            assertEquals(kernel && 28 % PackedGemm.MR == 0, odd.packedGradients(), "H = 7: 4H = 28");
-            assertEquals(false, blas.packedGradients(), "gemm=blas keeps every GEMM on OpenBLAS");
+            assertEquals(kernel, even.plan().packedGradients(), "H = 20: 4H = 80 whole blocks of " + PackedGemm.MR);
+            assertEquals(kernel && 28 % PackedGemm.MR == 0, odd.plan().packedGradients(), "H = 7: 4H = 28");
+            assertEquals(false, blas.plan().packedGradients(), "gemm=blas keeps every GEMM on OpenBLAS");
         }
     }
 
@@ -320,7 +320,9 @@ class FastCpuBackendBehaviourTest {
                  Probe c = new Probe(arena, standard, 2);
                  // one layer, one batch chunk, 2 threads: each step's GEMM and pointwise pass split over a team
                  Probe e = new Probe(arena, LstmSpec.builder(8, 32).peepholes(true).build(), 2)) {
-                if (!c.fast.pipelined(8)) throw new AssertionError("the 2-thread probe must run the layer pipeline");
+                if (!c.fast.plan().pipelined(8)) {
+                    throw new AssertionError("the 2-thread probe must run the layer pipeline");
+                }
                 long deadline = System.nanoTime() + 60_000_000_000L;
                 while ((a.perStep >= 512 || b.perStep >= 512 || c.perStep >= 512 || e.perStep >= 512)
                         && System.nanoTime() < deadline) {

@@ -146,7 +146,7 @@ class FastCpuBackendEquivalenceTest {
 
     /**
      * One row on 2 threads, where every step's product runs on OpenBLAS's sgemv from the weights as they are
-     * (FastCpuBackend.gemvSteps): a lone recurrence of one layer (or of three) splits W_hh's over the team by its rows
+     * (FastCpuPlan.gemvSteps): a lone recurrence of one layer (or of three) splits W_hh's over the team by its rows
      * forward and its columns backward; two layers run as the pipeline and bidirectional ones fuse their steps, each
      * step then two sgemv, on W_ih and on W_hh.
      */
@@ -165,8 +165,8 @@ class FastCpuBackendEquivalenceTest {
         LstmSpec spec = LstmSpec.builder(200, 200).numLayers(2).peepholes(true).build();
         try (FastCpuBackend small = new FastCpuBackend(LstmSpec.builder(I, H).build(), 1);
              FastCpuBackend large = new FastCpuBackend(spec, 1)) {
-            assertTrue(small.fusesSteps(1), "small weights fuse their steps on one thread");
-            Assumptions.assumeFalse(large.fusesSteps(3), "this machine's L2 (" + CacheSize.l2Bytes()
+            assertTrue(small.plan().fusesSteps(1), "small weights fuse their steps on one thread");
+            Assumptions.assumeFalse(large.plan().fusesSteps(3), "this machine's L2 (" + CacheSize.l2Bytes()
                     + " bytes) holds twice the 1.3 MB of packed weights, so no test spec takes the unfused path");
         }
         compare(spec, Opts.ALL, 3, 4, 1);
@@ -183,7 +183,8 @@ class FastCpuBackendEquivalenceTest {
         LstmSpec oneWay = LstmSpec.builder(256, 256).peepholes(true).build();
         try (FastCpuBackend two = new FastCpuBackend(bidirectional, 2);
              FastCpuBackend one = new FastCpuBackend(oneWay, 1)) {
-            Assumptions.assumeTrue(two.gemvSteps(1, false) && !two.fusesSteps(1) && !one.fusesSteps(1),
+            Assumptions.assumeTrue(two.plan().gemvSteps(1, false) && !two.plan().fusesSteps(1)
+                            && !one.plan().fusesSteps(1),
                     "not the unfused sgemv steps here: vectors of " + PackedGemm.LANES + " floats (fewer than 8: no"
                     + " packed kernel), or an L2 of " + CacheSize.l2Bytes() + " bytes, where about 2 MB of weights"
                     + " fuse");
@@ -224,7 +225,7 @@ class FastCpuBackendEquivalenceTest {
     void matchesTheReferenceOnMoreThreadsThanCores(int threads) {
         LstmSpec threeLayers = LstmSpec.builder(I, 40).numLayers(3).peepholes(true).build();
         try (FastCpuBackend fast = new FastCpuBackend(threeLayers, threads)) {
-            assertEquals(PackedGemm.USABLE && threads < 6, fast.pipelined(7),
+            assertEquals(PackedGemm.USABLE && threads < 6, fast.plan().pipelined(7),
                     threads + " threads: pipelined 3 layers below 6 threads (with the packed kernel)");
         }
         compare(threeLayers, Opts.ALL, 7, T, threads);
@@ -246,7 +247,7 @@ class FastCpuBackendEquivalenceTest {
     void matchesTheReferenceWhenTheLayersRunAsAPipeline(String name, LstmSpec spec, Opts opts) {
         int threads = spec.numLayers();
         try (FastCpuBackend fast = new FastCpuBackend(spec, threads)) {
-            assertEquals(PackedGemm.USABLE, fast.pipelined(13),
+            assertEquals(PackedGemm.USABLE, fast.plan().pipelined(13),
                     () -> name + ": the pipelined path on " + threads + " threads, where the packed kernel runs");
         }
         compare(spec, opts, 13, T, threads);
@@ -281,9 +282,10 @@ class FastCpuBackendEquivalenceTest {
                 LstmSpec wide = LstmSpec.builder(40, 20).bidirectional(bidirectional).build();
                 try (FastCpuBackend a = new FastCpuBackend(narrow, 2, gemm);
                      FastCpuBackend b = new FastCpuBackend(wide, 2, gemm)) {
-                    assertFalse(a.projectsByColumns(40), "40 rows: by rows");
-                    assertTrue(b.projectsByColumns(12), "12 rows: by columns");
-                    assertFalse(a.fusesSteps(4) || b.fusesSteps(1), gemm + ": the products over the whole sequence");
+                    assertFalse(a.plan().projectsByColumns(40), "40 rows: by rows");
+                    assertTrue(b.plan().projectsByColumns(12), "12 rows: by columns");
+                    assertFalse(a.plan().fusesSteps(4) || b.plan().fusesSteps(1),
+                            gemm + ": the products over the whole sequence");
                 }
                 compare(narrow, Opts.ALL, 4, 10, 2, gemm);
                 compare(wide, Opts.ALL, 1, 12, 2, gemm);
@@ -310,7 +312,7 @@ class FastCpuBackendEquivalenceTest {
     @MethodSource("variants")
     void matchesTheReferenceWithEveryGemmOnOpenBlas(String name, LstmSpec spec, Opts opts) {
         try (FastCpuBackend fast = new FastCpuBackend(spec, 2, RecurrentGemm.BLAS)) {
-            assertTrue(!fast.pipelined(B), "the BLAS setting must not pipeline the layers");
+            assertTrue(!fast.plan().pipelined(B), "the BLAS setting must not pipeline the layers");
         }
         compare(spec, opts, B, T, 2, RecurrentGemm.BLAS);
     }

@@ -58,7 +58,7 @@ class FrozenPacksTest {
 
     /**
      * {@link #paths} and, with one row, frozen weights small enough to fuse: packed once and kept as with more rows,
-     * where the same parameters unfrozen run on sgemv, unpacked (FastCpuBackend.gemvSteps).
+     * where the same parameters unfrozen run on sgemv, unpacked (FastCpuPlan.gemvSteps).
      */
     static Stream<Arguments> packedPaths() {
         return Stream.concat(paths(), Stream.of(
@@ -132,7 +132,7 @@ class FrozenPacksTest {
 
     /**
      * A batch of one row takes the weights as they are, for sgemv, where they are too large to fuse: then even frozen
-     * parameters are not packed (FastCpuBackend.gemvSteps), for a lone recurrence's team and for two directions;
+     * parameters are not packed (FastCpuPlan.gemvSteps), for a lone recurrence's team and for two directions;
      * eight rows of the same layer are packed, once. (Frozen weights small enough to fuse are packed for one row too:
      * {@link #packsOnceAndGivesTheSameResults}.)
      */

@@ -22,29 +22,29 @@ class FusedStepsRuleTest {
 
     @Test
     void zen4() {
-        assertTrue(FastCpuBackend.fusedWeightsFitInCache(SEED_MNIST, ZEN4_L2));
-        assertTrue(FastCpuBackend.fusedWeightsFitInCache(PTB_SMALL, ZEN4_L2),
+        assertTrue(FastCpuPlan.fusedWeightsFitInCache(SEED_MNIST, ZEN4_L2));
+        assertTrue(FastCpuPlan.fusedWeightsFitInCache(PTB_SMALL, ZEN4_L2),
                 "ptb-small ran 9 % faster as a pipeline on Zen 4 though its weights are 1.3 times L2");
-        assertFalse(FastCpuBackend.fusedWeightsFitInCache(PTB_MEDIUM, ZEN4_L2));
-        assertFalse(FastCpuBackend.fusedWeightsFitInCache(LARGE_BATCH, ZEN4_L2));
+        assertFalse(FastCpuPlan.fusedWeightsFitInCache(PTB_MEDIUM, ZEN4_L2));
+        assertFalse(FastCpuPlan.fusedWeightsFitInCache(LARGE_BATCH, ZEN4_L2));
     }
 
     @Test
     void intel() {
-        assertTrue(FastCpuBackend.fusedWeightsFitInCache(SEED_MNIST, INTEL_L2));
-        assertTrue(FastCpuBackend.fusedWeightsFitInCache(PTB_SMALL, INTEL_L2));
-        assertFalse(FastCpuBackend.fusedWeightsFitInCache(LARGE_BATCH, INTEL_L2),
+        assertTrue(FastCpuPlan.fusedWeightsFitInCache(SEED_MNIST, INTEL_L2));
+        assertTrue(FastCpuPlan.fusedWeightsFitInCache(PTB_SMALL, INTEL_L2));
+        assertFalse(FastCpuPlan.fusedWeightsFitInCache(LARGE_BATCH, INTEL_L2),
                 "large-batch was 10 % slower fused on the Intel VM");
-        assertFalse(FastCpuBackend.fusedWeightsFitInCache(PTB_MEDIUM, INTEL_L2),
+        assertFalse(FastCpuPlan.fusedWeightsFitInCache(PTB_MEDIUM, INTEL_L2),
                 "ptb-medium was 20 % slower as a pipeline on the Intel VM");
     }
 
     @Test
     void aLoneRecurrenceOnOneThreadFusesWhereTheWeightsFitHalfOfL2() {
-        assertTrue(FastCpuBackend.loneRecurrenceFuses(SEED_MNIST, ZEN4_L2), "seed-mnist training was 6 % faster fused");
-        assertFalse(FastCpuBackend.loneRecurrenceFuses(PTB_SMALL, ZEN4_L2), "ptb-small: no faster fused on Zen 4");
-        assertTrue(FastCpuBackend.loneRecurrenceFuses(SEED_MNIST, INTEL_L2), "seed-mnist was 10 % faster fused");
-        assertFalse(FastCpuBackend.loneRecurrenceFuses(PTB_SMALL, INTEL_L2),
+        assertTrue(FastCpuPlan.loneRecurrenceFuses(SEED_MNIST, ZEN4_L2), "seed-mnist training was 6 % faster fused");
+        assertFalse(FastCpuPlan.loneRecurrenceFuses(PTB_SMALL, ZEN4_L2), "ptb-small: no faster fused on Zen 4");
+        assertTrue(FastCpuPlan.loneRecurrenceFuses(SEED_MNIST, INTEL_L2), "seed-mnist was 10 % faster fused");
+        assertFalse(FastCpuPlan.loneRecurrenceFuses(PTB_SMALL, INTEL_L2),
                 "ptb-small inference was 8-12 % slower fused on the Intel VM");
     }
 
@@ -63,16 +63,18 @@ class FusedStepsRuleTest {
              FastCpuBackend largeOnOne = new FastCpuBackend(LstmSpec.builder(400, 400).build(), 1);
              FastCpuBackend blas = new FastCpuBackend(small, 2, RecurrentGemm.BLAS)) {
             assumeTrue(PackedGemm.USABLE, "without 8-float vectors every GEMM runs on OpenBLAS's sgemm");
-            assertTrue(twoThreads.gemvSteps(1, false), "a lone recurrence's team");
-            assertFalse(twoThreads.gemvSteps(2, false), "two rows: the packed kernel");
-            assertTrue(oneThread.fusesSteps(1) && oneThread.gemvSteps(1, false), "one thread, small weights: fused steps");
-            assertTrue(bidirectional.fusesSteps(1) && bidirectional.gemvSteps(1, false), "two directions: fused steps");
-            assertTrue(pipeline.pipelined(1) && pipeline.gemvSteps(1, false), "two layers: the pipeline");
-            assertTrue(largeOnOne.gemvSteps(1, false), "one thread, weights past half of L2: unfused");
-            assertFalse(blas.gemvSteps(1, false), "every GEMM on sgemm, as asked");
-            assertFalse(twoThreads.gemvSteps(1, true), "frozen small weights: packed once, the packed kernel");
-            assertFalse(pipeline.gemvSteps(1, true), "frozen small weights in the pipeline: the packed kernel");
-            assertTrue(largeOnOne.gemvSteps(1, true), "frozen weights too large to fuse: sgemv");
+            assertTrue(twoThreads.plan().gemvSteps(1, false), "a lone recurrence's team");
+            assertFalse(twoThreads.plan().gemvSteps(2, false), "two rows: the packed kernel");
+            assertTrue(oneThread.plan().fusesSteps(1) && oneThread.plan().gemvSteps(1, false),
+                    "one thread, small weights: fused steps");
+            assertTrue(bidirectional.plan().fusesSteps(1) && bidirectional.plan().gemvSteps(1, false),
+                    "two directions: fused steps");
+            assertTrue(pipeline.plan().pipelined(1) && pipeline.plan().gemvSteps(1, false), "two layers: the pipeline");
+            assertTrue(largeOnOne.plan().gemvSteps(1, false), "one thread, weights past half of L2: unfused");
+            assertFalse(blas.plan().gemvSteps(1, false), "every GEMM on sgemm, as asked");
+            assertFalse(twoThreads.plan().gemvSteps(1, true), "frozen small weights: packed once, the packed kernel");
+            assertFalse(pipeline.plan().gemvSteps(1, true), "frozen small weights in the pipeline: the packed kernel");
+            assertTrue(largeOnOne.plan().gemvSteps(1, true), "frozen weights too large to fuse: sgemv");
         }
     }
 
@@ -80,9 +82,9 @@ class FusedStepsRuleTest {
     void aLayerOverTheBoundKeepsTheWholeLstmUnfused() {
         // H = 192: layer 0 ([28 + 192, 768], 0.7 MB) fits 1.5 MiB, layer 1 ([2H + H, 768], 1.8 MB) does not
         LstmSpec spec = LstmSpec.builder(28, 192).numLayers(2).bidirectional(true).build();
-        assertTrue(FastCpuBackend.fusedWeightsFitInCache(LstmSpec.builder(28, 192).build(), ZEN4_L2));
-        assertFalse(FastCpuBackend.fusedWeightsFitInCache(spec, ZEN4_L2));
-        assertTrue(FastCpuBackend.fusedWeightsFitInCache(LstmSpec.builder(28, 128).numLayers(2)
+        assertTrue(FastCpuPlan.fusedWeightsFitInCache(LstmSpec.builder(28, 192).build(), ZEN4_L2));
+        assertFalse(FastCpuPlan.fusedWeightsFitInCache(spec, ZEN4_L2));
+        assertTrue(FastCpuPlan.fusedWeightsFitInCache(LstmSpec.builder(28, 128).numLayers(2)
                 .bidirectional(true).build(), ZEN4_L2));
     }
 }

@@ -1,0 +1,170 @@
+package dev.lstm4j.cpu;
+
+import dev.lstm4j.lstm.LstmParams;
+import dev.lstm4j.lstm.LstmSpec;
+import java.lang.foreign.MemorySegment;
+import java.util.Set;
+
+/**
+ * The weight gradients of one layer from the whole sequence at once, after its backward recurrence has left dA
+ * [T*B, 4H] in each direction's Dir: dW_ih = dA^T X, dW_hh = dA^T H_prev, db = dA^T 1, dW_hr = dH^T M, and dW_peep
+ * as the sum of the recurrences' accumulators. dW_ih and dW_hh run on {@link PackedGemm} where
+ * {@link FastCpuPlan#packedGradients}, else on OpenBLAS; db and dW_hr always on OpenBLAS.
+ */
+final class WeightGradients {
+    private final LstmSpec spec;
+    private final CpuThreads threadPool;
+    private final boolean packed;
+
+    WeightGradients(LstmSpec spec, CpuThreads threadPool, boolean packed) {
+        this.spec = spec;
+        this.threadPool = threadPool;
+        this.packed = packed;
+    }
+
+    /**
+     * Layer l's gradients into grads, every product split by output rows (gates) across the threads. x [rows, I_l]
+     * is the layer's input, dense.
+     */
+    void ofLayer(LstmParams grads, FastCpuWorkspace ws, int l, int rows, MemorySegment x, Set<String> ran) {
+        int gates = 4 * spec.hiddenSize();
+        int parts = threadPool.partsFor(gates);
+        if (packed) {
+            packedProducts(grads, ws, l, rows, x, parts, ran);
+        } else {
+            threadPool.parallel(parts, k -> {
+                int m0 = CpuThreads.cut(gates, parts, k);
+                int m1 = CpuThreads.cut(gates, parts, k + 1);
+                for (int d = 0; d < spec.numDirections(); d++) {
+                    FastCpuWorkspace.Dir dir = ws.dir(l, d);
+                    blasProducts(grads, dir, l, d, rows, x, m0, m1);
+                    biasAndProjection(grads, ws, dir, l, d, rows, m0, m1, k == 0);
+                }
+            }, ran);
+        }
+        gather(grads, ws, l);
+    }
+
+    /**
+     * Layer l's gradients of a pipeline (one direction), all on the calling thread: what the stage of layer l does
+     * when its backward ends, while the stages below are still running theirs. A thread then takes a whole layer's
+     * products, which costs no fork and join per layer and lets the first stage to finish start first.
+     * x [rows, I_l] is the layer's input, dense; the packed products use the layer's own buffers.
+     */
+    void ofStage(LstmParams grads, FastCpuWorkspace ws, int l, int rows, MemorySegment x) {
+        int gates = 4 * spec.hiddenSize();
+        FastCpuWorkspace.Dir dir = ws.dir(l, 0);
+        if (packed) {
+            FastCpuWorkspace.GradientBuffers buffers = ws.gradients(l);
+            int layerIn = spec.layerInputSize(l);
+            int p = spec.outputSize();
+            PackedGemm.packPlain(x, layerIn, null, 0, rows, buffers.packedX, 0, PackedGemm.coveringPanels(layerIn));
+            PackedGemm.packPlain(dir.hPrev[l], p, null, 0, rows, buffers.packedH, 0, PackedGemm.coveringPanels(p));
+            packedRows(grads, dir, buffers, buffers.chunks[0], l, 0, rows, 0, gates);
+        } else {
+            blasProducts(grads, dir, l, 0, rows, x, 0, gates);
+        }
+        biasAndProjection(grads, ws, dir, l, 0, rows, 0, gates, true);
+        gather(grads, ws, l);
+    }
+
+    /** dW_ih and dW_hh rows m0..m1-1 of layer l, direction d, on OpenBLAS (this thread). */
+    private void blasProducts(LstmParams grads, FastCpuWorkspace.Dir dir, int l, int d, int rows, MemorySegment x,
+                              int m0, int m1) {
+        int gates = 4 * spec.hiddenSize();
+        int p = spec.outputSize();
+        int layerIn = spec.layerInputSize(l);
+        OpenBlas.sgemm(true, false, m1 - m0, layerIn, rows, 1f, dir.dA, m0, gates, x, 0, layerIn,
+                0f, grads.weightIh(l, d).segment(), (long) m0 * layerIn, layerIn);
+        OpenBlas.sgemm(true, false, m1 - m0, p, rows, 1f, dir.dA, m0, gates, dir.hPrev[l], 0, p,
+                0f, grads.weightHh(l, d).segment(), (long) m0 * p, p);
+    }
+
+    /** After the products of layer l: db_hh = db_ih, and dW_peep as the sum of its accumulators. */
+    private void gather(LstmParams grads, FastCpuWorkspace ws, int l) {
+        int h = spec.hiddenSize();
+        for (int d = 0; d < spec.numDirections(); d++) {
+            FastCpuWorkspace.Dir dir = ws.dir(l, d);
+            MemorySegment.copy(grads.biasIh(l, d).segment(), 0, grads.biasHh(l, d).segment(), 0,
+                    4L * h * Float.BYTES);
+            if (spec.peepholes()) {
+                MemorySegment dp = grads.weightPeep(l, d).segment();
+                // every accumulator: one per batch chunk, or one per team part of a single recurrence
+                int accumulators = (int) (dir.dPeep.byteSize() / (3L * h * Float.BYTES));
+                MemorySegment.copy(dir.dPeep, 0, dp, 0, 3L * h * Float.BYTES);
+                for (int c = 1; c < accumulators; c++) {
+                    VectorMath.add(dp, 0, dir.dPeep, 3L * h * c, dp, 0, 3 * h);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #ofLayer} with dW_ih = dA^T X and dW_hh = dA^T H_prev on {@link PackedGemm}: X packed as B once, and per
+     * direction H_prev (split across the threads), then both products by ranges of rows (gates), each part packing
+     * its chunks of dA^T into its own buffer as it goes; db by GEMV and dW_hr on OpenBLAS as there.
+     */
+    private void packedProducts(LstmParams grads, FastCpuWorkspace ws, int l, int rows, MemorySegment x, int parts,
+                                Set<String> ran) {
+        int p = spec.outputSize();
+        int layerIn = spec.layerInputSize(l);
+        int gates = 4 * spec.hiddenSize();
+        int blocks = gates / PackedGemm.MR;
+        int[] rowCut = new int[parts + 1]; // part k takes gate rows rowCut[k]..rowCut[k+1], whole row blocks
+        for (int k = 0; k <= parts; k++) rowCut[k] = blocks * k / parts * PackedGemm.MR;
+        int panelsX = PackedGemm.coveringPanels(layerIn);
+        int panelsH = PackedGemm.coveringPanels(p);
+        FastCpuWorkspace.GradientBuffers buffers = ws.gradients(0);
+        for (int d = 0; d < spec.numDirections(); d++) {
+            FastCpuWorkspace.Dir dir = ws.dir(l, d);
+            int direction = d;
+            // X is the same for both directions: packed with the first one's H_prev
+            boolean packX = d == 0;
+            threadPool.parallel(parts, k -> {
+                if (packX) {
+                    PackedGemm.packPlain(x, layerIn, null, 0, rows, buffers.packedX, panelsX * k / parts,
+                            panelsX * (k + 1) / parts);
+                }
+                PackedGemm.packPlain(dir.hPrev[l], p, null, 0, rows, buffers.packedH, panelsH * k / parts,
+                        panelsH * (k + 1) / parts);
+            }, ran);
+            threadPool.parallel(parts, k -> {
+                packedRows(grads, dir, buffers, buffers.chunks[k], l, direction, rows, rowCut[k], rowCut[k + 1]);
+                biasAndProjection(grads, ws, dir, l, direction, rows, rowCut[k], rowCut[k + 1], k == 0);
+            }, ran);
+        }
+    }
+
+    /**
+     * dW_ih and dW_hh rows r0..r1-1 (whole row blocks) of layer l, direction d, on {@link PackedGemm} (this thread),
+     * from X and H_prev packed in buffers, with chunk for this thread's chunks of dA^T.
+     */
+    private void packedRows(LstmParams grads, FastCpuWorkspace.Dir dir, FastCpuWorkspace.GradientBuffers buffers,
+                            float[] chunk, int l, int d, int rows, int r0, int r1) {
+        int p = spec.outputSize();
+        int layerIn = spec.layerInputSize(l);
+        int gates = 4 * spec.hiddenSize();
+        MemorySegment wih = grads.weightIh(l, d).segment();  // [4H, I_l]
+        MemorySegment whh = grads.weightHh(l, d).segment();  // [4H, P]
+        long scratchOff = (long) r0 * PackedGemm.NR; // X's last panel at rows r0.., H's 4H rows further
+        PackedGemm.multiplyTransposed(dir.dA, 0, gates, rows, r0, r1, chunk,
+                new PackedGemm.Product(buffers.packedX, layerIn, wih, 0, layerIn, buffers.scratch, scratchOff),
+                new PackedGemm.Product(buffers.packedH, p, whh, 0, p, buffers.scratch,
+                        (long) gates * PackedGemm.NR + scratchOff));
+    }
+
+    /**
+     * db_ih rows r0..r1-1 = dA^T 1 (a GEMV) and, where {@code withProjection} (one part), dW_hr = dH^T M: what both
+     * ways of taking the weight gradients leave to OpenBLAS.
+     */
+    private void biasAndProjection(LstmParams grads, FastCpuWorkspace ws, FastCpuWorkspace.Dir dir, int l, int d,
+                                   int rows, int r0, int r1, boolean withProjection) {
+        int h = spec.hiddenSize();
+        int p = spec.outputSize();
+        OpenBlas.sgemv(true, rows, r1 - r0, 1f, dir.dA, r0, 4 * h, ws.ones, 0, 0f, grads.biasIh(l, d).segment(), r0);
+        if (spec.projSize() > 0 && withProjection) {
+            OpenBlas.sgemm(true, false, p, h, rows, 1f, dir.dh, 0, p, dir.m[l], 0, h, 0f,
+                    grads.weightHr(l, d).segment(), 0, h);
+        }
+    }
+}
