@@ -223,10 +223,7 @@ public final class FastCpuBackend implements LstmBackend {
         int seqLength = in.seqLength(spec);
         int batch = in.batchSize(spec);
         int rows = Math.multiplyExact(seqLength, batch);
-        int dirs = spec.numDirections();
-        int p = spec.outputSize();
-        int h = spec.hiddenSize();
-        int width = dirs * p;
+        int width = spec.numDirections() * spec.outputSize();
         boolean training = in.isTraining();
         int[] given = in.hasLengths() ? in.lengths() : null;
         int[] lengths = given != null && allFull(given, seqLength) ? null : given;
@@ -238,8 +235,7 @@ public final class FastCpuBackend implements LstmBackend {
             Tensor output = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.outputShape(spec, seqLength, batch));
             Tensor hN = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.hiddenStateShape(spec, batch));
             Tensor cN = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));
-            FastCpuWorkspace work = pool.acquire(batch, rows, training);
-            ws = work;
+            ws = pool.acquire(batch, rows, training);
             OpenBlas.setThreads(1); // all parallelism is ours: OpenBLAS's spinning workers would compete with it
             Set<String> ran = ConcurrentHashMap.newKeySet();
 
@@ -250,42 +246,11 @@ public final class FastCpuBackend implements LstmBackend {
             } else {
                 MemorySegment.copy(in.input().segment(), 0, x, 0, (long) rows * spec.inputSize() * Float.BYTES);
             }
-            int xLd = spec.inputSize();
             SplittableRandom dropoutRandom = new SplittableRandom(in.dropoutSeed());
             if (plan.pipelined(batch)) {
-                x = forwardPipelined(params, work, in, seqLength, batch, lengths, output, hN, cN, dropoutRandom, ran);
+                x = forwardPipelined(params, ws, in, seqLength, batch, lengths, output, hN, cN, dropoutRandom, ran);
             } else {
-                for (int l = 0; l < spec.numLayers(); l++) {
-                    if (l > 0 && training && spec.dropout() > 0) {
-                        applyDropout(dropoutRandom, x, ws.dropMask[l], ws.dropIn[l], (long) rows * width);
-                        x = ws.dropIn[l];
-                    }
-                    boolean last = l == spec.numLayers() - 1;
-                    MemorySegment out = last && !spec.batchFirst() ? output.segment()
-                            : ws.layerOut[training ? l : l % 2];
-                    int layer = l;
-                    MemorySegment layerX = x;
-                    int xStride = xLd;
-                    boolean fused = plan.fusesSteps(batch);
-                    if (!fused) {
-                        projectInput(params, work, layer, rows, layerX, xStride, ran);
-                    }
-                    for (int d = 0; d < dirs; d++) {
-                        combineBias(params, l, d, ws.dir(l, d).bias);
-                        loadState(in.h0(), l, d, batch, p, ws.dir(l, d).hState);
-                        loadState(in.c0(), l, d, batch, h, ws.dir(l, d).cState);
-                    }
-                    int colParts = stepGemms.packLayer(params, work, layer, batch, false, fused, ran);
-                    MemorySegment stepX = fused ? layerX : null;
-                    forEachChunk(batch, (d, b0, b1, k) -> recurForward(params, work, layer, d, seqLength, batch,
-                            b0, b1, lengths, stepX, xStride, out, training, colParts, ran), ran);
-                    for (int d = 0; d < dirs; d++) {
-                        storeState(ws.dir(l, d).hState, l, d, batch, p, hN);
-                        storeState(ws.dir(l, d).cState, l, d, batch, h, cN);
-                    }
-                    x = out;
-                    xLd = width;
-                }
+                x = forwardByLayer(params, ws, in, seqLength, batch, lengths, output, hN, cN, dropoutRandom, ran);
             }
             if (spec.batchFirst()) {
                 transpose(x, output.segment(), seqLength, batch, width);
@@ -303,6 +268,55 @@ public final class FastCpuBackend implements LstmBackend {
                 pool.release(ws);
             }
         }
+    }
+
+    /**
+     * The forward of every layer in turn, each layer's recurrences (directions, batch chunks) concurrently; returns
+     * the last layer's output [T*B, D*P] (time-major). Expects the input in ws.x0.
+     */
+    private MemorySegment forwardByLayer(LstmParams params, FastCpuWorkspace ws, LstmInput in, int seqLength,
+                                         int batch, int[] lengths, Tensor output, Tensor hN, Tensor cN,
+                                         SplittableRandom dropoutRandom, Set<String> ran) {
+        int rows = seqLength * batch;
+        int dirs = spec.numDirections();
+        int p = spec.outputSize();
+        int h = spec.hiddenSize();
+        int width = dirs * p;
+        boolean training = in.isTraining();
+        MemorySegment x = ws.x0;
+        int xLd = spec.inputSize();
+        for (int l = 0; l < spec.numLayers(); l++) {
+            if (l > 0 && training && spec.dropout() > 0) {
+                applyDropout(dropoutRandom, x, ws.dropMask[l], ws.dropIn[l], (long) rows * width);
+                x = ws.dropIn[l];
+            }
+            boolean last = l == spec.numLayers() - 1;
+            MemorySegment out = last && !spec.batchFirst() ? output.segment()
+                    : ws.layerOut[training ? l : l % 2];
+            int layer = l;
+            MemorySegment layerX = x;
+            int xStride = xLd;
+            boolean fused = plan.fusesSteps(batch);
+            if (!fused) {
+                projectInput(params, ws, layer, rows, layerX, xStride, ran);
+            }
+            for (int d = 0; d < dirs; d++) {
+                combineBias(params, l, d, ws.dir(l, d).bias);
+                loadState(in.h0(), l, d, batch, p, ws.dir(l, d).hState);
+                loadState(in.c0(), l, d, batch, h, ws.dir(l, d).cState);
+            }
+            int colParts = stepGemms.packLayer(params, ws, layer, batch, false, fused, ran);
+            MemorySegment stepX = fused ? layerX : null;
+            forEachChunk(batch, (d, b0, b1, k) -> recurForward(params, ws, layer, d, seqLength, batch,
+                    b0, b1, lengths, stepX, xStride, out, training, colParts, ran), ran);
+            for (int d = 0; d < dirs; d++) {
+                storeState(ws.dir(l, d).hState, l, d, batch, p, hN);
+                storeState(ws.dir(l, d).cState, l, d, batch, h, cN);
+            }
+            x = out;
+            xLd = width;
+        }
+        return x;
     }
 
     /**
@@ -381,11 +395,7 @@ public final class FastCpuBackend implements LstmBackend {
         int seqLength = saved.seqLength;
         int batch = saved.batch;
         int rows = seqLength * batch;
-        int dirs = spec.numDirections();
-        int h = spec.hiddenSize();
-        int p = spec.outputSize();
-        int width = dirs * p;
-        boolean proj = spec.projSize() > 0;
+        int width = spec.numDirections() * spec.outputSize();
 
         LstmParams grads = LstmParams.zeros(spec, DType.FLOAT32);
         Arena arena = Arena.ofShared();
@@ -412,61 +422,7 @@ public final class FastCpuBackend implements LstmBackend {
             if (plan.pipelined(batch)) {
                 backwardPipelined(params, grads, saved, gradHn, gradCn, dOut, dInput, dh0, dc0, ran);
             } else {
-                for (int l = spec.numLayers() - 1; l >= 0; l--) {
-                    int layer = l;
-                    MemorySegment layerDOut = dOut;
-                    for (int d = 0; d < dirs; d++) {
-                        loadState(gradHn, l, d, batch, p, ws.dir(l, d).dhState);
-                        loadState(gradCn, l, d, batch, h, ws.dir(l, d).dcState);
-                    }
-                    for (int d = 0; d < dirs; d++) ws.dir(l, d).dPeep.fill((byte) 0); // every accumulator
-                    int layerIn = spec.layerInputSize(l);
-                    MemorySegment dX;
-                    if (l == 0) {
-                        dX = spec.batchFirst() ? (dOut == ws.dGradA ? ws.dGradB : ws.dGradA) : dInput.segment();
-                    } else {
-                        dX = dOut == ws.dGradA ? ws.dGradB : ws.dGradA;
-                    }
-                    // fused steps as in forward: each step's GEMM gives dx_t beside dh_{t-1}, the reverse
-                    // direction's into a buffer of its own, added to the forward one's after
-                    boolean fused = plan.fusesSteps(batch);
-                    int colParts = stepGemms.packLayer(params, ws, layer, batch, true, fused, ran);
-                    MemorySegment forwardDX = fused ? dX : null;
-                    MemorySegment reverseDX = fused ? ws.dXReverse : null;
-                    forEachChunk(batch, (d, b0, b1, k) -> recurBackward(params, ws, saved.lengths, layer, d, seqLength,
-                            batch, b0, b1, k, layerDOut, d == 0 ? forwardDX : reverseDX, colParts, ran), ran);
-                    for (int d = 0; d < dirs; d++) {
-                        storeState(ws.dir(l, d).dhState, l, d, batch, p, dh0);
-                        storeState(ws.dir(l, d).dcState, l, d, batch, h, dc0);
-                    }
-
-                    weightGradients.ofLayer(grads, ws, l, rows, layerInput(ws, l), ran);
-                    MemorySegment dXf = dX;
-                    int rowParts = threadPool.partsFor(rows);
-                    if (fused && dirs == 2) threadPool.parallel(rowParts, k -> {
-                        int r0 = CpuThreads.cut(rows, rowParts, k);
-                        int r1 = CpuThreads.cut(rows, rowParts, k + 1);
-                        long at = (long) r0 * layerIn;
-                        VectorMath.add(dXf, at, ws.dXReverse, at, dXf, at, (r1 - r0) * layerIn);
-                    }, ran);
-                    if (!fused) threadPool.parallel(rowParts, k -> {
-                        int r0 = CpuThreads.cut(rows, rowParts, k);
-                        int r1 = CpuThreads.cut(rows, rowParts, k + 1);
-                        for (int d = 0; d < dirs; d++) {
-                            OpenBlas.sgemm(false, false, r1 - r0, layerIn, 4 * h, 1f, ws.dir(layer, d).dA,
-                                    (long) r0 * 4 * h,
-                                    4 * h, params.weightIh(layer, d).segment(), 0, layerIn, d == 0 ? 0f : 1f, dXf,
-                                    (long) r0 * layerIn, layerIn);
-                        }
-                    }, ran);
-                    if (l > 0 && spec.dropout() > 0) {
-                        multiply(dX, ws.dropMask[l], (long) rows * layerIn);
-                    }
-                    dOut = dX;
-                }
-                if (spec.batchFirst()) {
-                    transpose(dOut, dInput.segment(), seqLength, batch, spec.inputSize());
-                }
+                backwardByLayer(params, grads, saved, gradHn, gradCn, dOut, dInput, dh0, dc0, ran);
             }
             lastThreads = Set.copyOf(ran);
             LstmGradients result = new LstmGradients(arena, dInput, dh0, dc0, grads);
@@ -477,6 +433,76 @@ public final class FastCpuBackend implements LstmBackend {
                 arena.close();
                 grads.close();
             }
+        }
+    }
+
+    /**
+     * The backward of every layer in turn, last to first, each layer's recurrences concurrently and then its weight
+     * gradients and input gradient; dOut [T*B, D*P] (time-major, workspace memory) is the last layer's output
+     * gradient.
+     */
+    private void backwardByLayer(LstmParams params, LstmParams grads, Saved saved, Tensor gradHn, Tensor gradCn,
+                                 MemorySegment dOut, Tensor dInput, Tensor dh0, Tensor dc0, Set<String> ran) {
+        FastCpuWorkspace ws = saved.ws;
+        int seqLength = saved.seqLength;
+        int batch = saved.batch;
+        int rows = seqLength * batch;
+        int dirs = spec.numDirections();
+        int h = spec.hiddenSize();
+        int p = spec.outputSize();
+        for (int l = spec.numLayers() - 1; l >= 0; l--) {
+            int layer = l;
+            MemorySegment layerDOut = dOut;
+            for (int d = 0; d < dirs; d++) {
+                loadState(gradHn, l, d, batch, p, ws.dir(l, d).dhState);
+                loadState(gradCn, l, d, batch, h, ws.dir(l, d).dcState);
+            }
+            for (int d = 0; d < dirs; d++) ws.dir(l, d).dPeep.fill((byte) 0); // every accumulator
+            int layerIn = spec.layerInputSize(l);
+            MemorySegment dX;
+            if (l == 0) {
+                dX = spec.batchFirst() ? (dOut == ws.dGradA ? ws.dGradB : ws.dGradA) : dInput.segment();
+            } else {
+                dX = dOut == ws.dGradA ? ws.dGradB : ws.dGradA;
+            }
+            // fused steps as in forward: each step's GEMM gives dx_t beside dh_{t-1}, the reverse
+            // direction's into a buffer of its own, added to the forward one's after
+            boolean fused = plan.fusesSteps(batch);
+            int colParts = stepGemms.packLayer(params, ws, layer, batch, true, fused, ran);
+            MemorySegment forwardDX = fused ? dX : null;
+            MemorySegment reverseDX = fused ? ws.dXReverse : null;
+            forEachChunk(batch, (d, b0, b1, k) -> recurBackward(params, ws, saved.lengths, layer, d, seqLength,
+                    batch, b0, b1, k, layerDOut, d == 0 ? forwardDX : reverseDX, colParts, ran), ran);
+            for (int d = 0; d < dirs; d++) {
+                storeState(ws.dir(l, d).dhState, l, d, batch, p, dh0);
+                storeState(ws.dir(l, d).dcState, l, d, batch, h, dc0);
+            }
+
+            weightGradients.ofLayer(grads, ws, l, rows, layerInput(ws, l), ran);
+            MemorySegment dXf = dX;
+            int rowParts = threadPool.partsFor(rows);
+            if (fused && dirs == 2) threadPool.parallel(rowParts, k -> {
+                int r0 = CpuThreads.cut(rows, rowParts, k);
+                int r1 = CpuThreads.cut(rows, rowParts, k + 1);
+                long at = (long) r0 * layerIn;
+                VectorMath.add(dXf, at, ws.dXReverse, at, dXf, at, (r1 - r0) * layerIn);
+            }, ran);
+            if (!fused) threadPool.parallel(rowParts, k -> {
+                int r0 = CpuThreads.cut(rows, rowParts, k);
+                int r1 = CpuThreads.cut(rows, rowParts, k + 1);
+                for (int d = 0; d < dirs; d++) {
+                    OpenBlas.sgemm(false, false, r1 - r0, layerIn, 4 * h, 1f, ws.dir(layer, d).dA,
+                            (long) r0 * 4 * h, 4 * h, params.weightIh(layer, d).segment(), 0, layerIn,
+                            d == 0 ? 0f : 1f, dXf, (long) r0 * layerIn, layerIn);
+                }
+            }, ran);
+            if (l > 0 && spec.dropout() > 0) {
+                multiply(dX, ws.dropMask[l], (long) rows * layerIn);
+            }
+            dOut = dX;
+        }
+        if (spec.batchFirst()) {
+            transpose(dOut, dInput.segment(), seqLength, batch, spec.inputSize());
         }
     }
 
