@@ -361,9 +361,10 @@ public final class FastCpuBackend implements LstmBackend {
                     hpOff = row0 * p;
                     MemorySegment.copy(dir.hState, hOff * Float.BYTES, hp, hpOff * Float.BYTES, hBytes);
                 }
+                long gOff = x != null ? RecurrentStep.gatesOffset(training, row0, b0, 4 * h) : row0 * 4 * h;
                 if (x != null) {
                     stepGemms.fusedForward(params.weightIh(l, d).segment(), whh, dir, spec.layerInputSize(l), rows, x,
-                            row0, xLd, b0, g, row0 * 4 * h, gemv);
+                            row0, xLd, b0, g, gOff, gemv);
                 } else if (colParts > 0) {
                     // g[t] += h_prev W_hh^T, [rows, P] x [P, 4H] with W_hh packed once per call (one row: sgemv)
                     stepGemms.recurrent(dir, whh, false, rows, hp, hpOff, b0, g, row0 * 4 * h, parts, gemv);
@@ -376,7 +377,7 @@ public final class FastCpuBackend implements LstmBackend {
                     // the team's threads take the pointwise step by rows too (rows are independent)
                     parts.forward(rows, row0, b0, out, outOff, width);
                 } else {
-                    step.forward(dir, l, whr, peep, rows, row0, b0, out, outOff, width, training, active);
+                    step.forward(dir, l, whr, peep, rows, row0, b0, gOff, out, outOff, width, training, active);
                 }
             }
         }

@@ -87,8 +87,9 @@ final class PipelinedLayers {
                 MemorySegment.copy(dir.hState, 0, dir.hPrev[l], row0 * p * Float.BYTES, (long) batch * p * Float.BYTES);
             }
             MemorySegment g = dir.g[l];
-            stepGemms.fusedForward(wih, whh, dir, in, batch, xt, row0, in, 0, g, row0 * h4, oneRow);
-            step.forward(dir, l, whr, peep, batch, row0, 0, outs[l], row0 * p, p, training, active);
+            long gOff = RecurrentStep.gatesOffset(training, row0, 0, h4);
+            stepGemms.fusedForward(wih, whh, dir, in, batch, xt, row0, in, 0, g, gOff, oneRow);
+            step.forward(dir, l, whr, peep, batch, row0, 0, gOff, outs[l], row0 * p, p, training, active);
             progress.finished(l, t + 1);
         }
     }
