@@ -80,7 +80,7 @@ final class FastCpuWorkspace implements AutoCloseable {
         final MemorySegment tmpP;     // [B, P]
         final MemorySegment mStep;    // [B, H] m of one step before the projection (inference with projection)
         final boolean[] active;       // [B]
-        final MemorySegment[] g;      // [rows, 4H] pre-activations per layer; in inference one shared by the layers
+        final MemorySegment[] g;      // [rows, 4H] per layer; in inference one shared by the layers ([B, 4H] pipelined)
         final MemorySegment[] cPrev;  // [rows, H] per layer, training
         final MemorySegment[] c;      // [rows, H] per layer, training
         final MemorySegment[] cRaw;   // [rows, H] per layer, training with a cell clip
@@ -110,8 +110,9 @@ final class FastCpuWorkspace implements AutoCloseable {
         final float[] stepRows;       // [B, max(P, 4H)] heap copy of the step's A rows; fused [B, max(I+P, 4H)]
         final MemorySegment stepOut;  // fused: [B, NR * covering panels of max(4H, I+P)] a fused step's product
 
-        private Dir(Allocator a, LstmSpec s, int batch, int rows, boolean training, int chunks, int from, int to,
-                    boolean fused) {
+        /** @param gateRows rows of g: every sequence row, or the batch's where every step reuses them */
+        private Dir(Allocator a, LstmSpec s, int batch, int rows, int gateRows, boolean training, int chunks, int from,
+                    int to, boolean fused) {
             int h = s.hiddenSize();
             int p = s.outputSize();
             int layers = s.numLayers();
@@ -139,7 +140,7 @@ final class FastCpuWorkspace implements AutoCloseable {
             ownPackedFloats = packed;
             stepRows = new float[Math.multiplyExact(batch, rowWidth)];
             g = new MemorySegment[layers];
-            MemorySegment shared = training ? null : a.floats((long) rows * 4 * h);
+            MemorySegment shared = training ? null : a.floats((long) gateRows * 4 * h);
             for (int l = from; l < to; l++) g[l] = training ? a.floats((long) rows * 4 * h) : shared;
             cPrev = new MemorySegment[layers];
             c = new MemorySegment[layers];
@@ -236,14 +237,18 @@ final class FastCpuWorkspace implements AutoCloseable {
         long heap = 0;
         if (pipelined) {
             for (int l = 0; l < layers; l++) {
-                Dir d = new Dir(a, spec, batchCap, rowsCap, training, chunks, l, l + 1, true);
+                // every call in this layout fuses its steps, so an inference keeps its gates in [B, 4H]
+                // (RecurrentStep.gatesOffset)
+                int gateRows = training ? rowsCap : batchCap;
+                Dir d = new Dir(a, spec, batchCap, rowsCap, gateRows, training, chunks, l, l + 1, true);
                 dirOf[l][0] = d;
                 dirs.add(d);
                 heap += 4L * d.stepRows.length;
             }
         } else {
             for (int k = 0; k < directions; k++) {
-                Dir d = new Dir(a, spec, batchCap, rowsCap, training, chunks, 0, layers, layout == Layout.FUSED);
+                Dir d = new Dir(a, spec, batchCap, rowsCap, rowsCap, training, chunks, 0, layers,
+                        layout == Layout.FUSED);
                 for (int l = 0; l < layers; l++) dirOf[l][k] = d;
                 dirs.add(d);
                 heap += 4L * d.stepRows.length;
