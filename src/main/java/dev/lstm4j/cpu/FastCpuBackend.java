@@ -98,7 +98,8 @@ public final class FastCpuBackend implements LstmBackend {
         // one idle workspace per core at most: a service runs at most about that many calls at once (more request
         // threads than cores only oversubscribe them), and each then finds one ready
         int maxIdle = Math.max(2, Runtime.getRuntime().availableProcessors());
-        this.pool = new WorkspacePool(spec, plan.chunksPerDirection(), plan.layout(), gradientParts(), maxIdle);
+        this.pool = new WorkspacePool(spec, plan.chunksPerDirection(), plan.layout(), gradientParts(),
+                plan.everyCallFuses(), maxIdle);
         this.threadPool = new CpuThreads(threads);
         this.stepGemms = new StepGemms(spec, plan, threads, threadPool, frozenPacks);
         this.weightGradients = new WeightGradients(spec, threadPool, plan.packedGradients());

@@ -127,6 +127,16 @@ final class FastCpuPlan {
     }
 
     /**
+     * Whether every call fuses its steps, whatever its batch: the pipeline's layout (a batch too small to split runs
+     * the pipeline, a larger one several chunks), or fused steps with two directions, or on one thread where a lone
+     * recurrence fuses. Then an inference workspace needs only one step's gates ({@link RecurrentStep#gatesOffset});
+     * otherwise a lone recurrence's steps add to a whole-sequence projection of every step's.
+     */
+    boolean everyCallFuses() {
+        return pipelines || fusedSteps && (spec.numDirections() > 1 || threads == 1 && loneFuses);
+    }
+
+    /**
      * Whether a call of this batch runs its per-step products on OpenBLAS's sgemv ({@link OneRowStep}) instead of
      * the packed kernel, with the weights left as they are (nothing packed): a batch of one row, on every path (W_hh
      * alone, fused steps, the pipeline). A product with one row is a read of the weights, and sgemv reads them

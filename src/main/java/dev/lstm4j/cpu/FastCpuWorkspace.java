@@ -196,11 +196,13 @@ final class FastCpuWorkspace implements AutoCloseable {
     }
 
     /**
-     * @param gradientParts the parts of the packed weight gradients whose buffers a training workspace holds; 0
-     *                      where they run on OpenBLAS
+     * @param gradientParts  the parts of the packed weight gradients whose buffers a training workspace holds; 0
+     *                       where they run on OpenBLAS
+     * @param oneStepOfGates whether every call fuses its steps ({@link FastCpuPlan#everyCallFuses}), so that in
+     *                       inference the gates of one step [B, 4H] suffice
      */
     FastCpuWorkspace(LstmSpec spec, int batchCap, int rowsCap, boolean training, int chunks, Layout layout,
-                     int gradientParts) {
+                     int gradientParts, boolean oneStepOfGates) {
         this.batchCap = batchCap;
         this.rowsCap = rowsCap;
         this.training = training;
@@ -234,12 +236,10 @@ final class FastCpuWorkspace implements AutoCloseable {
             for (long r = 0; r < rowsCap; r++) ones.setAtIndex(ValueLayout.JAVA_FLOAT, r, 1f);
         }
         dirOf = new Dir[layers][directions];
+        int gateRows = oneStepOfGates && !training ? batchCap : rowsCap;
         long heap = 0;
         if (pipelined) {
             for (int l = 0; l < layers; l++) {
-                // every call in this layout fuses its steps, so an inference keeps its gates in [B, 4H]
-                // (RecurrentStep.gatesOffset)
-                int gateRows = training ? rowsCap : batchCap;
                 Dir d = new Dir(a, spec, batchCap, rowsCap, gateRows, training, chunks, l, l + 1, true);
                 dirOf[l][0] = d;
                 dirs.add(d);
@@ -247,7 +247,7 @@ final class FastCpuWorkspace implements AutoCloseable {
             }
         } else {
             for (int k = 0; k < directions; k++) {
-                Dir d = new Dir(a, spec, batchCap, rowsCap, rowsCap, training, chunks, 0, layers,
+                Dir d = new Dir(a, spec, batchCap, rowsCap, gateRows, training, chunks, 0, layers,
                         layout == Layout.FUSED);
                 for (int l = 0; l < layers; l++) dirOf[l][k] = d;
                 dirs.add(d);

@@ -21,6 +21,7 @@ final class WorkspacePool implements AutoCloseable {
     private final int chunks;
     private final FastCpuWorkspace.Layout layout;
     private final int gradientParts;
+    private final boolean oneStepOfGates;
     private final int maxIdle;
     private final List<FastCpuWorkspace> idle = new ArrayList<>();
     /** Every workspace not yet closed, idle or in use. */
@@ -28,8 +29,12 @@ final class WorkspacePool implements AutoCloseable {
     private int created;
     private boolean closed;
 
-    /** @param maxIdle most workspaces kept between calls: the concurrent calls that should find one ready */
-    WorkspacePool(LstmSpec spec, int chunks, FastCpuWorkspace.Layout layout, int gradientParts, int maxIdle) {
+    /**
+     * @param oneStepOfGates as {@link FastCpuWorkspace}'s
+     * @param maxIdle        most workspaces kept between calls: the concurrent calls that should find one ready
+     */
+    WorkspacePool(LstmSpec spec, int chunks, FastCpuWorkspace.Layout layout, int gradientParts,
+                  boolean oneStepOfGates, int maxIdle) {
         if (maxIdle < 1) {
             throw new IllegalArgumentException("maxIdle: expected at least 1, got " + maxIdle);
         }
@@ -37,6 +42,7 @@ final class WorkspacePool implements AutoCloseable {
         this.chunks = chunks;
         this.layout = layout;
         this.gradientParts = gradientParts;
+        this.oneStepOfGates = oneStepOfGates;
         this.maxIdle = maxIdle;
     }
 
@@ -64,7 +70,7 @@ final class WorkspacePool implements AutoCloseable {
             closeLive(largest);
         }
         FastCpuWorkspace fresh = new FastCpuWorkspace(spec, batchCap, rowsCap, train, chunks, layout,
-                gradientParts);
+                gradientParts, oneStepOfGates);
         live.add(fresh);
         created++;
         return fresh;

@@ -11,26 +11,28 @@ class FastCpuWorkspaceTest {
     private static final int BATCH = 3;
     private static final int ROWS = BATCH * 50;
 
-    private static long gateBytes(FastCpuWorkspace.Layout layout, boolean training, int l) {
-        try (FastCpuWorkspace ws = new FastCpuWorkspace(TWO_LAYERS, BATCH, ROWS, training, 1, layout, 0)) {
+    private static long gateBytes(FastCpuWorkspace.Layout layout, boolean training, boolean oneStep, int l) {
+        try (FastCpuWorkspace ws = new FastCpuWorkspace(TWO_LAYERS, BATCH, ROWS, training, 1, layout, 0, oneStep)) {
             return ws.dir(l, 0).g[l].byteSize();
         }
     }
 
     /**
-     * Every call in the pipelined layout fuses its steps, and in inference a fused step keeps its gates in the same
-     * [B, 4H] (RecurrentStep.gatesOffset), so a pipelined inference workspace holds one step's per layer, not T's.
+     * Where every call fuses its steps (FastCpuPlan.everyCallFuses), an inference keeps each step's gates in the same
+     * [B, 4H] (RecurrentStep.gatesOffset), so its workspace holds one step's (per layer in the pipeline), not T's;
+     * training keeps every step's for backward, and a workspace for calls that may add their steps to a
+     * whole-sequence projection keeps that projection.
      */
     @Test
-    void pipelinedInferenceHoldsOneStepOfGatesPerLayer() {
+    void holdsOneStepOfGatesWhereEveryCallFuses() {
         long step = (long) BATCH * 4 * 10 * Float.BYTES;
         long sequence = (long) ROWS * 4 * 10 * Float.BYTES;
         for (int l = 0; l < 2; l++) {
-            assertEquals(step, gateBytes(FastCpuWorkspace.Layout.PIPELINED, false, l), "pipelined inference, " + l);
-            assertEquals(sequence, gateBytes(FastCpuWorkspace.Layout.PIPELINED, true, l), "pipelined training, " + l);
+            assertEquals(step, gateBytes(FastCpuWorkspace.Layout.PIPELINED, false, true, l), "pipeline, layer " + l);
+            assertEquals(sequence, gateBytes(FastCpuWorkspace.Layout.PIPELINED, true, true, l), "training, " + l);
         }
-        // a FUSED workspace also serves a lone recurrence on several threads, whose steps add to a projection
-        assertEquals(sequence, gateBytes(FastCpuWorkspace.Layout.FUSED, false, 0), "fused inference");
-        assertEquals(sequence, gateBytes(FastCpuWorkspace.Layout.PLAIN, false, 0), "plain inference");
+        assertEquals(step, gateBytes(FastCpuWorkspace.Layout.FUSED, false, true, 0), "fused, every call");
+        assertEquals(sequence, gateBytes(FastCpuWorkspace.Layout.FUSED, false, false, 0), "fused, not every call");
+        assertEquals(sequence, gateBytes(FastCpuWorkspace.Layout.PLAIN, false, false, 0), "plain");
     }
 }

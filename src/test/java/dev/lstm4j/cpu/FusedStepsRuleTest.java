@@ -1,5 +1,6 @@
 package dev.lstm4j.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -75,6 +76,38 @@ class FusedStepsRuleTest {
             assertFalse(twoThreads.plan().gemvSteps(1, true), "frozen small weights: packed once, the packed kernel");
             assertFalse(pipeline.plan().gemvSteps(1, true), "frozen small weights in the pipeline: the packed kernel");
             assertTrue(largeOnOne.plan().gemvSteps(1, true), "frozen weights too large to fuse: sgemv");
+        }
+    }
+
+    /**
+     * everyCallFuses, on which an inference workspace's single step of gates rests, holds exactly where a call of
+     * every batch fuses its steps or runs the pipeline: not for a lone recurrence on several threads (a small batch
+     * splits its steps over a team, after a whole-sequence projection), weights past the bound, or OpenBLAS asked for.
+     */
+    @Test
+    void everyCallFusesExactlyWhereEveryBatchDoes() {
+        assumeTrue(PackedGemm.USABLE, "without 8-float vectors nothing fuses");
+        LstmSpec small = LstmSpec.builder(8, 33).build();
+        Object[][] cases = {
+            {"one layer, 2 threads", new FastCpuPlan(small, 2, RecurrentGemm.PACKED, ZEN4_L2), false},
+            {"one layer, 1 thread", new FastCpuPlan(small, 1, RecurrentGemm.PACKED, ZEN4_L2), true},
+            {"two directions", new FastCpuPlan(LstmSpec.builder(8, 33).bidirectional(true).build(), 2,
+                    RecurrentGemm.PACKED, ZEN4_L2), true},
+            {"the pipeline", new FastCpuPlan(LstmSpec.builder(8, 33).numLayers(2).build(), 2, RecurrentGemm.PACKED,
+                    ZEN4_L2), true},
+            {"ptb-medium, two directions", new FastCpuPlan(LstmSpec.builder(650, 650).bidirectional(true).build(), 2,
+                    RecurrentGemm.PACKED, ZEN4_L2), false},
+            {"OpenBLAS asked for", new FastCpuPlan(LstmSpec.builder(8, 33).bidirectional(true).build(), 2,
+                    RecurrentGemm.BLAS, ZEN4_L2), false},
+        };
+        for (Object[] c : cases) {
+            FastCpuPlan plan = (FastCpuPlan) c[1];
+            assertEquals(c[2], plan.everyCallFuses(), (String) c[0]);
+            boolean everyBatch = true;
+            for (int batch = 1; batch <= 300; batch++) {
+                everyBatch &= plan.fusesSteps(batch) || plan.pipelined(batch);
+            }
+            assertEquals(everyBatch, plan.everyCallFuses(), c[0] + ": batches 1..300");
         }
     }
 
