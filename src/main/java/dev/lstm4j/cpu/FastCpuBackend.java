@@ -56,6 +56,11 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * Masking follows DESIGN.md: a row past its sequence's length is inactive at that step: its state carries over, its
  * output is zero, and it contributes no gradient. A training forward holds its workspace until its output is closed.
+ *
+ * <p>This class runs forward and backward layer by layer and each recurrence's steps; which path a call takes is
+ * {@link FastCpuPlan}'s rule, the packing and each step's products are {@link StepGemms}', a lone recurrence's team
+ * step {@link TeamStep}'s, the pointwise part {@link RecurrentStep}'s, the weight gradients {@link WeightGradients}',
+ * and the layer pipeline {@link PipelinedLayers}'.
  */
 public final class FastCpuBackend implements LstmBackend {
     private final LstmSpec spec;
