@@ -381,7 +381,7 @@ public final class FastCpuBackend implements LstmBackend {
                 long outOff = row0 * width + (long) d * p;
                 if (parts != null && !proj) {
                     // the team's threads take the pointwise step by rows too (rows are independent)
-                    parts.forward(rows, row0, b0, out, outOff, width);
+                    parts.forward(rows, row0, b0, gOff, out, outOff, width);
                 } else {
                     step.forward(dir, l, whr, peep, rows, row0, b0, gOff, out, outOff, width, training, active);
                 }
@@ -575,11 +575,6 @@ public final class FastCpuBackend implements LstmBackend {
                 }
             }
         }
-    }
-
-    /** The buffers this backend's calls need (for tests). */
-    FastCpuWorkspace.Layout layout() {
-        return plan.layout();
     }
 
     /**

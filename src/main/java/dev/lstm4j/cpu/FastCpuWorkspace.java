@@ -80,7 +80,7 @@ final class FastCpuWorkspace implements AutoCloseable {
         final MemorySegment tmpP;     // [B, P]
         final MemorySegment mStep;    // [B, H] m of one step before the projection (inference with projection)
         final boolean[] active;       // [B]
-        final MemorySegment[] g;      // [rows, 4H] per layer; in inference one shared by the layers ([B, 4H] pipelined)
+        final MemorySegment[] g;      // [rows, 4H] per layer; inference: one for all layers, [B, 4H] if all fuse
         final MemorySegment[] cPrev;  // [rows, H] per layer, training
         final MemorySegment[] c;      // [rows, H] per layer, training
         final MemorySegment[] cRaw;   // [rows, H] per layer, training with a cell clip

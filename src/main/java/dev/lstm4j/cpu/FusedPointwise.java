@@ -428,11 +428,12 @@ final class FusedPointwise {
         }
     }
 
-    private static float get(MemorySegment seg, long byteOffset) {
+    /** The float at a byte offset (the row kernels' scalar lanes; {@link StandardPointwise}'s too). */
+    static float get(MemorySegment seg, long byteOffset) {
         return seg.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset);
     }
 
-    private static void set(MemorySegment seg, long byteOffset, float v) {
+    static void set(MemorySegment seg, long byteOffset, float v) {
         seg.set(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset, v);
     }
 }

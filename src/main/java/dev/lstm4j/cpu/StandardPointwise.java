@@ -1,5 +1,8 @@
 package dev.lstm4j.cpu;
 
+import static dev.lstm4j.cpu.FusedPointwise.get;
+import static dev.lstm4j.cpu.FusedPointwise.set;
+
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -346,13 +349,5 @@ final class StandardPointwise {
             dc.mul(i).mul(one.sub(gg.mul(gg))).intoMemorySegment(dAOut, dARow + 2 * dAStride + bj, LE);
             dc.mul(f).intoMemorySegment(dcOut, dcOutRow + bj, LE);
         }
-    }
-
-    private static float get(MemorySegment seg, long byteOffset) {
-        return seg.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset);
-    }
-
-    private static void set(MemorySegment seg, long byteOffset, float v) {
-        seg.set(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset, v);
     }
 }

@@ -37,6 +37,7 @@ final class TeamStep implements IntConsumer {
     private long aOff;
     private MemorySegment c;
     private long cOff;
+    private long gOff;
     private MemorySegment out;
     private long outOff;
     private int width;
@@ -78,12 +79,13 @@ final class TeamStep implements IntConsumer {
         team.run(this);
     }
 
-    /** The forward pointwise step by rows (no projection). */
-    void forward(int rows, long row0, int b0, MemorySegment out, long outOff, int width) {
+    /** The forward pointwise step by rows (no projection), its gates [rows, 4H] at g + gOff. */
+    void forward(int rows, long row0, int b0, long gOff, MemorySegment out, long outOff, int width) {
         this.kind = FORWARD;
         this.rows = rows;
         this.row0 = row0;
         this.b0 = b0;
+        this.gOff = gOff;
         this.out = out;
         this.outOff = outOff;
         this.width = width;
@@ -109,7 +111,7 @@ final class TeamStep implements IntConsumer {
         int r0 = rows * q / parts;
         int r1 = rows * (q + 1) / parts;
         if (kind == FORWARD) {
-            step.forward(dir, l, null, peep, r1 - r0, row0 + r0, b0 + r0, (row0 + r0) * 4 * hidden, out,
+            step.forward(dir, l, null, peep, r1 - r0, row0 + r0, b0 + r0, gOff + (long) r0 * 4 * hidden, out,
                     outOff + (long) r0 * width, width, training, active);
         } else {
             step.backward(dir, l, peep, r1 - r0, row0 + r0, b0 + r0, 3L * hidden * q, active);

@@ -51,7 +51,7 @@ class FastCpuBackendBehaviourTest {
                 }
             }
             // one workspace, sized for the largest batch (7) and the largest T*B (24), holds everything
-            FastCpuWorkspace expected = new FastCpuWorkspace(SPEC, 7, 24, true, 1, fast.layout(),
+            FastCpuWorkspace expected = new FastCpuWorkspace(SPEC, 7, 24, true, 1, fast.plan().layout(),
                     fast.gradientParts(), fast.plan().everyCallFuses());
             try (expected) {
                 // the packed weights, where the packed kernel runs (8-float vectors or more)

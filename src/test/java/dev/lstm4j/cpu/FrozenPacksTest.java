@@ -79,7 +79,7 @@ class FrozenPacksTest {
              LstmParams live = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 5);
              LstmParams frozen = live.to(DType.FLOAT32).freeze();
              FastCpuBackend fast = new FastCpuBackend(spec, 2)) {
-            assertEquals(layout, fast.layout(), "the path under test");
+            assertEquals(layout, fast.plan().layout(), "the path under test");
             Tensor x = random(arena, Shape.of(t, batch, spec.inputSize()), 1);
             Tensor dy = random(arena, LstmShapes.outputShape(spec, t, batch), 2);
             List<float[]> expected = step(fast, live, x, dy);
@@ -144,7 +144,7 @@ class FrozenPacksTest {
              LstmParams frozen = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 5)
                      .freeze();
              FastCpuBackend fast = new FastCpuBackend(spec, 2)) {
-            assertEquals(FastCpuWorkspace.Layout.PLAIN, fast.layout(), "weights too large to fuse");
+            assertEquals(FastCpuWorkspace.Layout.PLAIN, fast.plan().layout(), "weights too large to fuse");
             Tensor x1 = random(arena, Shape.of(4, 1, spec.inputSize()), 1);
             step(fast, frozen, x1, random(arena, LstmShapes.outputShape(spec, 4, 1), 2));
             assertEquals(0, fast.frozenPackCount(), "one row: forward and backward on the weights as they are");
