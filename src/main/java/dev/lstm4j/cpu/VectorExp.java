@@ -18,11 +18,16 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The method: x is clamped to [-86, 88] (e^x stays a normal float: the result is at least 2.2e-38 below -86 and
  * at most 1.7e38 above 88, where the activations built on it are already exactly 0, 1 or -1 in float32, or within
  * 2.2e-38 of 0); n = round(x log2 e) by adding 1.5 * 2^23 in one FMA (the integer lands in the low bits); r = x - n
- * ln 2 with ln 2 split into a 16-bit head (n * head is exact) and a tail; e^r by its Taylor series to r^7 (on |r| <=
- * ln 2 / 2 the first term left out is below 7.5e-9 of e^r); and 2^n as the float whose exponent field is n + 127,
- * from the integer in t's low bits. Max relative error 8.6e-8 (1.5 units in the last place) against
- * {@link Math#exp} over [-86, 88] (VectorExpTest), where the Vector API's EXP is within 6e-8. NaN stays NaN (the
- * clamp's comparisons are false for it).
+ * ln 2 with ln 2 split into a 16-bit head (n * head is exact) and a tail; e^r as 1 + r + C2 r^2 + ... + C6 r^6,
+ * evaluated in six FMAs; and 2^n as the float whose exponent field is n + 127, from the integer in t's low bits. Max
+ * relative error 7.5e-8 (1.3 units in the last place) against {@link Math#exp} over [-86, 88] (VectorExpTest), where
+ * the Vector API's EXP is within 6e-8. NaN stays NaN (the clamp's comparisons are false for it).
+ *
+ * <p>The series' coefficients C2..C6 were fitted to e^r - 1 - r on |r| <= ln 2 / 2 for the least maximum relative
+ * error (Lawson's iteratively reweighted least squares on 400,001 points, in float64): 3.1e-9 as fitted, 3.8e-9 once
+ * rounded to float32, where the Taylor series to r^6 is 1.2e-7 off and to r^7 7.5e-9. Against that Taylor series to
+ * r^7 (eight operations) the pass is two vector operations shorter: the standard forward step 2.46 -> 2.34 ns per
+ * cell (H = 128, one core, 2026-12-06).
  */
 final class VectorExp {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -37,6 +42,12 @@ final class VectorExp {
     /** ln 2 = LN2_HEAD + LN2_TAIL; the head has 16 significant bits, so n * head is exact for |n| <= 256. */
     private static final float LN2_HEAD = 0.693145751953125f;
     private static final float LN2_TAIL = 1.42860682030941723e-6f;
+
+    private static final float C2 = 0.4999999403953552f;
+    private static final float C3 = 0.1666652113199234f;
+    private static final float C4 = 0.04166838899254799f;
+    private static final float C5 = 0.00836870726197958f;
+    private static final float C6 = 0.0013814602280035615f;
 
     private VectorExp() {}
 
@@ -58,12 +69,11 @@ final class VectorExp {
         FloatVector minusHead = FloatVector.broadcast(S, -LN2_HEAD);
         FloatVector minusTail = FloatVector.broadcast(S, -LN2_TAIL);
         FloatVector one = FloatVector.broadcast(S, 1f);
-        FloatVector k2 = FloatVector.broadcast(S, 1f / 2);
-        FloatVector k3 = FloatVector.broadcast(S, 1f / 6);
-        FloatVector k4 = FloatVector.broadcast(S, 1f / 24);
-        FloatVector k5 = FloatVector.broadcast(S, 1f / 120);
-        FloatVector k6 = FloatVector.broadcast(S, 1f / 720);
-        FloatVector k7 = FloatVector.broadcast(S, 1f / 5040);
+        FloatVector k2 = FloatVector.broadcast(S, C2);
+        FloatVector k3 = FloatVector.broadcast(S, C3);
+        FloatVector k4 = FloatVector.broadcast(S, C4);
+        FloatVector k5 = FloatVector.broadcast(S, C5);
+        FloatVector k6 = FloatVector.broadcast(S, C6);
         // t's bits minus the rounder's are n; plus 127 they are the biased exponent of 2^n
         IntVector exponentBias = IntVector.broadcast(I, 127 - Float.floatToRawIntBits(ROUNDER));
         for (int j = from; j < to; j += LANES) {
@@ -74,7 +84,7 @@ final class VectorExp {
             FloatVector t = v.fma(log2e, rounder);
             FloatVector n = t.sub(rounder);
             FloatVector r = n.fma(minusTail, n.fma(minusHead, v));
-            FloatVector series = k7.fma(r, k6).fma(r, k5).fma(r, k4).fma(r, k3).fma(r, k2).fma(r.mul(r), r).add(one);
+            FloatVector series = k6.fma(r, k5).fma(r, k4).fma(r, k3).fma(r, k2).fma(r, one).fma(r, one);
             FloatVector twoToN = t.viewAsIntegralLanes().add(exponentBias).lanewise(VectorOperators.LSHL, 23)
                     .viewAsFloatingLanes();
             series.mul(twoToN).intoArray(x, j);

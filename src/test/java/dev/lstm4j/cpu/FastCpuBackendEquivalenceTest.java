@@ -39,7 +39,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * <p>Tolerances. Both sides see the same inputs and weights (rounded to float32 first), so the difference is the
  * fast backend's float32 rounding alone. One step rounds each GEMM dot product of K <= 70 terms of size
  * <= 1 (worst case K * 2^-24 * sum|terms| ~ 4e-6, typically sqrt(K) * 2^-24 ~ 5e-7) and a few activations (the
- * kernels' exp, VectorExp, within 8.6e-8 relative, and their tanh as 1 - 2 / (1 + e^2x): at most 1.8e-7 absolute;
+ * kernels' exp, VectorExp, within 7.5e-8 relative, and their tanh as 1 - 2 / (1 + e^2x): at most 1.8e-7 absolute;
  * the Vector API's functions for the other activations); over T = 6
  * dependent steps with contracting gates that stays a few 1e-7 typically and below
  * ~5e-6 in the worst case for O(1) outputs, so forward values must agree to {@value #FORWARD_TOL} absolute.

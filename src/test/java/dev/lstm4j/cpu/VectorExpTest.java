@@ -8,11 +8,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link VectorExp} against {@link Math#exp} in float64. Bound: 1.5e-7 relative, 2.5 units in the last place of a
- * float (2^-24 = 6e-8 each): the series' truncation is below 7.5e-9 relative, and the reduction and the float32
- * operations of the series round (about 1e-7 in all, worst case); 2^n is exact. Observed: 8.6e-8. Checked to fail:
- * ln 2's tail left out (1.8e-4 off) and the r^5 coefficient 1/115 for 1/120 (2.6e-6); an exponent off by one is a
- * factor of 2. (The r^6 and r^7 coefficients move it by less than the bound: on |r| <= 0.35 their terms are below
- * 2.5e-6 and 3.7e-8.)
+ * float (2^-24 = 6e-8 each): the series is within 3.8e-9 relative of e^r, and the reduction and the float32
+ * operations of the series round (about 1e-7 in all, worst case); 2^n is exact. Observed: 7.5e-8. Checked to fail:
+ * ln 2's tail left out (1.8e-4 off), the r^6 coefficient left out (3.4e-6) and the r^5 coefficient 0.0088 for
+ * 0.00837 (3.1e-6); an exponent off by one is a factor of 2. (The r^2 coefficient as 1/2 instead of its fitted
+ * 0.49999994, one unit in the last place, moves it to 8.3e-8: within the bound.)
  */
 class VectorExpTest {
     static final double BOUND = 1.5e-7;
