@@ -43,8 +43,8 @@ final class FusedPointwise {
     /** Sigmoid/tanh/tanh without clip, cell clip or coupled gate: the common case, with its own small kernels. */
     private final boolean standard;
     /**
-     * [3H] zeros: the peepholes of a spec without them, so that the kernels have no branches (the standard backward
-     * has a loop of its own for such specs instead, {@link StandardPointwise}).
+     * [3H] zeros: the peepholes of a spec without them, so that the general kernels have no branches (the standard
+     * kernels have loops of their own for such specs instead, {@link StandardPointwise}).
      */
     private final MemorySegment zeros;
     /**
@@ -125,7 +125,8 @@ final class FusedPointwise {
             MemorySegment hOut = hState != null ? hState : mOut;
             long hRow = hState != null ? cRow : mRow;
             if (standard) {
-                StandardPointwise.forwardRow(n, g, gRow, bias, pe, cState, cRow, mOut, mRow, hOut, hRow, keep, e);
+                StandardPointwise.forwardRow(n, g, gRow, bias, pe, peep != null, cState, cRow, mOut, mRow, hOut, hRow,
+                        keep, e);
             } else {
                 forwardRowGeneral(n, g, gRow, bias, pe, cState, cRow, cRawOut,
                         (cOutOff + (long) r * n) * Float.BYTES, mOut, mRow, hOut, hRow, s, e);
