@@ -1,0 +1,205 @@
+package dev.lstm4j.cpu;
+
+import dev.lstm4j.lstm.LstmSpec;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The fast CPU backend's kernels alone, on one thread, with their operands in cache: the figures behind the kernel
+ * changes in {@code benchmarks/cpu-performance-log.md}. In this package, since the kernels are package-private.
+ * {@code benchmarks/kernels} runs it. Each score is the average time of one call (each benchmark runs over the
+ * parameters of its own state only):
+ * <ul>
+ *   <li>{@code pointwiseForward}, {@code pointwiseBackward}: one step's pointwise work on {@code rows} rows of H
+ *   ({@link FusedPointwise}; ns per cell = score / (rows * H)); forward in inference, or with {@code training} keeping
+ *   the activations for backward as a training step does;</li>
+ *   <li>{@code exp}: {@link VectorExp} over 8,192 floats (ns per element = score / 8192);</li>
+ *   <li>{@code stepProduct}: the per-step product C = A B of {@code gemm}'s shape "m x k x n" on the packed kernel
+ *   ({@link PackedGemm}, B packed beforehand; GFLOP/s = 2 m k n / score).</li>
+ * </ul>
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"})
+public class CpuKernelBenchmark {
+
+    /** One step's pointwise operands for {@code rows} rows of H, with or without peepholes. */
+    @State(Scope.Thread)
+    public static class Rows {
+        /** The hidden sizes of seed-mnist, ptb-small and ptb-medium. */
+        @Param({"128", "200", "650"})
+        public int hidden;
+
+        @Param({"false", "true"})
+        public boolean peepholes;
+
+        /** Rows per step: a batch chunk of seed-mnist (128 rows on 2 threads). */
+        @Param("64")
+        public int rows;
+
+        Arena arena;
+        FusedPointwise pointwise;
+        MemorySegment g; // [rows, 4H]
+        MemorySegment bias; // [4H]
+        MemorySegment peep; // [3H] or null
+        MemorySegment cState; // [rows, H]
+        MemorySegment cPrev; // [rows, H]
+        MemorySegment c; // [rows, H]
+        MemorySegment m; // [rows, H]
+        MemorySegment h; // [rows, H]
+        MemorySegment dm; // [rows, H]
+        MemorySegment dc; // [rows, H]
+        MemorySegment dPeep; // [3H]
+        MemorySegment dA; // [rows, 4H]
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            arena = Arena.ofShared();
+            SplittableRandom random = new SplittableRandom(7);
+            pointwise = new FusedPointwise(LstmSpec.builder(hidden, hidden).peepholes(peepholes).build());
+            long cells = (long) rows * hidden;
+            // pre-activations of a trained LSTM's size: most gates away from saturation, some in it
+            // forward's pre-activations; for backward, the activations as forward leaves them in training
+            g = filled(4 * cells, random, 0.01, 0.99);
+            bias = filled(4L * hidden, random, -0.5, 0.5);
+            peep = peepholes ? filled(3L * hidden, random, -0.5, 0.5) : null;
+            cState = filled(cells, random, -1, 1);
+            cPrev = filled(cells, random, -1, 1);
+            c = filled(cells, random, -1, 1);
+            m = zeros(cells);
+            h = zeros(cells);
+            dm = filled(cells, random, -1, 1);
+            dc = filled(cells, random, -1, 1);
+            dPeep = zeros(3L * hidden);
+            dA = zeros(4 * cells);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            arena.close();
+        }
+
+        private MemorySegment zeros(long floats) {
+            return arena.allocate(floats * Float.BYTES, 64);
+        }
+
+        private MemorySegment filled(long floats, SplittableRandom random, double lo, double hi) {
+            MemorySegment s = zeros(floats);
+            for (long i = 0; i < floats; i++) {
+                s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) random.nextDouble(lo, hi));
+            }
+            return s;
+        }
+    }
+
+    /** {@link Rows} for forward, in inference or in training (the activations kept for backward). */
+    @State(Scope.Thread)
+    public static class ForwardRows extends Rows {
+        @Param({"false", "true"})
+        public boolean training;
+    }
+
+    /** Arguments for {@link VectorExp}: 8,192 floats in [-10, 10]. */
+    @State(Scope.Thread)
+    public static class ExpRow {
+        final float[] arguments = new float[8192];
+        final float[] row = new float[8192];
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            SplittableRandom random = new SplittableRandom(7);
+            for (int i = 0; i < arguments.length; i++) arguments[i] = (float) random.nextDouble(-10, 10);
+        }
+    }
+
+    /** A per-step product's operands: A [m, k] and B [k, n] packed. */
+    @State(Scope.Thread)
+    public static class Product {
+        /** m x k x n: seed-mnist's fused step on one of 2 threads, ptb-medium's W_hh step, large-batch's on 1 of 2. */
+        @Param({"64x156x512", "20x650x2592", "32x512x2048"})
+        public String gemm;
+
+        int m;
+        int k;
+        int n;
+        float[] a; // [m, k]
+        float[] packed; // B [k, n], packed
+        Arena arena;
+        MemorySegment c; // [m, n]
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            String[] shape = gemm.split("x");
+            m = Integer.parseInt(shape[0]);
+            k = Integer.parseInt(shape[1]);
+            n = Integer.parseInt(shape[2]);
+            if (shape.length != 3 || n % PackedGemm.NR != 0) {
+                throw new IllegalArgumentException("gemm: expected m x k x n with n a multiple of " + PackedGemm.NR
+                        + ", got " + gemm);
+            }
+            SplittableRandom random = new SplittableRandom(7);
+            a = new float[m * k];
+            for (int i = 0; i < a.length; i++) a[i] = (float) random.nextDouble(-1, 1);
+            packed = new float[PackedGemm.packedSize(k, n)];
+            for (int i = 0; i < packed.length; i++) packed[i] = (float) random.nextDouble(-1, 1);
+            arena = Arena.ofShared();
+            c = arena.allocate((long) m * n * Float.BYTES, 64);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            arena.close();
+        }
+    }
+
+    /**
+     * Forward of one step. Its inputs evolve from call to call as a recurrence's do from step to step: c, and in
+     * training the gates, which forward overwrites with their activations (values in (-1, 1), as good pre-activations
+     * as any: the kernels' work does not depend on the values).
+     */
+    @Benchmark
+    public MemorySegment pointwiseForward(ForwardRows r) {
+        r.pointwise.forward(r.rows, r.g, 0, r.bias, r.peep, r.cState, r.training ? r.cPrev : null, 0,
+                r.training ? r.c : null, null, 0, r.m, 0, r.hidden, r.h, 0, null, 0);
+        return r.m;
+    }
+
+    /** Backward of one step from fixed activations; its dc out is the next call's dc in. */
+    @Benchmark
+    public MemorySegment pointwiseBackward(Rows r) {
+        r.pointwise.backward(r.rows, r.dm, 0, r.hidden, r.dc, r.g, 0, r.cPrev, r.c, null, 0, r.peep, r.dPeep, 0,
+                r.dA, 0, null, 0);
+        return r.dA;
+    }
+
+    @Benchmark
+    public float[] exp(ExpRow e) {
+        System.arraycopy(e.arguments, 0, e.row, 0, e.row.length);
+        VectorExp.inPlace(e.row, 0, e.row.length);
+        return e.row;
+    }
+
+    @Benchmark
+    public MemorySegment stepProduct(Product p) {
+        PackedGemm.multiply(p.m, p.n, p.k, p.a, 0, p.k, p.packed, false, p.c, 0, p.n, 0, PackedGemm.panels(p.n));
+        return p.c;
+    }
+}
