@@ -59,7 +59,7 @@ final class StandardPointwise {
      * float32 operations, so that a value does not depend on its lane; the exps run on e's padded rows whole.
      * Offsets count bytes; with {@code keep} the activations i, f, g, o go back to g for backward. Without
      * {@code peepholes} (peep then zeros) the first two passes are methods of their own without the peephole terms,
-     * as in backward: they had cost a tenth of the step (H = 128, one core: 2.38 -> 2.15 ns per cell). Same bits:
+     * as in backward: they had cost a tenth of the step (H = 128, one core: 2.34 -> 2.15 ns per cell). Same bits:
      * fma(0, c, a) is a for every finite c.
      */
     static void forwardRow(int n, MemorySegment g, long gRow, MemorySegment bias, MemorySegment peep,
