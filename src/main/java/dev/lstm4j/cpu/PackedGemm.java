@@ -385,35 +385,14 @@ final class PackedGemm {
         }
     }
 
-    /**
-     * A's rows chunk..chunkEnd-1 (S's columns) at S's rows 0..depth-1 from sOff into row blocks in buffer: two blocks
-     * at a time (2 MR adjacent floats of each row of S, a whole cache line where MR is 8), each block's [depth][MR]
-     * written in order. S row by row into every block's column kk, the order before, ran 3.3 times as long with S in
-     * cache and 2.5-3.5 times from memory (Zen 4, one core, seed-mnist's dA: 256 of its 512 columns over 3,584 rows,
-     * 104 against 340 us in cache): its 16 store streams, not the reads, were what it waited for. In the backend,
-     * where both threads pack at once from memory, it is 1.3 % of seed-mnist's training step (4.0 % of the samples
-     * against 6.4 %; in one JVM, alternating 1-s blocks, 0.986 and 0.987), no change at ptb-small or large-batch.
-     */
+    /** A's rows chunk..chunkEnd-1 (S's columns) at S's rows 0..depth-1 from sOff into row blocks in buffer. */
     private static void packChunk(MemorySegment s, long sOff, int lds, int depth, int chunk, int chunkEnd,
                                   float[] buffer) {
         long rowBytes = (long) lds * Float.BYTES;
-        long blockBytes = (long) MR * Float.BYTES;
-        int rows = chunkEnd - chunk;
-        int r = 0;
-        for (; r + 2 * MR <= rows; r += 2 * MR) {
-            long at = (sOff + chunk + r) * Float.BYTES;
-            int to = r * depth;
-            int next = (r + MR) * depth;
-            for (int kk = 0; kk < depth; kk++, at += rowBytes, to += MR, next += MR) {
-                FloatVector.fromMemorySegment(BLOCK_COLUMN, s, at, ORDER).intoArray(buffer, to);
-                FloatVector.fromMemorySegment(BLOCK_COLUMN, s, at + blockBytes, ORDER).intoArray(buffer, next);
-            }
-        }
-        for (; r < rows; r += MR) { // an odd last block
-            long at = (sOff + chunk + r) * Float.BYTES;
-            int to = r * depth;
-            for (int kk = 0; kk < depth; kk++, at += rowBytes, to += MR) {
-                FloatVector.fromMemorySegment(BLOCK_COLUMN, s, at, ORDER).intoArray(buffer, to);
+        for (int kk = 0; kk < depth; kk++) { // S row by row, each into every block's column kk
+            long at = (sOff + chunk) * Float.BYTES + kk * rowBytes;
+            for (int r = 0; r < chunkEnd - chunk; r += MR, at += (long) MR * Float.BYTES) {
+                FloatVector.fromMemorySegment(BLOCK_COLUMN, s, at, ORDER).intoArray(buffer, r * depth + kk * MR);
             }
         }
     }
