@@ -31,7 +31,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   the activations for backward as a training step does;</li>
  *   <li>{@code exp}: {@link VectorExp} over 8,192 floats (ns per element = score / 8192);</li>
  *   <li>{@code stepProduct}: the per-step product C = A B of {@code gemm}'s shape "m x k x n" on the packed kernel
- *   ({@link PackedGemm}, B packed beforehand; GFLOP/s = 2 m k n / score).</li>
+ *   ({@link PackedGemm}, B packed beforehand; GFLOP/s = 2 m k n / score);</li>
+ *   <li>{@code weightGradient}: a weight gradient C = S^T B of {@code gradient}'s shape "k x m x n", S packed into
+ *   row blocks chunk by chunk as the backend does, then the packed kernel (GFLOP/s = 2 k m n / score).</li>
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -171,6 +173,56 @@ public class CpuKernelBenchmark {
     }
 
     /**
+     * A weight gradient's operands: S = dA [k, m] (k = T*B rows of the sequence) and B [k, n] packed, for C [m, n] =
+     * S^T B.
+     */
+    @State(Scope.Thread)
+    public static class Gradient {
+        /**
+         * k x m x n: seed-mnist's dW = dA^T [x h] on one of 2 threads (256 of 4H = 512 rows; n = I + H = 156 taken
+         * up to whole panels), ptb-small's for one layer on one of 2 threads.
+         */
+        @Param({"3584x256x160", "400x400x416"})
+        public String gradient;
+
+        int k;
+        int m;
+        int n;
+        Arena arena;
+        MemorySegment s; // [k, m]
+        float[] packed; // B [k, n], packed
+        float[] buffer;
+        MemorySegment c; // [m, n]
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            String[] shape = gradient.split("x");
+            k = Integer.parseInt(shape[0]);
+            m = Integer.parseInt(shape[1]);
+            n = Integer.parseInt(shape[2]);
+            if (shape.length != 3 || m % PackedGemm.MR != 0 || n % PackedGemm.NR != 0) {
+                throw new IllegalArgumentException("gradient: expected k x m x n with m a multiple of "
+                        + PackedGemm.MR + " and n of " + PackedGemm.NR + ", got " + gradient);
+            }
+            SplittableRandom random = new SplittableRandom(7);
+            arena = Arena.ofShared();
+            s = arena.allocate((long) k * m * Float.BYTES, 64);
+            for (long i = 0; i < (long) k * m; i++) {
+                s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) random.nextDouble(-1, 1));
+            }
+            packed = new float[PackedGemm.coveredSize(k, n)];
+            for (int i = 0; i < packed.length; i++) packed[i] = (float) random.nextDouble(-1, 1);
+            buffer = new float[PackedGemm.transposedBufferSize(k)];
+            c = arena.allocate((long) m * n * Float.BYTES, 64);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            arena.close();
+        }
+    }
+
+    /**
      * Forward of one step. Its inputs evolve from call to call as a recurrence's do from step to step: c, and in
      * training the gates, which forward overwrites with their activations (values in (-1, 1), as good pre-activations
      * as any: the kernels' work does not depend on the values).
@@ -201,5 +253,13 @@ public class CpuKernelBenchmark {
     public MemorySegment stepProduct(Product p) {
         PackedGemm.multiply(p.m, p.n, p.k, p.a, 0, p.k, p.packed, false, p.c, 0, p.n, 0, PackedGemm.panels(p.n));
         return p.c;
+    }
+
+    /** C = S^T B as the weight gradients run it: S's chunks packed into row blocks, then the packed kernel. */
+    @Benchmark
+    public MemorySegment weightGradient(Gradient g) {
+        PackedGemm.multiplyTransposed(g.s, 0, g.m, g.k, 0, g.m, g.buffer,
+                new PackedGemm.Product(g.packed, g.n, g.c, 0, g.n, null, 0));
+        return g.c;
     }
 }

@@ -16,7 +16,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 
 /**
  * Runs {@link CpuKernelBenchmark} ({@code benchmarks/kernels}) for one tiny iteration of each benchmark, in process,
- * so that it cannot rot: H = 17 (whole vectors and a tail), 3 rows, and a product of one panel.
+ * so that it cannot rot: H = 17 (whole vectors and a tail), 3 rows, products of one panel (the gradient's S of
+ * three row blocks: a pair and an odd one).
  */
 class CpuKernelBenchmarkTest {
     @Test
@@ -26,6 +27,7 @@ class CpuKernelBenchmarkTest {
                 .param("hidden", "17")
                 .param("rows", "3")
                 .param("gemm", "9x5x" + PackedGemm.NR)
+                .param("gradient", "7x" + 3 * PackedGemm.MR + "x" + PackedGemm.NR)
                 .forks(0)
                 .warmupIterations(0)
                 .measurementIterations(1)
@@ -39,7 +41,8 @@ class CpuKernelBenchmarkTest {
             perMethod.merge(method, 1, Integer::sum);
             assertTrue(r.getPrimaryResult().getScore() > 0, method + ": " + r.getPrimaryResult());
         }
-        // forward: peepholes x training; backward: peepholes; one exp row; one product shape
-        assertEquals(Map.of("exp", 1, "pointwiseBackward", 2, "pointwiseForward", 4, "stepProduct", 1), perMethod);
+        // forward: peepholes x training; backward: peepholes; one exp row; one shape of each product
+        assertEquals(Map.of("exp", 1, "pointwiseBackward", 2, "pointwiseForward", 4, "stepProduct", 1,
+                "weightGradient", 1), perMethod);
     }
 }
