@@ -12,9 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
  * The standard kernels of {@link FusedPointwise}: the pointwise step of one row, forward and backward, for
  * sigmoid/tanh/tanh without clips, cell clip or coupled gate (the common case), written with the Vector API calls
  * inline (no helper methods that take vectors) and without masks; where H is not a multiple of the vector length,
- * forward ends each pass with scalar lanes and backward with an overlapping whole block. C2 then compiles each as a
- * few small loops with every vector operation intrinsified, whatever else the JVM has run (partial masks and large
- * units sent it to the slow Java fallback of the Vector API). Offsets count bytes.
+ * each pass ends with an overlapping whole block, and a row shorter than one vector runs in scalar code. C2 then
+ * compiles each as a few small loops with every vector operation intrinsified, whatever else the JVM has run
+ * (partial masks and large units sent it to the slow Java fallback of the Vector API). Offsets count bytes.
  */
 final class StandardPointwise {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -41,8 +41,8 @@ final class StandardPointwise {
             float[] e = new float[5 * VectorExp.padded(17)];
             for (int n : new int[] {7, 16, 17}) {
                 for (boolean peepholes : new boolean[] {false, true}) {
-                    forwardRow(n, m[0], 0, m[1], m[2], peepholes, m[3], 0, m[4], 0, m[4], 0, false, e);
-                    forwardRow(n, m[0], 0, m[1], m[2], peepholes, m[3], 0, m[4], 0, m[4], 0, true, e);
+                    forwardRow(n, m[0], 0, m[1], m[2], peepholes, m[3], 0, m[4], 0, m[4], 0, false, tail, e);
+                    forwardRow(n, m[0], 0, m[1], m[2], peepholes, m[3], 0, m[4], 0, m[4], 0, true, tail, e);
                 }
                 backwardRow(n, m[4], 0, m[5], 0, m[0], 0, m[6], m[3], 0, m[2], false, m[7], 0, m[1], tail, e);
                 backwardRow(n, m[4], 0, m[5], 0, m[0], 0, m[6], m[3], 0, m[2], true, m[7], 0, m[1], tail, e);
@@ -55,18 +55,30 @@ final class StandardPointwise {
      * ({@link VectorExp}) over the thread's row e [5, Hp]: first the arguments -a_i, -a_f and 2 a_g, then i, f, g,
      * the new c and the arguments -a_o and 2 c, then o and m = o tanh(c). Sigmoid is 1 / (1 + e^-a) and tanh(a) is
      * 1 - 2 / (1 + e^2a) (at most 1.8e-7 off, against the Vector API TANH's 3.2e-8, and exactly +-1 where e^2a
-     * saturates; TANH costs twice EXP). Whole vectors first, the last H mod lanes in scalar code with the same
-     * float32 operations, so that a value does not depend on its lane; the exps run on e's padded rows whole.
-     * Offsets count bytes; with {@code keep} the activations i, f, g, o go back to g for backward. Without
-     * {@code peepholes} (peep then zeros) the first two passes are methods of their own without the peephole terms,
-     * as in backward: they had cost a tenth of the step (H = 128, one core: 2.34 -> 2.15 ns per cell). Same bits:
-     * fma(0, c, a) is a for every finite c.
+     * saturates; TANH costs twice EXP). Offsets count bytes; with {@code keep} the activations i, f, g, o go back to
+     * g for backward. Without {@code peepholes} (peep then zeros) the first two passes are methods of their own
+     * without the peephole terms, as in backward: they had cost a tenth of the step (H = 128, one core: 2.34 -> 2.15
+     * ns per cell). Same bits: fma(0, c, a) is a for every finite c.
+     *
+     * <p>Where H is not a multiple of the vector length, each pass ends with a whole block at H - lanes that overlaps
+     * the one before it, as backward does; the overlapped lanes get the same values twice, except that the middle
+     * pass must read the previous c before it replaces it, so its last block runs first and leaves its c in
+     * {@code tail} [lanes] until the others are done. Scalar lanes there had cost a fifth of the step at H = 200
+     * (one core, 64 rows: 2.62 ns per cell, against 2.12 at H = 192). A row shorter than one vector takes
+     * {@link #forwardRowScalar}. Every path runs the same float32 operations, so that a value does not depend on its
+     * lane ({@code UnitPlacementTest}); the exps run on e's padded rows whole.
      */
     static void forwardRow(int n, MemorySegment g, long gRow, MemorySegment bias, MemorySegment peep,
                            boolean peepholes, MemorySegment cState, long cRow, MemorySegment mOut, long mRow,
-                           MemorySegment hOut, long hRow, boolean keep, float[] e) {
+                           MemorySegment hOut, long hRow, boolean keep, MemorySegment tail, float[] e) {
+        if (n < S.length()) {
+            forwardRowScalar(n, g, gRow, bias, peep, cState, cRow, mOut, mRow, hOut, hRow, keep, e);
+            return;
+        }
         // three methods, not one: in one, C1 runs out of virtual registers, gives up, and the method then stays
-        // in tier 2 code where every vector is a heap object (60 against 2.5 ns per cell)
+        // in tier 2 code where every vector is a heap object (60 against 2.5 ns per cell). Each loop starts at 0 and
+        // ends at a multiple of the lanes it computes itself: with its bounds passed in, as backward's are, the
+        // passes took 10-20 % longer (H = 192).
         int hp = VectorExp.padded(n);
         if (peepholes) {
             gateArguments(n, hp, g, gRow, bias, peep, cState, cRow, e);
@@ -75,15 +87,15 @@ final class StandardPointwise {
         }
         VectorExp.inPlace(e, 0, 3 * hp);
         if (peepholes) {
-            cellAndOutputArguments(n, hp, g, gRow, bias, peep, cState, cRow, keep, e);
+            cellAndOutputArguments(n, hp, g, gRow, bias, peep, cState, cRow, keep, tail, e);
         } else {
-            cellAndOutputArgumentsWithoutPeepholes(n, hp, g, gRow, bias, cState, cRow, keep, e);
+            cellAndOutputArgumentsWithoutPeepholes(n, hp, g, gRow, bias, cState, cRow, keep, tail, e);
         }
         VectorExp.inPlace(e, 3 * hp, 5 * hp);
         standardOutput(n, hp, g, gRow, mOut, mRow, hOut, hRow, keep, e);
     }
 
-    /** e rows 0..2 = -a_i, -a_f, 2 a_g of the row (bias and peepholes added). */
+    /** e rows 0..2 = -a_i, -a_f, 2 a_g of the row (bias and peepholes added). n is at least one vector's lanes. */
     private static void gateArguments(int n, int hp, MemorySegment g, long gRow, MemorySegment bias,
                                       MemorySegment peep, MemorySegment cState, long cRow, float[] e) {
         long nb = (long) n * Float.BYTES;
@@ -102,28 +114,55 @@ final class StandardPointwise {
             FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af).neg().intoArray(e, hp + j);
             ag.add(ag).intoArray(e, 2 * hp + j);
         }
-        for (int j = full; j < n; j++) {
+        if (full < n) { // the last block, overlapping the one before
+            int j = n - lanes;
             long bj = (long) j * Float.BYTES;
-            float cp = get(cState, cRow + bj);
-            e[j] = -Math.fma(get(peep, bj), cp, get(g, gRow + bj) + get(bias, bj));
-            e[hp + j] = -Math.fma(get(peep, nb + bj), cp, get(g, gRow + nb + bj) + get(bias, nb + bj));
-            float ag = get(g, gRow + 2 * nb + bj) + get(bias, 2 * nb + bj);
-            e[2 * hp + j] = ag + ag;
+            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
+            FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
+            FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
+            FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
+            FloatVector.fromMemorySegment(S, peep, bj, LE).fma(cp, ai).neg().intoArray(e, j);
+            FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af).neg().intoArray(e, hp + j);
+            ag.add(ag).intoArray(e, 2 * hp + j);
         }
     }
 
     /**
      * From e rows 0..2 (now e^-a_i, e^-a_f, e^2a_g): i, f, g (back to g with keep), the new c into cState, and e
-     * rows 3 and 4 = -a_o, 2 c.
+     * rows 3 and 4 = -a_o, 2 c. The overlapping last block runs first, since the loop still reads the previous c
+     * there; its c waits in tail [lanes].
      */
     private static void cellAndOutputArguments(int n, int hp, MemorySegment g, long gRow, MemorySegment bias,
                                                MemorySegment peep, MemorySegment cState, long cRow, boolean keep,
-                                               float[] e) {
+                                               MemorySegment tail, float[] e) {
         long nb = (long) n * Float.BYTES;
         int lanes = S.length();
         int full = n - n % lanes;
         FloatVector one = FloatVector.broadcast(S, 1f);
         FloatVector two = FloatVector.broadcast(S, 2f);
+        if (full < n) {
+            int j = n - lanes;
+            long bj = (long) j * Float.BYTES;
+            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
+            FloatVector i = one.div(one.add(FloatVector.fromArray(S, e, j)));
+            FloatVector f = one.div(one.add(FloatVector.fromArray(S, e, hp + j)));
+            FloatVector gg = one.sub(two.div(one.add(FloatVector.fromArray(S, e, 2 * hp + j))));
+            FloatVector c = f.mul(cp).add(i.mul(gg));
+            FloatVector ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE)
+                    .fma(c, FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
+                            .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE)));
+            ao.neg().intoArray(e, 3 * hp + j);
+            c.add(c).intoArray(e, 4 * hp + j);
+            c.intoMemorySegment(tail, 0, LE);
+            if (keep) {
+                i.intoMemorySegment(g, gRow + bj, LE);
+                f.intoMemorySegment(g, gRow + nb + bj, LE);
+                gg.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
+            }
+        }
         for (int j = 0; j < full; j += lanes) {
             long bj = (long) j * Float.BYTES;
             FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
@@ -143,22 +182,10 @@ final class StandardPointwise {
                 gg.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
             }
         }
-        for (int j = full; j < n; j++) {
-            long bj = (long) j * Float.BYTES;
-            float cp = get(cState, cRow + bj);
-            float i = 1f / (1f + e[j]);
-            float f = 1f / (1f + e[hp + j]);
-            float gg = 1f - 2f / (1f + e[2 * hp + j]);
-            float c = f * cp + i * gg;
-            float ao = Math.fma(get(peep, 2 * nb + bj), c, get(g, gRow + 3 * nb + bj) + get(bias, 3 * nb + bj));
-            e[3 * hp + j] = -ao;
-            e[4 * hp + j] = c + c;
-            set(cState, cRow + bj, c);
-            if (keep) {
-                set(g, gRow + bj, i);
-                set(g, gRow + nb + bj, f);
-                set(g, gRow + 2 * nb + bj, gg);
-            }
+        if (full < n) {
+            long fb = (long) full * Float.BYTES;
+            MemorySegment.copy(tail, fb - (long) (n - lanes) * Float.BYTES, cState, cRow + fb,
+                    (long) (n - full) * Float.BYTES);
         }
     }
 
@@ -180,24 +207,49 @@ final class StandardPointwise {
             af.neg().intoArray(e, hp + j);
             ag.add(ag).intoArray(e, 2 * hp + j);
         }
-        for (int j = full; j < n; j++) {
+        if (full < n) {
+            int j = n - lanes;
             long bj = (long) j * Float.BYTES;
-            e[j] = -(get(g, gRow + bj) + get(bias, bj));
-            e[hp + j] = -(get(g, gRow + nb + bj) + get(bias, nb + bj));
-            float ag = get(g, gRow + 2 * nb + bj) + get(bias, 2 * nb + bj);
-            e[2 * hp + j] = ag + ag;
+            FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
+            FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
+            FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
+            ai.neg().intoArray(e, j);
+            af.neg().intoArray(e, hp + j);
+            ag.add(ag).intoArray(e, 2 * hp + j);
         }
     }
 
     /** {@link #cellAndOutputArguments} without peepholes. */
     private static void cellAndOutputArgumentsWithoutPeepholes(int n, int hp, MemorySegment g, long gRow,
                                                                MemorySegment bias, MemorySegment cState, long cRow,
-                                                               boolean keep, float[] e) {
+                                                               boolean keep, MemorySegment tail, float[] e) {
         long nb = (long) n * Float.BYTES;
         int lanes = S.length();
         int full = n - n % lanes;
         FloatVector one = FloatVector.broadcast(S, 1f);
         FloatVector two = FloatVector.broadcast(S, 2f);
+        if (full < n) {
+            int j = n - lanes;
+            long bj = (long) j * Float.BYTES;
+            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
+            FloatVector i = one.div(one.add(FloatVector.fromArray(S, e, j)));
+            FloatVector f = one.div(one.add(FloatVector.fromArray(S, e, hp + j)));
+            FloatVector gg = one.sub(two.div(one.add(FloatVector.fromArray(S, e, 2 * hp + j))));
+            FloatVector c = f.mul(cp).add(i.mul(gg));
+            FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
+                    .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE));
+            ao.neg().intoArray(e, 3 * hp + j);
+            c.add(c).intoArray(e, 4 * hp + j);
+            c.intoMemorySegment(tail, 0, LE);
+            if (keep) {
+                i.intoMemorySegment(g, gRow + bj, LE);
+                f.intoMemorySegment(g, gRow + nb + bj, LE);
+                gg.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
+            }
+        }
         for (int j = 0; j < full; j += lanes) {
             long bj = (long) j * Float.BYTES;
             FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
@@ -216,21 +268,10 @@ final class StandardPointwise {
                 gg.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
             }
         }
-        for (int j = full; j < n; j++) {
-            long bj = (long) j * Float.BYTES;
-            float cp = get(cState, cRow + bj);
-            float i = 1f / (1f + e[j]);
-            float f = 1f / (1f + e[hp + j]);
-            float gg = 1f - 2f / (1f + e[2 * hp + j]);
-            float c = f * cp + i * gg;
-            e[3 * hp + j] = -(get(g, gRow + 3 * nb + bj) + get(bias, 3 * nb + bj));
-            e[4 * hp + j] = c + c;
-            set(cState, cRow + bj, c);
-            if (keep) {
-                set(g, gRow + bj, i);
-                set(g, gRow + nb + bj, f);
-                set(g, gRow + 2 * nb + bj, gg);
-            }
+        if (full < n) {
+            long fb = (long) full * Float.BYTES;
+            MemorySegment.copy(tail, fb - (long) (n - lanes) * Float.BYTES, cState, cRow + fb,
+                    (long) (n - full) * Float.BYTES);
         }
     }
 
@@ -252,7 +293,56 @@ final class StandardPointwise {
                 o.intoMemorySegment(g, gRow + 3 * nb + bj, LE);
             }
         }
-        for (int j = full; j < n; j++) {
+        if (full < n) {
+            int j = n - lanes;
+            long bj = (long) j * Float.BYTES;
+            FloatVector o = one.div(one.add(FloatVector.fromArray(S, e, 3 * hp + j)));
+            FloatVector mv = o.mul(one.sub(two.div(one.add(FloatVector.fromArray(S, e, 4 * hp + j)))));
+            mv.intoMemorySegment(mOut, mRow + bj, LE);
+            mv.intoMemorySegment(hOut, hRow + bj, LE);
+            if (keep) {
+                o.intoMemorySegment(g, gRow + 3 * nb + bj, LE);
+            }
+        }
+    }
+
+    /**
+     * {@link #forwardRow} for a row of fewer than one vector's lanes, in scalar code with the same float32
+     * operations and the same exp passes (peep zeros without peepholes).
+     */
+    private static void forwardRowScalar(int n, MemorySegment g, long gRow, MemorySegment bias, MemorySegment peep,
+                                         MemorySegment cState, long cRow, MemorySegment mOut, long mRow,
+                                         MemorySegment hOut, long hRow, boolean keep, float[] e) {
+        int hp = VectorExp.padded(n);
+        long nb = (long) n * Float.BYTES;
+        for (int j = 0; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float cp = get(cState, cRow + bj);
+            e[j] = -Math.fma(get(peep, bj), cp, get(g, gRow + bj) + get(bias, bj));
+            e[hp + j] = -Math.fma(get(peep, nb + bj), cp, get(g, gRow + nb + bj) + get(bias, nb + bj));
+            float ag = get(g, gRow + 2 * nb + bj) + get(bias, 2 * nb + bj);
+            e[2 * hp + j] = ag + ag;
+        }
+        VectorExp.inPlace(e, 0, 3 * hp);
+        for (int j = 0; j < n; j++) {
+            long bj = (long) j * Float.BYTES;
+            float cp = get(cState, cRow + bj);
+            float i = 1f / (1f + e[j]);
+            float f = 1f / (1f + e[hp + j]);
+            float gg = 1f - 2f / (1f + e[2 * hp + j]);
+            float c = f * cp + i * gg;
+            float ao = Math.fma(get(peep, 2 * nb + bj), c, get(g, gRow + 3 * nb + bj) + get(bias, 3 * nb + bj));
+            e[3 * hp + j] = -ao;
+            e[4 * hp + j] = c + c;
+            set(cState, cRow + bj, c);
+            if (keep) {
+                set(g, gRow + bj, i);
+                set(g, gRow + nb + bj, f);
+                set(g, gRow + 2 * nb + bj, gg);
+            }
+        }
+        VectorExp.inPlace(e, 3 * hp, 5 * hp);
+        for (int j = 0; j < n; j++) {
             long bj = (long) j * Float.BYTES;
             float o = 1f / (1f + e[3 * hp + j]);
             float mv = o * (1f - 2f / (1f + e[4 * hp + j]));
