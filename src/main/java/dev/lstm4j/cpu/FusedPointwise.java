@@ -70,7 +70,7 @@ final class FusedPointwise {
         this.hAct = new VectorActivation(spec.hiddenActivation(), clip);
         this.standard = spec.hasStandardActivations() && !spec.hasClip() && !spec.hasCellClip() && !inputForget;
         this.zeros = java.lang.foreign.Arena.ofAuto().allocate(3L * h * Float.BYTES, 64);
-        // the general kernels' 6 rows, or the standard ones' last block ([4, lanes] in forward, [8, lanes] in backward)
+        // the general kernels' 6 rows, or the standard ones' last block ([lanes] in forward, [8, lanes] in backward)
         long scratchBytes = Math.max(6L * h, 8L * S.length()) * Float.BYTES;
         this.scratch = ThreadLocal.withInitial(() -> java.lang.foreign.Arena.ofAuto().allocate(scratchBytes, 64));
         int expFloats = 5 * VectorExp.padded(h);
