@@ -149,11 +149,11 @@ public class CpuKernelBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() {
-            String[] shape = gemm.split("x");
-            m = Integer.parseInt(shape[0]);
-            k = Integer.parseInt(shape[1]);
-            n = Integer.parseInt(shape[2]);
-            if (shape.length != 3 || n % PackedGemm.NR != 0) {
+            int[] shape = threeSizes("gemm", gemm, "m x k x n");
+            m = shape[0];
+            k = shape[1];
+            n = shape[2];
+            if (n % PackedGemm.NR != 0) {
                 throw new IllegalArgumentException("gemm: expected m x k x n with n a multiple of " + PackedGemm.NR
                         + ", got " + gemm);
             }
@@ -196,11 +196,11 @@ public class CpuKernelBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() {
-            String[] shape = gradient.split("x");
-            k = Integer.parseInt(shape[0]);
-            m = Integer.parseInt(shape[1]);
-            n = Integer.parseInt(shape[2]);
-            if (shape.length != 3 || m % PackedGemm.MR != 0 || n % PackedGemm.NR != 0) {
+            int[] shape = threeSizes("gradient", gradient, "k x m x n");
+            k = shape[0];
+            m = shape[1];
+            n = shape[2];
+            if (m % PackedGemm.MR != 0 || n % PackedGemm.NR != 0) {
                 throw new IllegalArgumentException("gradient: expected k x m x n with m a multiple of "
                         + PackedGemm.MR + " and n of " + PackedGemm.NR + ", got " + gradient);
             }
@@ -220,6 +220,21 @@ public class CpuKernelBenchmark {
         public void tearDown() {
             arena.close();
         }
+    }
+
+    /** The three positive sizes of a shape parameter such as "64x156x512" ({@code form} names them). */
+    static int[] threeSizes(String param, String value, String form) {
+        String[] parts = value.split("x");
+        int[] sizes = new int[parts.length];
+        try {
+            for (int i = 0; i < parts.length; i++) sizes[i] = Integer.parseInt(parts[i].strip());
+        } catch (NumberFormatException e) {
+            sizes = new int[0];
+        }
+        if (sizes.length != 3 || Math.min(sizes[0], Math.min(sizes[1], sizes[2])) < 1) {
+            throw new IllegalArgumentException(param + ": expected " + form + " (three positive sizes), got " + value);
+        }
+        return sizes;
     }
 
     /**

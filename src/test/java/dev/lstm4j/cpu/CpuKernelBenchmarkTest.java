@@ -1,6 +1,8 @@
 package dev.lstm4j.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Collection;
@@ -44,5 +46,15 @@ class CpuKernelBenchmarkTest {
         // forward: peepholes x training; backward: peepholes; one exp row; one shape of each product
         assertEquals(Map.of("exp", 1, "pointwiseBackward", 2, "pointwiseForward", 4, "stepProduct", 1,
                 "weightGradient", 1), perMethod);
+    }
+
+    @Test
+    void shapeParametersNameTheParameterWhenMalformed() {
+        assertArrayEquals(new int[] {64, 156, 512}, CpuKernelBenchmark.threeSizes("gemm", "64x156x512", "m x k x n"));
+        for (String bad : new String[] {"64x156", "64x156x512x2", "64xkx512", "0x156x512"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> CpuKernelBenchmark.threeSizes("gemm", bad, "m x k x n"), bad);
+            assertEquals("gemm: expected m x k x n (three positive sizes), got " + bad, e.getMessage());
+        }
     }
 }
