@@ -77,12 +77,12 @@ public final class LstmParams implements AutoCloseable {
 
     /**
      * Makes these parameters read-only for good, so that backends may keep what they derive from them (the CPU
-     * backend's packed weights) from one call to the next instead of deriving it again on every call: the
-     * inference of a service whose weights do not change. From here on {@link #get} and {@link #asMap} give
-     * read-only tensors (a write through them throws IllegalArgumentException, "read-only segment") and
-     * {@link #copyFrom} throws IllegalStateException. Tensors taken from this object
-     * before the call are writable views of the same memory: writing to them after freezing is an error that no
-     * check catches (backends may go on using what they derived from the old values). Idempotent; returns this.
+     * backend's packed weights, the GPU backends' device copies) from one call to the next instead of deriving it
+     * again on every call: the inference of a service whose weights do not change. From here on {@link #get} and
+     * {@link #asMap} give read-only tensors (a write through them throws IllegalArgumentException, "read-only
+     * segment") and {@link #copyFrom} throws IllegalStateException. Tensors taken from this object before the call
+     * are writable views of the same memory: writing to them after freezing is an error that no check catches
+     * (backends may go on using what they derived from the old values). Idempotent; returns this.
      */
     public synchronized LstmParams freeze() {
         if (!frozen) {

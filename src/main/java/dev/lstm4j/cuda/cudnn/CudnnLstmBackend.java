@@ -30,7 +30,8 @@ import org.bytedeco.javacpp.Pointer;
  * Standard LSTMs on cuDNN's RNN API (cuDNN 9, the v8 calls): cudnnRNNForward, cudnnRNNBackwardData_v8 and
  * cudnnRNNBackwardWeights_v8 on padded, unpacked sequences with per-sequence lengths. Host tensors in, host tensors
  * out; each call copies the weights into cuDNN's weight space (placed block by block as cuDNN reports,
- * {@link CudnnWeightPlan}), the inputs to the device, and the results back, on the backend's own stream.
+ * {@link CudnnWeightPlan}; frozen parameters only when the space does not hold them already), the inputs to the
+ * device, and the results back, on the backend's own stream.
  *
  * <p>Masking (DESIGN.md): outputs past a sequence's length are zero (cuDNN's padding fill of 0), h_n/c_n are the
  * states at the last valid step (cuDNN's variable-length semantics, the reverse direction starting at len-1),

@@ -13,6 +13,7 @@ import dev.lstm4j.cuda.Stream;
 import dev.lstm4j.lstm.LstmParams;
 import dev.lstm4j.lstm.LstmSpec;
 import dev.lstm4j.tensor.DType;
+import java.lang.ref.WeakReference;
 import org.bytedeco.cuda.cudnn.cudnnDropoutStruct;
 import org.bytedeco.cuda.cudnn.cudnnRNNStruct;
 import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
@@ -24,6 +25,7 @@ import org.bytedeco.javacpp.SizeTPointer;
  * and the weight space (plus its gradient) with the layout cuDNN reported for it.
  */
 final class CudnnRnn implements AutoCloseable {
+    private static final WeakReference<LstmParams> NONE = new WeakReference<>(null);
     private final LstmSpec spec;
     private final DType dtype;
     private final CudaDevice device;
@@ -39,6 +41,8 @@ final class CudnnRnn implements AutoCloseable {
     private DeviceBuffer weights;
     private DeviceBuffer weightGrads;
     private PinnedHostMemory weightImage;
+    /** The frozen parameters whose values the weight space holds, or none ({@link #uploadWeights}). */
+    private WeakReference<LstmParams> heldFrozen = NONE;
     private CudnnWeightPlan.Layout layout;
     private boolean rnnCreated;
     private boolean dropoutCreated;
@@ -148,10 +152,20 @@ final class CudnnRnn implements AutoCloseable {
         }
     }
 
-    /** Copies {@code params} into the weight space. */
+    /**
+     * Copies {@code params} into the weight space, unless they are the frozen parameters it already holds: frozen
+     * values never change ({@link LstmParams#freeze}), so a service's calls on them upload nothing after the first.
+     */
     void uploadWeights(LstmParams params) {
+        if (params.isFrozen() && heldFrozen.get() == params) {
+            return;
+        }
+        heldFrozen = NONE; // until the copy below is done, the space holds no parameters whole
         layout.pack(params, weightImage.segment().asSlice(0, weightSpaceBytes));
         DeviceCopies.toDevice(weightImage.segment().asSlice(0, weightSpaceBytes), weights, 0, stream);
+        if (params.isFrozen()) {
+            heldFrozen = new WeakReference<>(params);
+        }
     }
 
     /** Zeroes the weight-gradient space (cuDNN only accumulates into it). */

@@ -13,13 +13,20 @@ import dev.lstm4j.tensor.Tensor;
 final class KernelBackend implements LstmBackend {
     private final BackendKind kind;
     private final DeviceOps ops;
+    private final FrozenDeviceWeights frozen;
     private final KernelLstm lstm;
     private boolean closed;
 
     KernelBackend(BackendKind kind, LstmSpec spec, DeviceOps ops) {
         this.kind = kind;
         this.ops = ops;
-        this.lstm = new KernelLstm(spec, ops);
+        this.frozen = new FrozenDeviceWeights(ops);
+        this.lstm = new KernelLstm(spec, ops, frozen);
+    }
+
+    /** The device copies of frozen parameters that calls keep (for tests). */
+    FrozenDeviceWeights frozenWeights() {
+        return frozen;
     }
 
     @Override
@@ -50,7 +57,11 @@ final class KernelBackend implements LstmBackend {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            ops.close();
+            try {
+                frozen.close();
+            } finally {
+                ops.close();
+            }
         }
     }
 }

@@ -37,12 +37,19 @@ final class KernelLstm {
     private final DeviceOps ops;
     private final NativeKernels k;
     private final CellOptions cell;
+    private final FrozenDeviceWeights frozen;
 
-    KernelLstm(LstmSpec spec, DeviceOps ops) {
+    KernelLstm(LstmSpec spec, DeviceOps ops, FrozenDeviceWeights frozen) {
         this.spec = spec;
         this.ops = ops;
+        this.frozen = frozen;
         this.k = ops.kernels();
         this.cell = CellOptions.of(spec);
+    }
+
+    /** The call's parameters on the device: kept from an earlier call where they are frozen, else uploaded into ws. */
+    private DeviceWeights weights(DeviceOps.Workspace ws, LstmParams params) {
+        return params.isFrozen() ? frozen.get(params) : DeviceWeights.upload(ops, ws, params);
     }
 
     /** What one direction of one layer kept for backward; all in processing order. */
@@ -91,7 +98,7 @@ final class KernelLstm {
         try {
             DevicePtr lengths = ws.ints(in.effectiveLengths(spec));
             Trace trace = new Trace(ws, steps, batch, lengths, spec.numLayers(), dirs);
-            DeviceWeights w = DeviceWeights.upload(ops, ws, params);
+            DeviceWeights w = weights(ws, params);
             long hCount = LstmShapes.hiddenStateShape(spec, batch).elementCount();
             long cCount = LstmShapes.cellStateShape(spec, batch).elementCount();
             DevicePtr h0 = stateOrZeros(ws, in.h0(), hCount);
@@ -211,7 +218,7 @@ final class KernelLstm {
         LstmParams grads = LstmParams.zeros(spec, DType.FLOAT32);
         Arena arena = Arena.ofShared();
         try (DeviceOps.Workspace ws = ops.workspace()) {
-            DeviceWeights w = DeviceWeights.upload(ops, ws, params);
+            DeviceWeights w = weights(ws, params);
             DevicePtr dOut = gradOutput == null
                     ? ws.floats((long) steps * batch * dirs * out)
                     : toTimeMajor(ws, gradOutput, steps, batch, dirs * out);

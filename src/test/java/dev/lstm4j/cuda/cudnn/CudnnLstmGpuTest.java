@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lstm4j.cpu.ReferenceBackend;
 import dev.lstm4j.cuda.CudaDevice;
 import dev.lstm4j.cuda.DeviceAllocator;
+import dev.lstm4j.cuda.FrozenParamsCheck;
 import dev.lstm4j.cuda.GpuAssumptions;
 import dev.lstm4j.lstm.BackendKind;
 import dev.lstm4j.lstm.Initializer;
@@ -201,6 +202,20 @@ class CudnnLstmGpuTest {
             backend.close();
             backend.close(); // idempotent
             assertEquals(baseline, alloc.stats().bytesInUse(), "evicted and closed plans gave all memory back");
+        }
+    }
+
+    /**
+     * Frozen parameters stay in the weight space from one call to the next (CudnnRnn.uploadWeights); two frozen sets
+     * alternating, and a set that may change between them, must each give what their values give unfrozen.
+     * Tolerance 1e-5 (1 + |x|): cuDNN's backward-weights kernels may add in another order from call to call, a few
+     * ulps in sums of at most a few dozen terms here; the other set's weights would give errors of order 0.01-0.1.
+     */
+    @Test
+    void frozenParametersUploadedOnceGiveTheirOwnResults() {
+        LstmSpec spec = LstmSpec.builder(4, 8).numLayers(2).bidirectional(true).build();
+        try (CudnnLstmBackend backend = (CudnnLstmBackend) new CudnnProvider().create(spec, DType.FLOAT32)) {
+            FrozenParamsCheck.assertFrozenCallsMatchUnfrozen(backend, spec, 5, 3, 1e-5f);
         }
     }
 

@@ -3,10 +3,12 @@ package dev.lstm4j.cuda.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lstm4j.cuda.FrozenParamsCheck;
 import dev.lstm4j.cuda.GpuAssumptions;
 import dev.lstm4j.cuda.kernels.ReferenceComparison.Case;
 import dev.lstm4j.lstm.BackendKind;
 import dev.lstm4j.lstm.Lstm;
+import dev.lstm4j.lstm.LstmBackend;
 import dev.lstm4j.lstm.LstmParams;
 import dev.lstm4j.lstm.LstmSpec;
 import dev.lstm4j.tensor.DType;
@@ -43,6 +45,21 @@ class CudaKernelsGpuTest {
             Map<String, double[]> gpu = ReferenceComparison.run(c, "kernels", DType.FLOAT32, w);
             Map<String, double[]> reference = ReferenceComparison.run(c, "reference", DType.FLOAT64, w);
             ReferenceComparison.assertClose(c, gpu, reference);
+        }
+    }
+
+    /**
+     * Frozen parameters keep their device copies across calls (FrozenDeviceWeights, checked on the host build in
+     * FrozenDeviceWeightsTest); here on the GPU, where an upload is asynchronous on the backend's stream. Tolerance
+     * 1e-5 (1 + |x|): cuBLAS may pick another reduction order between calls, a few ulps in sums of a few dozen
+     * terms; another set's weights would give errors of order 0.01-0.1.
+     */
+    @Test
+    void frozenParametersKeepTheirDeviceCopiesAndGiveTheirOwnResults() {
+        LstmSpec spec = LstmSpec.builder(3, 5).numLayers(2).bidirectional(true).peepholes(true).build();
+        try (LstmBackend backend = new CudaKernelsProvider().create(spec, DType.FLOAT32)) {
+            FrozenParamsCheck.assertFrozenCallsMatchUnfrozen(backend, spec, 4, 3, 1e-5f);
+            assertEquals(2, ((KernelBackend) backend).frozenWeights().uploads(), "each frozen set uploaded once");
         }
     }
 
