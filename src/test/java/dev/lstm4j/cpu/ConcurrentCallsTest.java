@@ -30,8 +30,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * One {@link Lstm} called from several threads at once, as a service's request threads call the model they share:
  * 40 training calls (forward, then backward) from 4 threads on 6 inputs of different lengths, each result held to
  * the same input's result computed alone first. On every way the fast backend runs a step (one thread's
- * recurrence, a per-step team, the layer pipeline, batch chunks, frozen parameters packed once) and on the
- * reference.
+ * recurrence, a per-step team, the layer pipeline, batch chunks, frozen parameters packed once), on the
+ * reference, and on the GPU kernels' host build (live parameters, and frozen ones whose copies all calls share).
  *
  * <p>Tolerance 1e-5 (outputs below 0.4, gradients below 6 here): the answers alone ran first, partly before C2
  * compiled the kernels, and the Vector API's exp may differ in the last bits before and after; two calls sharing a
@@ -51,7 +51,12 @@ class ConcurrentCallsTest {
                 Arguments.of("cpu, batch chunks, both directions", "cpu",
                         LstmSpec.builder(INPUT, 20).bidirectional(true).build(), 64, false),
                 Arguments.of("cpu, frozen parameters", "cpu", LstmSpec.builder(INPUT, 70).build(), 5, true),
-                Arguments.of("reference", "reference", LstmSpec.builder(INPUT, 12).numLayers(2).build(), 5, false));
+                Arguments.of("reference", "reference", LstmSpec.builder(INPUT, 12).numLayers(2).build(), 5, false),
+                // the GPU kernels' orchestration on their host build: a workspace per call, frozen copies shared
+                Arguments.of("kernels-host", "kernels-host",
+                        LstmSpec.builder(INPUT, 12).numLayers(2).peepholes(true).build(), 5, false),
+                Arguments.of("kernels-host, frozen parameters uploaded once", "kernels-host",
+                        LstmSpec.builder(INPUT, 12).numLayers(2).peepholes(true).build(), 5, true));
     }
 
     @ParameterizedTest(name = "{0}")
