@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.lstm4j.lstm.Initializer;
-import dev.lstm4j.lstm.LstmGradients;
 import dev.lstm4j.lstm.LstmInput;
 import dev.lstm4j.lstm.LstmOutput;
 import dev.lstm4j.lstm.LstmParams;
@@ -16,8 +15,8 @@ import dev.lstm4j.lstm.LstmSpec;
 import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Shape;
 import dev.lstm4j.tensor.Tensor;
+import dev.lstm4j.testing.FrozenParamsCheck;
 import java.lang.foreign.Arena;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -82,13 +81,13 @@ class FrozenPacksTest {
             assertEquals(layout, fast.plan().layout(), "the path under test");
             Tensor x = random(arena, Shape.of(t, batch, spec.inputSize()), 1);
             Tensor dy = random(arena, LstmShapes.outputShape(spec, t, batch), 2);
-            List<float[]> expected = step(fast, live, x, dy);
+            List<float[]> expected = FrozenParamsCheck.trainingStep(fast, live, x, dy);
             assertEquals(0, fast.frozenPackCount(), "parameters that are not frozen are packed per call, not kept");
-            List<float[]> first = step(fast, frozen, x, dy);
+            List<float[]> first = FrozenParamsCheck.trainingStep(fast, frozen, x, dy);
             int packs = fast.frozenPackCount();
             assertTrue(packs >= 2 * spec.numDirections(), "forward and backward layouts of every direction: " + packs);
             for (int round = 0; round < 3; round++) {
-                List<float[]> again = step(fast, frozen, x, dy);
+                List<float[]> again = FrozenParamsCheck.trainingStep(fast, frozen, x, dy);
                 for (int k = 0; k < expected.size(); k++) {
                     assertClose(expected.get(k), first.get(k), "tensor " + k + ", first frozen call");
                     assertClose(expected.get(k), again.get(k), "tensor " + k + ", round " + round);
@@ -120,8 +119,8 @@ class FrozenPacksTest {
              FastCpuBackend onFrozen = new FastCpuBackend(spec, 2)) {
             Tensor x = random(arena, Shape.of(t, batch, spec.inputSize()), 1);
             Tensor dy = random(arena, LstmShapes.outputShape(spec, t, batch), 2);
-            step(onLive, live, x, dy);
-            step(onFrozen, frozen, x, dy);
+            FrozenParamsCheck.trainingStep(onLive, live, x, dy);
+            FrozenParamsCheck.trainingStep(onFrozen, frozen, x, dy);
             long packedWhh = 4L * spec.numDirections()
                     * PackedGemm.packedSize(spec.outputSize(), 4 * spec.hiddenSize());
             long saved = onLive.workspaceBytes() - onFrozen.workspaceBytes();
@@ -146,10 +145,10 @@ class FrozenPacksTest {
              FastCpuBackend fast = new FastCpuBackend(spec, 2)) {
             assertEquals(FastCpuWorkspace.Layout.PLAIN, fast.plan().layout(), "weights too large to fuse");
             Tensor x1 = random(arena, Shape.of(4, 1, spec.inputSize()), 1);
-            step(fast, frozen, x1, random(arena, LstmShapes.outputShape(spec, 4, 1), 2));
+            FrozenParamsCheck.trainingStep(fast, frozen, x1, random(arena, LstmShapes.outputShape(spec, 4, 1), 2));
             assertEquals(0, fast.frozenPackCount(), "one row: forward and backward on the weights as they are");
             Tensor x8 = random(arena, Shape.of(4, 8, spec.inputSize()), 3);
-            step(fast, frozen, x8, random(arena, LstmShapes.outputShape(spec, 4, 8), 4));
+            FrozenParamsCheck.trainingStep(fast, frozen, x8, random(arena, LstmShapes.outputShape(spec, 4, 8), 4));
             assertTrue(fast.frozenPackCount() > 0, "eight rows: packed weights");
         }
     }
@@ -183,20 +182,6 @@ class FrozenPacksTest {
                 assertArrayEquals(expected, actual, tol, what + ", element " + i);
             }
         }
-    }
-
-    /** output, h_n, c_n, then the gradients of the input and of every parameter. */
-    private static List<float[]> step(FastCpuBackend fast, LstmParams p, Tensor x, Tensor dy) {
-        List<float[]> all = new ArrayList<>();
-        try (LstmOutput y = fast.forward(p, LstmInput.of(x).training(true));
-             LstmGradients g = fast.backward(p, y, dy, null, null)) {
-            all.add(y.output().toFloatArray());
-            all.add(y.hN().toFloatArray());
-            all.add(y.cN().toFloatArray());
-            all.add(g.input().toFloatArray());
-            for (String name : g.params().names()) all.add(g.params().get(name).toFloatArray());
-        }
-        return all;
     }
 
     private static Tensor random(Arena arena, Shape shape, long seed) {

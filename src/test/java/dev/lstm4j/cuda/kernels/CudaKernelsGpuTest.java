@@ -3,7 +3,6 @@ package dev.lstm4j.cuda.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lstm4j.cuda.FrozenParamsCheck;
 import dev.lstm4j.cuda.GpuAssumptions;
 import dev.lstm4j.cuda.kernels.ReferenceComparison.Case;
 import dev.lstm4j.lstm.BackendKind;
@@ -12,6 +11,7 @@ import dev.lstm4j.lstm.LstmBackend;
 import dev.lstm4j.lstm.LstmParams;
 import dev.lstm4j.lstm.LstmSpec;
 import dev.lstm4j.tensor.DType;
+import dev.lstm4j.testing.FrozenParamsCheck;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;

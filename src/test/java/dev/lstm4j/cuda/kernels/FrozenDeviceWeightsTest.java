@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lstm4j.cuda.FrozenParamsCheck;
 import dev.lstm4j.lstm.BackendKind;
 import dev.lstm4j.lstm.Initializer;
 import dev.lstm4j.lstm.LstmInput;
@@ -14,6 +13,7 @@ import dev.lstm4j.lstm.LstmSpec;
 import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Shape;
 import dev.lstm4j.tensor.Tensor;
+import dev.lstm4j.testing.FrozenParamsCheck;
 import java.lang.foreign.Arena;
 import java.lang.ref.WeakReference;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.lstm4j.cuda;
+package dev.lstm4j.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -20,7 +20,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * For the GPU backends, which keep the device copies of frozen parameters from one call to the next: two frozen
+ * For backends that keep what they derive from frozen parameters from one call to the next (the GPU backends' device
+ * copies): two frozen
  * parameter sets, called alternately on one backend, give call after call what the same values unfrozen give. A
  * backend that kept the other set's copies, or read a set before its upload was done, fails it with errors of the
  * order of the outputs themselves.
@@ -42,8 +43,10 @@ public final class FrozenParamsCheck {
              LstmParams liveB = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 6);
              LstmParams frozenA = liveA.to(DType.FLOAT32).freeze();
              LstmParams frozenB = liveB.to(DType.FLOAT32).freeze()) {
-            Tensor x = random(arena, Shape.of(seqLength, batch, spec.inputSize()), 1);
-            Tensor dy = random(arena, LstmShapes.outputShape(spec, seqLength, batch), 2);
+            Tensor x = Fixtures.random(arena, DType.FLOAT32, Shape.of(seqLength, batch, spec.inputSize()),
+                    new SplittableRandom(1), 1);
+            Tensor dy = Fixtures.random(arena, DType.FLOAT32, LstmShapes.outputShape(spec, seqLength, batch),
+                    new SplittableRandom(2), 1);
             List<float[]> expectedA = trainingStep(backend, liveA, x, dy);
             List<float[]> expectedB = trainingStep(backend, liveB, x, dy);
             for (int round = 0; round < 3; round++) {
@@ -57,8 +60,8 @@ public final class FrozenParamsCheck {
         }
     }
 
-    /** output, h_n, c_n, then the gradients of the input and of every parameter. */
-    private static List<float[]> trainingStep(LstmBackend backend, LstmParams p, Tensor x, Tensor dy) {
+    /** One training step's results: output, h_n, c_n, then the gradients of the input and of every parameter. */
+    public static List<float[]> trainingStep(LstmBackend backend, LstmParams p, Tensor x, Tensor dy) {
         List<float[]> all = new ArrayList<>();
         try (LstmOutput y = backend.forward(p, LstmInput.of(x).training(true));
              LstmGradients g = backend.backward(p, y, dy, null, null)) {
@@ -90,12 +93,5 @@ public final class FrozenParamsCheck {
                 }
             }
         }
-    }
-
-    private static Tensor random(Arena arena, Shape shape, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        Tensor t = Tensor.zeros(arena, DType.FLOAT32, shape);
-        for (long k = 0; k < t.elementCount(); k++) t.setFlat(k, r.nextDouble(-1, 1));
-        return t;
     }
 }
