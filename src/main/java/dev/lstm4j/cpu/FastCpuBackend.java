@@ -367,10 +367,11 @@ public final class FastCpuBackend implements LstmBackend {
                     hpOff = row0 * p;
                     MemorySegment.copy(dir.hState, hOff * Float.BYTES, hp, hpOff * Float.BYTES, hBytes);
                 }
-                long gOff = x != null ? RecurrentStep.gatesOffset(training, row0, b0, 4 * h) : row0 * 4 * h;
+                MemorySegment gates = x != null ? RecurrentStep.fusedGates(dir, l, training) : g;
+                long gOff = x != null ? (long) b0 * 4 * h : row0 * 4 * h;
                 if (x != null) {
                     stepGemms.fusedForward(params.weightIh(l, d).segment(), whh, dir, spec.layerInputSize(l), rows, x,
-                            row0, xLd, b0, g, gOff, gemv);
+                            row0, xLd, b0, gates, gOff, gemv);
                 } else if (colParts > 0) {
                     // g[t] += h_prev W_hh^T, [rows, P] x [P, 4H] with W_hh packed once per call (one row: sgemv)
                     stepGemms.recurrent(dir, whh, false, rows, hp, hpOff, b0, g, row0 * 4 * h, parts, gemv);
@@ -383,7 +384,8 @@ public final class FastCpuBackend implements LstmBackend {
                     // the team's threads take the pointwise step by rows too (rows are independent)
                     parts.forward(rows, row0, b0, gOff, out, outOff, width);
                 } else {
-                    step.forward(dir, l, whr, peep, rows, row0, b0, gOff, out, outOff, width, training, active);
+                    step.forward(dir, l, whr, peep, rows, row0, b0, gates, gOff, out, outOff, width, training,
+                            active);
                 }
             }
         }

@@ -129,7 +129,7 @@ final class FastCpuPlan {
     /**
      * Whether every call fuses its steps, whatever its batch: the pipeline's layout (a batch too small to split runs
      * the pipeline, a larger one several chunks), or fused steps with two directions, or on one thread where a lone
-     * recurrence fuses. Then an inference workspace needs only one step's gates ({@link RecurrentStep#gatesOffset});
+     * recurrence fuses. Then an inference workspace needs only one step's gates ({@link RecurrentStep#fusedGates});
      * otherwise a lone recurrence's steps add to a whole-sequence projection of every step's.
      */
     boolean everyCallFuses() {

@@ -61,7 +61,6 @@ final class PipelinedLayers {
     private void forwardStage(LstmParams params, FastCpuWorkspace ws, StageProgress progress, int l, int seqLength,
                               int batch, int[] lengths, MemorySegment[] outs, boolean training, boolean oneRow) {
         FastCpuWorkspace.Dir dir = ws.dir(l, 0);
-        int h4 = 4 * spec.hiddenSize();
         int p = spec.outputSize();
         int in = spec.layerInputSize(l);
         MemorySegment x = l == 0 ? ws.x0 : outs[l - 1];                            // [T*B, I]
@@ -86,10 +85,9 @@ final class PipelinedLayers {
             if (training) {
                 MemorySegment.copy(dir.hState, 0, dir.hPrev[l], row0 * p * Float.BYTES, (long) batch * p * Float.BYTES);
             }
-            MemorySegment g = dir.g[l];
-            long gOff = RecurrentStep.gatesOffset(training, row0, 0, h4);
-            stepGemms.fusedForward(wih, whh, dir, in, batch, xt, row0, in, 0, g, gOff, oneRow);
-            step.forward(dir, l, whr, peep, batch, row0, 0, gOff, outs[l], row0 * p, p, training, active);
+            MemorySegment gates = RecurrentStep.fusedGates(dir, l, training); // [B, 4H]
+            stepGemms.fusedForward(wih, whh, dir, in, batch, xt, row0, in, 0, gates, 0, oneRow);
+            step.forward(dir, l, whr, peep, batch, row0, 0, gates, 0, outs[l], row0 * p, p, training, active);
             progress.finished(l, t + 1);
         }
     }

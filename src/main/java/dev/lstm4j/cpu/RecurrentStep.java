@@ -19,29 +19,36 @@ final class RecurrentStep {
     }
 
     /**
-     * Where a fused step keeps its gates in g [rows, 4H]: at its own rows (row0 * 4H) in training, where backward
-     * reads them; in inference, where nothing does, at its batch rows (b0 * 4H) of the first step's, so that every
-     * step writes and reads the same [B, 4H] and it stays in cache, instead of a fresh [B, 4H] of a [T*B, 4H] buffer
-     * each step (write-allocated from memory: seed-mnist's is 7 MB). Same arithmetic; 2 threads, alternating 1-s
-     * blocks in one JVM, time with over time without: seed-mnist inference 0.947 and 0.990, serving 0.975,
-     * seed-mnist-bidirectional 0.928-0.931, seed-mnist-peephole 0.960, ptb-small (the pipeline) 0.983, serving 0.991.
-     * Steps that add to a whole-sequence projection read their rows of it and keep them.
+     * Where a fused step's product goes: [B, 4H] that every step reuses, at the step's batch rows (b0 * 4H), so that
+     * it stays in cache, instead of a fresh [B, 4H] of a [T*B, 4H] buffer each step (write-allocated from memory:
+     * seed-mnist's is 7 MB). In inference that is g[l] itself (its first step's rows), as nothing reads the gates
+     * after the step; same arithmetic, 2 threads, alternating 1-s blocks in one JVM, time with over time without:
+     * seed-mnist inference 0.947 and 0.990, serving 0.975, seed-mnist-bidirectional 0.928-0.931, seed-mnist-peephole
+     * 0.960, ptb-small (the pipeline) 0.983, serving 0.991. In training it is the Dir's gStep, and {@link #forward}
+     * copies the step's activations from there to the step's own rows of g[l], where backward reads them: the
+     * product's scattered stores (8 rows of 32 columns a block) had waited on fresh lines, a sequential copy does not:
+     * in ptb-small's pipeline the product's median per call went from 134 to 115-119 us (117.5 in inference), and a
+     * training step took 0.963-0.966 of the time (paired as above; seed-mnist 0.987, seed-mnist-bidirectional
+     * 0.973, seed-mnist-peephole 1.006). Steps that add to a whole-sequence projection read their rows of g[l] and
+     * keep them there.
      */
-    static long gatesOffset(boolean training, long row0, int b0, int h4) {
-        return training ? row0 * h4 : (long) b0 * h4;
+    static MemorySegment fusedGates(FastCpuWorkspace.Dir dir, int l, boolean training) {
+        return training ? dir.gStep : dir.g[l];
     }
 
     /**
-     * Gates [rows, 4H] at g[l] + gOff (the GEMM's sum) to the new c and h: h goes to out (leading dimension width)
-     * and to hState; a training step also keeps c_prev, c (and the unclipped c, and m) for backward.
+     * Gates [rows, 4H] at gates + gOff (the GEMM's sum) to the new c and h: h goes to out (leading dimension width)
+     * and to hState; a training step also keeps c_prev, c (and the unclipped c, and m) for backward, and the gates'
+     * activations in g[l]'s rows from row0 (copied there when {@code gates} is a fused step's, {@link #fusedGates}).
      *
      * @param whr  [P, H] or null without a projection
      * @param peep [3H] or null without peepholes
-     * @param gOff floats: the step's rows of g (row0 * 4H), or, where nothing reads the gates after the step, a
-     *             region reused by every step (see {@link #gatesOffset})
+     * @param gates g[l], or a fused step's [B, 4H] ({@link #fusedGates})
+     * @param gOff  floats: the step's rows of g[l] (row0 * 4H), or of a fused step's gates (b0 * 4H)
      */
     void forward(FastCpuWorkspace.Dir dir, int l, MemorySegment whr, MemorySegment peep, int rows, long row0, int b0,
-                 long gOff, MemorySegment out, long outOff, int width, boolean training, boolean[] active) {
+                 MemorySegment gates, long gOff, MemorySegment out, long outOff, int width, boolean training,
+                 boolean[] active) {
         int h = spec.hiddenSize();
         int p = spec.outputSize();
         long cOff = (long) b0 * h;
@@ -51,13 +58,17 @@ final class RecurrentStep {
         if (whr != null) {
             MemorySegment m = training ? dir.m[l] : dir.mStep;
             long mOff = training ? row0 * h : cOff;
-            pointwise.forward(rows, dir.g[l], gOff, dir.bias, peep, dir.cState, cPrev, row0 * h, c, cRaw,
+            pointwise.forward(rows, gates, gOff, dir.bias, peep, dir.cState, cPrev, row0 * h, c, cRaw,
                     row0 * h, m, mOff, h, null, cOff, active, b0);
             OpenBlas.sgemm(false, true, rows, p, h, 1f, m, mOff, h, whr, 0, h, 0f, out, outOff, width);
             Rows.copy(out, outOff, width, dir.hState, (long) b0 * p, p, rows, active, b0);
         } else {
-            pointwise.forward(rows, dir.g[l], gOff, dir.bias, peep, dir.cState, cPrev, row0 * h, c, cRaw,
+            pointwise.forward(rows, gates, gOff, dir.bias, peep, dir.cState, cPrev, row0 * h, c, cRaw,
                     row0 * h, out, outOff, width, dir.hState, cOff, active, b0);
+        }
+        if (training && gates != dir.g[l]) {
+            long h4 = 4L * h;
+            MemorySegment.copy(gates, gOff * Float.BYTES, dir.g[l], row0 * h4 * Float.BYTES, rows * h4 * Float.BYTES);
         }
     }
 

@@ -111,8 +111,8 @@ final class TeamStep implements IntConsumer {
         int r0 = rows * q / parts;
         int r1 = rows * (q + 1) / parts;
         if (kind == FORWARD) {
-            step.forward(dir, l, null, peep, r1 - r0, row0 + r0, b0 + r0, gOff + (long) r0 * 4 * hidden, out,
-                    outOff + (long) r0 * width, width, training, active);
+            step.forward(dir, l, null, peep, r1 - r0, row0 + r0, b0 + r0, dir.g[l], gOff + (long) r0 * 4 * hidden,
+                    out, outOff + (long) r0 * width, width, training, active);
         } else {
             step.backward(dir, l, peep, r1 - r0, row0 + r0, b0 + r0, 3L * hidden * q, active);
         }

@@ -19,7 +19,7 @@ class FastCpuWorkspaceTest {
 
     /**
      * Where every call fuses its steps (FastCpuPlan.everyCallFuses), an inference keeps each step's gates in the same
-     * [B, 4H] (RecurrentStep.gatesOffset), so its workspace holds one step's (per layer in the pipeline), not T's;
+     * [B, 4H] (RecurrentStep.fusedGates), so its workspace holds one step's (per layer in the pipeline), not T's;
      * training keeps every step's for backward, and a workspace for calls that may add their steps to a
      * whole-sequence projection keeps that projection.
      */
