@@ -654,9 +654,10 @@ public final class FastCpuBackend implements LstmBackend {
             loadState(gradCn, l, 0, batch, h, dir.dcState);
             dir.dPeep.fill((byte) 0);
         }
+        PipelineGradients gradients = new PipelineGradients(
+                weightGradients.forPipeline(grads, ws, rows, l -> layerInput(ws, l)), layers, 4 * h);
         pipeline.backward(params, ws, saved.seqLength, batch, saved.lengths, dOut, dInput.segment(),
-                plan.gemvSteps(batch, params.isFrozen()),
-                l -> weightGradients.ofStage(grads, ws, l, rows, layerInput(ws, l)), ran);
+                plan.gemvSteps(batch, params.isFrozen()), gradients::afterSteps, ran);
         for (int l = 0; l < layers; l++) {
             storeState(ws.dir(l, 0).dhState, l, 0, batch, p, dh0);
             storeState(ws.dir(l, 0).dcState, l, 0, batch, h, dc0);

@@ -18,8 +18,8 @@ import java.util.function.IntConsumer;
  * g_t [B, 4H] = [x_t h_{t-1}] [B, I + P] x [W_ih W_hh]^T [I + P, 4H]; backward
  * [dx_t dh_{t-1}] [B, I + P] = dA_t [B, 4H] x [W_ih W_hh] [4H, I + P]. The input projection and the input gradient
  * thus move into the step: the same arithmetic as the whole-sequence GEMMs, but every stage does the same work per
- * step. The weight gradients stay whole-sequence GEMMs: each stage takes its own layer's when its backward ends, on
- * its own thread, while the stages below finish theirs.
+ * step. The weight gradients stay whole-sequence GEMMs, which the stages share out as their backward steps end
+ * ({@link PipelineGradients}).
  *
  * <p>Each stage owns its layer's {@link FastCpuWorkspace.Dir}. What crosses stages: layer l's output rows of step t
  * (forward) and its input-gradient rows of step t (backward), written before the stage publishes the step in
@@ -98,8 +98,8 @@ final class PipelinedLayers {
      * accumulators zeroed. Reads the last layer's output gradient from dOut
      * [T*B, P], passes each layer's input gradient down through ws.dGradA / dGradB (times the dropout mask), and
      * writes layer 0's into dInput, batch-first when {@code batchFirst}. Each stage then runs afterLayer(l) for its
-     * layer l (the weight gradients), on its own thread. With {@code oneRow} the steps' products run on sgemv, as in
-     * forward.
+     * layer l (the weight gradients, {@link PipelineGradients#afterSteps}), on its own thread. With {@code oneRow}
+     * the steps' products run on sgemv, as in forward.
      */
     void backward(LstmParams params, FastCpuWorkspace ws, int seqLength, int batch, int[] lengths, MemorySegment dOut,
                   MemorySegment dInput, boolean oneRow, IntConsumer afterLayer, Set<String> ran) {

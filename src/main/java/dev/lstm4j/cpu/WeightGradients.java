@@ -4,6 +4,7 @@ import dev.lstm4j.lstm.LstmParams;
 import dev.lstm4j.lstm.LstmSpec;
 import java.lang.foreign.MemorySegment;
 import java.util.Set;
+import java.util.function.IntFunction;
 
 /**
  * The weight gradients of one layer from the whole sequence at once, after its backward recurrence has left dA
@@ -38,7 +39,8 @@ final class WeightGradients {
                 for (int d = 0; d < spec.numDirections(); d++) {
                     FastCpuWorkspace.Dir dir = ws.dir(l, d);
                     blasProducts(grads, dir, l, d, rows, x, m0, m1);
-                    biasAndProjection(grads, ws, dir, l, d, rows, m0, m1, k == 0);
+                    bias(grads, ws, dir, l, d, rows, m0, m1);
+                    if (k == 0) projection(grads, dir, l, d, rows);
                 }
             }, ran);
         }
@@ -46,13 +48,34 @@ final class WeightGradients {
     }
 
     /**
-     * Layer l's gradients of a pipeline (one direction), all on the calling thread: what the stage of layer l does
-     * when its backward ends, while the stages below are still running theirs. A thread then takes a whole layer's
-     * products, which costs no fork and join per layer and lets the first stage to finish start first.
-     * x [rows, I_l] is the layer's input, dense; the packed products use the layer's own buffers.
+     * A pipeline's layers' gradients (one direction) as {@link PipelineGradients} shares them out, for one backward
+     * call: x.apply(l) is layer l's input [rows, I_l], dense.
      */
-    void ofStage(LstmParams grads, FastCpuWorkspace ws, int l, int rows, MemorySegment x) {
-        int gates = 4 * spec.hiddenSize();
+    PipelineGradients.LayerWork forPipeline(LstmParams grads, FastCpuWorkspace ws, int rows,
+                                            IntFunction<MemorySegment> x) {
+        return new PipelineGradients.LayerWork() {
+            @Override
+            public void prepare(int l) {
+                prepareStage(grads, ws, l, rows, x.apply(l));
+            }
+
+            @Override
+            public void rows(int l, int own, int r0, int r1) {
+                stageRows(grads, ws, l, own, rows, x.apply(l), r0, r1);
+            }
+
+            @Override
+            public void gather(int l) {
+                WeightGradients.this.gather(grads, ws, l);
+            }
+        };
+    }
+
+    /**
+     * What a pipeline's layer l needs before its gradients' rows ({@link #stageRows}) can be taken, on the calling
+     * thread: X [rows, I_l] and H_prev packed into the layer's own buffers for the packed products, and dW_hr.
+     */
+    private void prepareStage(LstmParams grads, FastCpuWorkspace ws, int l, int rows, MemorySegment x) {
         FastCpuWorkspace.Dir dir = ws.dir(l, 0);
         if (packed) {
             FastCpuWorkspace.GradientBuffers buffers = ws.gradients(l);
@@ -60,12 +83,24 @@ final class WeightGradients {
             int p = spec.outputSize();
             PackedGemm.packPlain(x, layerIn, null, 0, rows, buffers.packedX, 0, PackedGemm.coveringPanels(layerIn));
             PackedGemm.packPlain(dir.hPrev[l], p, null, 0, rows, buffers.packedH, 0, PackedGemm.coveringPanels(p));
-            packedRows(grads, dir, buffers, buffers.chunks[0], l, 0, rows, 0, gates);
-        } else {
-            blasProducts(grads, dir, l, 0, rows, x, 0, gates);
         }
-        biasAndProjection(grads, ws, dir, l, 0, rows, 0, gates, true);
-        gather(grads, ws, l);
+        projection(grads, dir, l, 0, rows);
+    }
+
+    /**
+     * Rows r0..r1-1 (gates; whole row blocks) of a pipeline's layer l's dW_ih, dW_hh and db, on the calling thread,
+     * after {@link #prepareStage}. The calling thread is the stage of layer {@code own}, whose buffer for chunks of
+     * dA^T it uses. Rows of a layer may be taken by several threads at once, each its own range.
+     */
+    private void stageRows(LstmParams grads, FastCpuWorkspace ws, int l, int own, int rows, MemorySegment x, int r0,
+                           int r1) {
+        FastCpuWorkspace.Dir dir = ws.dir(l, 0);
+        if (packed) {
+            packedRows(grads, dir, ws.gradients(l), ws.gradients(own).chunks[0], l, 0, rows, r0, r1);
+        } else {
+            blasProducts(grads, dir, l, 0, rows, x, r0, r1);
+        }
+        bias(grads, ws, dir, l, 0, rows, r0, r1);
     }
 
     /** dW_ih and dW_hh rows m0..m1-1 of layer l, direction d, on OpenBLAS (this thread). */
@@ -130,7 +165,8 @@ final class WeightGradients {
             }, ran);
             threadPool.parallel(parts, k -> {
                 packedRows(grads, dir, buffers, buffers.chunks[k], l, direction, rows, rowCut[k], rowCut[k + 1]);
-                biasAndProjection(grads, ws, dir, l, direction, rows, rowCut[k], rowCut[k + 1], k == 0);
+                bias(grads, ws, dir, l, direction, rows, rowCut[k], rowCut[k + 1]);
+                if (k == 0) projection(grads, dir, l, direction, rows);
             }, ran);
         }
     }
@@ -153,16 +189,18 @@ final class WeightGradients {
                         (long) gates * PackedGemm.NR + scratchOff));
     }
 
-    /**
-     * db_ih rows r0..r1-1 = dA^T 1 (a GEMV) and, where {@code withProjection} (one part), dW_hr = dH^T M: what both
-     * ways of taking the weight gradients leave to OpenBLAS.
-     */
-    private void biasAndProjection(LstmParams grads, FastCpuWorkspace ws, FastCpuWorkspace.Dir dir, int l, int d,
-                                   int rows, int r0, int r1, boolean withProjection) {
-        int h = spec.hiddenSize();
-        int p = spec.outputSize();
-        OpenBlas.sgemv(true, rows, r1 - r0, 1f, dir.dA, r0, 4 * h, ws.ones, 0, 0f, grads.biasIh(l, d).segment(), r0);
-        if (spec.projSize() > 0 && withProjection) {
+    /** db_ih rows r0..r1-1 = dA^T 1, a GEMV on OpenBLAS (both ways of taking the weight gradients). */
+    private void bias(LstmParams grads, FastCpuWorkspace ws, FastCpuWorkspace.Dir dir, int l, int d, int rows, int r0,
+                      int r1) {
+        OpenBlas.sgemv(true, rows, r1 - r0, 1f, dir.dA, r0, 4 * spec.hiddenSize(), ws.ones, 0, 0f,
+                grads.biasIh(l, d).segment(), r0);
+    }
+
+    /** dW_hr = dH^T M on OpenBLAS, where there is a projection. */
+    private void projection(LstmParams grads, FastCpuWorkspace.Dir dir, int l, int d, int rows) {
+        if (spec.projSize() > 0) {
+            int h = spec.hiddenSize();
+            int p = spec.outputSize();
             OpenBlas.sgemm(true, false, p, h, rows, 1f, dir.dh, 0, p, dir.m[l], 0, h, 0f,
                     grads.weightHr(l, d).segment(), 0, h);
         }
