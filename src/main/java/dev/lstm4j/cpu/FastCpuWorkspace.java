@@ -22,7 +22,7 @@ final class FastCpuWorkspace implements AutoCloseable {
     private final long fixedBytes;
     private final Arena arena;
 
-    final MemorySegment x0;          // [rows, I] time-major copy of the input
+    final MemorySegment x0;          // [rows, I] time-major copy of the input (where it is copied: stepInput)
     final MemorySegment[] layerOut;  // [rows, D*P] per layer (training, PIPELINED) or two ping-pong buffers
     final MemorySegment[] dropMask;  // [rows, D*P] per layer >= 1, training with dropout; else null entries
     final MemorySegment[] dropIn;    // [rows, D*P] the masked input of layer l >= 1

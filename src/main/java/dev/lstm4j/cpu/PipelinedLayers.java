@@ -45,25 +45,26 @@ final class PipelinedLayers {
     }
 
     /**
-     * Every layer's forward over the sequence. Expects the input in ws.x0 [T*B, I], each layer's combined bias and
-     * initial state in its Dir, and in training with dropout the masks of layers
+     * Every layer's forward over the sequence from input [T*B, I] (in training ws.x0, which backward reads), with
+     * each layer's combined bias and initial state in its Dir, and in training with dropout the masks of layers
      * 1.. in ws.dropMask. Layer l writes its output [T*B, P] to outs[l] and leaves its final state in its Dir. With
      * {@code oneRow} (a batch of one) each step's product runs on sgemv from the weights as they are
      * ({@link OneRowStep}), and nothing is packed.
      */
-    void forward(LstmParams params, FastCpuWorkspace ws, int seqLength, int batch, int[] lengths, MemorySegment[] outs,
-                 boolean training, boolean oneRow, Set<String> ran) {
+    void forward(LstmParams params, FastCpuWorkspace ws, MemorySegment input, int seqLength, int batch, int[] lengths,
+                 MemorySegment[] outs, boolean training, boolean oneRow, Set<String> ran) {
         StageProgress progress = new StageProgress(spec.numLayers());
-        progress.run(threadPool, threads, spec.numLayers(),
-                l -> forwardStage(params, ws, progress, l, seqLength, batch, lengths, outs, training, oneRow), ran);
+        progress.run(threadPool, threads, spec.numLayers(), l -> forwardStage(params, ws, input, progress, l,
+                seqLength, batch, lengths, outs, training, oneRow), ran);
     }
 
-    private void forwardStage(LstmParams params, FastCpuWorkspace ws, StageProgress progress, int l, int seqLength,
-                              int batch, int[] lengths, MemorySegment[] outs, boolean training, boolean oneRow) {
+    private void forwardStage(LstmParams params, FastCpuWorkspace ws, MemorySegment input, StageProgress progress,
+                              int l, int seqLength, int batch, int[] lengths, MemorySegment[] outs, boolean training,
+                              boolean oneRow) {
         FastCpuWorkspace.Dir dir = ws.dir(l, 0);
         int p = spec.outputSize();
         int in = spec.layerInputSize(l);
-        MemorySegment x = l == 0 ? ws.x0 : outs[l - 1];                            // [T*B, I]
+        MemorySegment x = l == 0 ? input : outs[l - 1];                            // [T*B, I]
         MemorySegment mask = training && l > 0 ? ws.dropMask[l] : null;           // [T*B, I] or null
         MemorySegment whr = spec.projSize() > 0 ? params.weightHr(l, 0).segment() : null;
         MemorySegment peep = spec.peepholes() ? params.weightPeep(l, 0).segment() : null;
