@@ -276,14 +276,17 @@ public final class FastCpuBackend implements LstmBackend {
 
     /**
      * The input [T*B, I], time-major, as the layers read it: in inference the caller's own tensor where every thread
-     * may read it (nothing reads it after the call), otherwise a copy in ws.x0: backward reads it later, when the
-     * caller may have changed or closed it, and a confined arena's segment is only its owner thread's to read.
+     * may read it and it is native memory aligned for floats (nothing reads it after the call; OpenBLAS takes only
+     * native memory, and the kernels' float reads need the alignment), otherwise a copy in ws.x0: backward reads it
+     * later, when the caller may have changed or closed it, and a confined arena's segment is only its owner
+     * thread's to read.
      * seed-mnist's copy took 32 us of a 3.6-ms inference call; without it (paired 0.5-s blocks in one JVM) seed-mnist
      * inference took 0.971 and 0.992 of the time, large-batch 0.978.
      */
     private MemorySegment stepInput(LstmInput in, FastCpuWorkspace ws, int seqLength, int batch) {
         MemorySegment given = in.input().segment();
-        if (!in.isTraining() && !spec.batchFirst() && given.isAccessibleBy(ANY_OTHER_THREAD)) {
+        if (!in.isTraining() && !spec.batchFirst() && given.isNative() && given.address() % Float.BYTES == 0
+                && given.isAccessibleBy(ANY_OTHER_THREAD)) {
             return given;
         }
         if (spec.batchFirst()) {

@@ -12,6 +12,7 @@ import dev.lstm4j.tensor.Shape;
 import dev.lstm4j.tensor.Tensor;
 import dev.lstm4j.testing.Fixtures;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * workspace first; a confined arena's input is still copied, since only its owner thread may read it. Each way a
  * step runs on 2 threads gets a confined input, then a shared one with other values, on the same workspace: the
  * second call's output must be that of its own values (computed alone, from a confined copy, on another backend),
- * not of the values the workspace's copy still holds.
+ * not of the values the workspace's copy still holds. Heap and misaligned inputs are still copied.
  *
  * <p>Tolerance 1e-5 (1 + |y|): the same kernels on the same values, where the Vector API's exp and tanh (general
  * kernels) may differ in the last bit before and after C2 compiles them; the other input's output is O(0.1) off.
@@ -37,6 +38,38 @@ class InputInPlaceTest {
                 Arguments.of("two directions, general kernels",
                         LstmSpec.builder(8, 20).bidirectional(true).cellClip(0.5).build(), 6),
                 Arguments.of("one row", LstmSpec.builder(8, 20).numLayers(2).build(), 1));
+    }
+
+    /**
+     * Inputs that are not read in place but copied, as before: heap memory (OpenBLAS takes only native memory) and
+     * native memory not aligned for floats (the kernels' float reads need it).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("paths")
+    void heapAndMisalignedInputsAreCopied(String name, LstmSpec spec, int batch) {
+        Shape shape = Shape.of(5, batch, spec.inputSize());
+        try (LstmParams p = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 3);
+             FastCpuBackend fast = new FastCpuBackend(spec, 2);
+             Arena shared = Arena.ofShared()) {
+            Tensor x = Fixtures.random(shared, DType.FLOAT32, shape, new SplittableRandom(2), 1);
+            float[] expected;
+            try (LstmOutput y = fast.forward(p, LstmInput.of(x))) {
+                expected = y.output().toFloatArray();
+            }
+            Tensor heap = Tensor.wrap(MemorySegment.ofArray(x.toFloatArray()), DType.FLOAT32, shape);
+            MemorySegment offByTwo = shared.allocate(x.byteSize() + 2, 8).asSlice(2, x.byteSize());
+            MemorySegment.copy(x.segment(), 0, offByTwo, 0, x.byteSize());
+            Tensor misaligned = Tensor.wrap(offByTwo, DType.FLOAT32, shape);
+            for (Tensor input : new Tensor[] {heap, misaligned}) {
+                try (LstmOutput y = fast.forward(p, LstmInput.of(input))) {
+                    float[] actual = y.output().toFloatArray();
+                    for (int i = 0; i < expected.length; i++) {
+                        assertEquals(expected[i], actual[i], 1e-5f * (1 + Math.abs(expected[i])),
+                                name + ", " + (input == heap ? "heap" : "misaligned") + " input, output " + i);
+                    }
+                }
+            }
+        }
     }
 
     @ParameterizedTest(name = "{0}")
