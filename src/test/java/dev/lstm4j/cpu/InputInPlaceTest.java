@@ -52,23 +52,13 @@ class InputInPlaceTest {
              FastCpuBackend fast = new FastCpuBackend(spec, 2);
              Arena shared = Arena.ofShared()) {
             Tensor x = Fixtures.random(shared, DType.FLOAT32, shape, new SplittableRandom(2), 1);
-            float[] expected;
-            try (LstmOutput y = fast.forward(p, LstmInput.of(x))) {
-                expected = y.output().toFloatArray();
-            }
+            float[] expected = output(fast, p, x);
             Tensor heap = Tensor.wrap(MemorySegment.ofArray(x.toFloatArray()), DType.FLOAT32, shape);
             MemorySegment offByTwo = shared.allocate(x.byteSize() + 2, 8).asSlice(2, x.byteSize());
             MemorySegment.copy(x.segment(), 0, offByTwo, 0, x.byteSize());
-            Tensor misaligned = Tensor.wrap(offByTwo, DType.FLOAT32, shape);
-            for (Tensor input : new Tensor[] {heap, misaligned}) {
-                try (LstmOutput y = fast.forward(p, LstmInput.of(input))) {
-                    float[] actual = y.output().toFloatArray();
-                    for (int i = 0; i < expected.length; i++) {
-                        assertEquals(expected[i], actual[i], 1e-5f * (1 + Math.abs(expected[i])),
-                                name + ", " + (input == heap ? "heap" : "misaligned") + " input, output " + i);
-                    }
-                }
-            }
+            assertClose(expected, output(fast, p, heap), name + ", heap input");
+            assertClose(expected, output(fast, p, Tensor.wrap(offByTwo, DType.FLOAT32, shape)),
+                    name + ", misaligned input");
         }
     }
 
@@ -85,17 +75,21 @@ class InputInPlaceTest {
             Tensor second = Fixtures.random(shared, DType.FLOAT32, shape, new SplittableRandom(2), 1);
             Tensor secondConfined = Tensor.zeros(confined, DType.FLOAT32, shape);
             secondConfined.copyFrom(second);
-            float[] expected;
-            try (LstmOutput y = alone.forward(p, LstmInput.of(secondConfined))) {
-                expected = y.output().toFloatArray();
-            }
-            fast.forward(p, LstmInput.of(first)).close();
-            try (LstmOutput y = fast.forward(p, LstmInput.of(second))) {
-                float[] actual = y.output().toFloatArray();
-                for (int i = 0; i < expected.length; i++) {
-                    assertEquals(expected[i], actual[i], 1e-5f * (1 + Math.abs(expected[i])), name + ", output " + i);
-                }
-            }
+            float[] expected = output(alone, p, secondConfined);
+            output(fast, p, first);
+            assertClose(expected, output(fast, p, second), name + ", the shared input after a confined one");
+        }
+    }
+
+    private static float[] output(FastCpuBackend backend, LstmParams p, Tensor x) {
+        try (LstmOutput y = backend.forward(p, LstmInput.of(x))) {
+            return y.output().toFloatArray();
+        }
+    }
+
+    private static void assertClose(float[] expected, float[] actual, String what) {
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], 1e-5f * (1 + Math.abs(expected[i])), what + ", output " + i);
         }
     }
 }
