@@ -226,6 +226,7 @@ public final class FastCpuBackend implements LstmBackend {
     @Override
     public LstmOutput forward(LstmParams params, LstmInput in) {
         requireFloat32(params);
+        LstmShapes.checkInput(spec, DType.FLOAT32, in); // its memory is read as float32 rows
         int seqLength = in.seqLength(spec);
         int batch = in.batchSize(spec);
         int rows = Math.multiplyExact(seqLength, batch);
@@ -423,6 +424,7 @@ public final class FastCpuBackend implements LstmBackend {
         LstmInput in = forward.input();
         int seqLength = saved.seqLength;
         int batch = saved.batch;
+        LstmShapes.checkGradients(spec, DType.FLOAT32, seqLength, batch, gradOutput, gradHn, gradCn);
         int rows = seqLength * batch;
         int width = spec.numDirections() * spec.outputSize();
 

@@ -6,12 +6,15 @@ import dev.lstm4j.lstm.LstmGradients;
 import dev.lstm4j.lstm.LstmInput;
 import dev.lstm4j.lstm.LstmOutput;
 import dev.lstm4j.lstm.LstmParams;
+import dev.lstm4j.lstm.LstmShapes;
 import dev.lstm4j.lstm.LstmSpec;
+import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Tensor;
 
 /** lstm4j's own kernels behind the backend SPI: the orchestration of {@link KernelLstm} on one {@link DeviceOps}. */
 final class KernelBackend implements LstmBackend {
     private final BackendKind kind;
+    private final LstmSpec spec;
     private final DeviceOps ops;
     private final FrozenDeviceWeights frozen;
     private final KernelLstm lstm;
@@ -19,6 +22,7 @@ final class KernelBackend implements LstmBackend {
 
     KernelBackend(BackendKind kind, LstmSpec spec, DeviceOps ops) {
         this.kind = kind;
+        this.spec = spec;
         this.ops = ops;
         this.frozen = new FrozenDeviceWeights(ops);
         this.lstm = new KernelLstm(spec, ops, frozen);
@@ -37,6 +41,7 @@ final class KernelBackend implements LstmBackend {
     @Override
     public LstmOutput forward(LstmParams params, LstmInput input) {
         requireOpen();
+        LstmShapes.checkInput(spec, DType.FLOAT32, input); // copied to the device as float32 bytes
         return lstm.forward(params, input);
     }
 
@@ -44,6 +49,9 @@ final class KernelBackend implements LstmBackend {
     public LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn,
                                   Tensor gradCn) {
         requireOpen();
+        LstmInput in = forward.input();
+        LstmShapes.checkGradients(spec, DType.FLOAT32, in.seqLength(spec), in.batchSize(spec), gradOutput, gradHn,
+                gradCn);
         return lstm.backward(params, forward, gradOutput, gradHn, gradCn);
     }
 

@@ -1,0 +1,61 @@
+package dev.lstm4j.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.lstm4j.lstm.BackendKind;
+import dev.lstm4j.lstm.Dispatcher;
+import dev.lstm4j.lstm.LstmBackend;
+import dev.lstm4j.lstm.LstmInput;
+import dev.lstm4j.lstm.LstmOutput;
+import dev.lstm4j.lstm.LstmParams;
+import dev.lstm4j.lstm.LstmSpec;
+import dev.lstm4j.tensor.DType;
+import dev.lstm4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The float32 backends that read tensors' memory as float32 rows (`cpu`, and the kernels' host build, whose GPU build
+ * copies them to the device as they are) check the tensors they are handed themselves, as cuDNN's backend does, not
+ * only behind {@code Lstm}: a float64 input, a wrong shape or a wrong gradient fails with the argument named, where
+ * a backend called directly read float64 bytes as floats before.
+ */
+class BackendInputChecksTest {
+    private final LstmSpec spec = LstmSpec.builder(3, 4).build();
+
+    private LstmBackend backend(String kind) {
+        return Dispatcher.discover().provider(BackendKind.parse(kind)).orElseThrow().create(spec, DType.FLOAT32);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu", "kernels-host"})
+    void aFloat64InputIsRefusedWithItsName(String kind) {
+        try (LstmBackend b = backend(kind);
+             Arena arena = Arena.ofConfined();
+             LstmParams p = LstmParams.zeros(spec, DType.FLOAT32)) {
+            Tensor x = Tensor.zeros(arena, DType.FLOAT64, 2, 2, 3);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> b.forward(p, LstmInput.of(x)));
+            assertEquals("input: expected dtype float32 (the layer's), got float64", e.getMessage());
+            Tensor wide = Tensor.zeros(arena, DType.FLOAT32, 2, 2, 5);
+            e = assertThrows(IllegalArgumentException.class, () -> b.forward(p, LstmInput.of(wide)));
+            assertEquals("input: expected last dimension I=3 in [T, B, I], got shape [2, 2, 5]", e.getMessage());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu", "kernels-host"})
+    void aGradientOfTheWrongDtypeIsRefusedWithItsName(String kind) {
+        try (LstmBackend b = backend(kind);
+             Arena arena = Arena.ofConfined();
+             LstmParams p = LstmParams.zeros(spec, DType.FLOAT32);
+             LstmOutput y = b.forward(p, LstmInput.of(Tensor.zeros(arena, DType.FLOAT32, 2, 2, 3)).training(true))) {
+            Tensor dy = Tensor.zeros(arena, DType.FLOAT64, 2, 2, 4);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> b.backward(p, y, dy, null, null));
+            assertEquals("gradOutput: expected dtype float32 (the layer's), got float64", e.getMessage());
+        }
+    }
+}
