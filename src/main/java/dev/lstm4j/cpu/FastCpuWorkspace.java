@@ -52,7 +52,9 @@ final class FastCpuWorkspace implements AutoCloseable {
         final float[][] chunks;
         final float[] packedX;
         final float[] packedH;
+        final float[] packedTails;   // [rows, NR]: the last columns of X and of H_prev side by side, one panel
         final MemorySegment scratch;
+        final MemorySegment tails;   // [4H, NR]: that panel's product, split into dW_ih and dW_hh after
 
         private GradientBuffers(Allocator a, LstmSpec spec, int rowsCap, int parts) {
             int maxIn = 0;
@@ -60,11 +62,14 @@ final class FastCpuWorkspace implements AutoCloseable {
             chunks = new float[parts][PackedGemm.transposedBufferSize(rowsCap)];
             packedX = new float[PackedGemm.coveredSize(rowsCap, maxIn)];
             packedH = new float[PackedGemm.coveredSize(rowsCap, spec.outputSize())];
+            packedTails = new float[PackedGemm.coveredSize(rowsCap, PackedGemm.NR)];
             scratch = a.floats(2L * 4 * spec.hiddenSize() * PackedGemm.NR);
+            tails = a.floats(4L * spec.hiddenSize() * PackedGemm.NR);
         }
 
         long heapBytes() {
-            return 4L * ((long) chunks.length * chunks[0].length + packedX.length + packedH.length);
+            return 4L * ((long) chunks.length * chunks[0].length + packedX.length + packedH.length
+                    + packedTails.length);
         }
     }
 
