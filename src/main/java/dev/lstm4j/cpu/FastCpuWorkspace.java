@@ -113,6 +113,9 @@ final class FastCpuWorkspace implements AutoCloseable {
          */
         private final int ownPackedFloats;
         private volatile float[] ownPacked;
+        private volatile float[] ownBackwardPacked;
+        /** The backward layout that this Dir's last training forward packed, or null: the backward then packs it. */
+        float[] backwardPacked;
         final float[] stepRows;       // [B, max(P, 4H)] heap copy of the step's A rows; fused [B, max(I+P, 4H)]
         final MemorySegment stepOut;  // fused: [B, NR * covering panels of max(4H, I+P)] a fused step's product
 
@@ -174,6 +177,20 @@ final class FastCpuWorkspace implements AutoCloseable {
             }
         }
 
+        /**
+         * A training forward's second packed array: the backward layout, packed with the forward one while the
+         * weights are in cache ({@link StepGemms#packFusedForTraining}); made on first use, for parameters that
+         * are not frozen.
+         */
+        float[] ownBackwardPacked() {
+            float[] own = ownBackwardPacked;
+            if (own == null) {
+                own = new float[ownPackedFloats];
+                ownBackwardPacked = own;
+            }
+            return own;
+        }
+
         /** This workspace's own array for packed weights, made on first use; one call at a time uses a Dir. */
         float[] ownPacked() {
             float[] own = ownPacked;
@@ -184,10 +201,11 @@ final class FastCpuWorkspace implements AutoCloseable {
             return own;
         }
 
-        /** Bytes of the packed-weight array this Dir has made (0 before the first call that needed it). */
+        /** Bytes of the packed-weight arrays this Dir has made (0 before the first call that needed one). */
         long ownPackedBytes() {
             float[] own = ownPacked;
-            return own == null ? 0 : 4L * own.length;
+            float[] backward = ownBackwardPacked;
+            return (own == null ? 0 : 4L * own.length) + (backward == null ? 0 : 4L * backward.length);
         }
     }
 

@@ -216,6 +216,12 @@ final class PackedGemm {
      * n2 = 0. Columns past n1 + n2 are zero.
      */
     static void packPlain(MemorySegment w1, int n1, MemorySegment w2, int n2, int k, float[] packed, int p0, int p1) {
+        packPlain(w1, n1, w2, n2, k, packed, p0, p1, 0, k);
+    }
+
+    /** {@link #packPlain} for B's rows k0..k1-1 only (of k). */
+    static void packPlain(MemorySegment w1, int n1, MemorySegment w2, int n2, int k, float[] packed, int p0, int p1,
+                          int k0, int k1) {
         for (int j = p0; j < p1; j++) {
             int base = j * NR * k;
             int col0 = j * NR;
@@ -231,11 +237,11 @@ final class PackedGemm {
                 MemorySegment w = fromW1 ? w1 : w2;
                 int cols = fromW1 ? a - col0 : b - a;
                 long rowBytes = (long) (fromW1 ? n1 : n2) * Float.BYTES;
-                long at = (long) (fromW1 ? col0 : col0 - n1) * Float.BYTES;
-                packRows(w, at, rowBytes, cols, k, packed, base);
+                long at = (long) (fromW1 ? col0 : col0 - n1) * Float.BYTES + k0 * rowBytes;
+                packRows(w, at, rowBytes, cols, k1 - k0, packed, base + k0 * NR);
                 continue;
             }
-            for (int kk = 0; kk < k; kk++) {
+            for (int kk = k0; kk < k1; kk++) {
                 int at = base + kk * NR;
                 if (a > col0) {
                     MemorySegment.copy(w1, ValueLayout.JAVA_FLOAT, ((long) kk * n1 + col0) * Float.BYTES, packed, at,

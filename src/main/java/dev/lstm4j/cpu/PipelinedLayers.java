@@ -71,7 +71,14 @@ final class PipelinedLayers {
         MemorySegment wih = params.weightIh(l, 0).segment();                     // [4H, I]
         MemorySegment whh = params.weightHh(l, 0).segment();                     // [4H, P]
         boolean[] active = lengths == null ? null : dir.active;
-        if (!oneRow) stepGemms.packFused(params, dir, l, false);
+        if (oneRow) {
+            dir.backwardPacked = null;
+        } else if (training) {
+            stepGemms.packFusedForTraining(params, dir, l);
+        } else {
+            dir.backwardPacked = null;
+            stepGemms.packFused(params, dir, l, false);
+        }
         for (int t = 0; t < seqLength; t++) {
             if (l > 0) progress.await(l - 1, t + 1);
             long row0 = (long) t * batch;
@@ -134,7 +141,11 @@ final class PipelinedLayers {
         MemorySegment whh = params.weightHh(l, 0).segment();                     // [4H, P]
         boolean[] active = lengths == null ? null : dir.active;
         boolean batchFirst = spec.batchFirst();
-        if (!oneRow) stepGemms.packFused(params, dir, l, true);
+        if (!oneRow && dir.backwardPacked != null) {
+            dir.whhPacked = dir.backwardPacked; // packed by the forward (StepGemms#packFusedForTraining)
+        } else if (!oneRow) {
+            stepGemms.packFused(params, dir, l, true);
+        }
         for (int s = 0; s < seqLength; s++) {
             int t = seqLength - 1 - s;
             if (stage > 0) progress.await(stage - 1, s + 1);
