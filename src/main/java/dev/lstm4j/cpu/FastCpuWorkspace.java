@@ -179,7 +179,7 @@ final class FastCpuWorkspace implements AutoCloseable {
 
         /**
          * A training forward's second packed array: the backward layout, packed with the forward one while the
-         * weights are in cache ({@link StepGemms#packFusedForTraining}); made on first use, for parameters that
+         * weights are in cache ({@link StepGemms#packFusedForward}); made on first use, for parameters that
          * are not frozen.
          */
         float[] ownBackwardPacked() {

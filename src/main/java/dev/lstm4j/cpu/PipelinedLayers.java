@@ -72,12 +72,9 @@ final class PipelinedLayers {
         MemorySegment whh = params.weightHh(l, 0).segment();                     // [4H, P]
         boolean[] active = lengths == null ? null : dir.active;
         if (oneRow) {
-            dir.backwardPacked = null;
-        } else if (training) {
-            stepGemms.packFusedForTraining(params, dir, l);
+            dir.backwardPacked = null; // nothing packed: backward runs on sgemv too
         } else {
-            dir.backwardPacked = null;
-            stepGemms.packFused(params, dir, l, false);
+            stepGemms.packFusedForward(params, dir, l, training);
         }
         for (int t = 0; t < seqLength; t++) {
             if (l > 0) progress.await(l - 1, t + 1);
@@ -141,11 +138,7 @@ final class PipelinedLayers {
         MemorySegment whh = params.weightHh(l, 0).segment();                     // [4H, P]
         boolean[] active = lengths == null ? null : dir.active;
         boolean batchFirst = spec.batchFirst();
-        if (!oneRow && dir.backwardPacked != null) {
-            dir.whhPacked = dir.backwardPacked; // packed by the forward (StepGemms#packFusedForTraining)
-        } else if (!oneRow) {
-            stepGemms.packFused(params, dir, l, true);
-        }
+        if (!oneRow) stepGemms.packFusedBackward(params, dir, l);
         for (int s = 0; s < seqLength; s++) {
             int t = seqLength - 1 - s;
             if (stage > 0) progress.await(stage - 1, s + 1);

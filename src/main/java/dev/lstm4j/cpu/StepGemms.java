@@ -74,10 +74,9 @@ final class StepGemms {
 
     /**
      * Packs layer l's [W_ih W_hh] (one direction) into dir on this thread, as fused steps read it: forward as
-     * B = [W_ih W_hh]^T (n = 4H), backward as B = [W_ih W_hh] (n = I + P). For a pipeline's stage, which packs its
-     * own layer as it starts.
+     * B = [W_ih W_hh]^T (n = 4H), backward as B = [W_ih W_hh] (n = I + P).
      */
-    void packFused(LstmParams params, FastCpuWorkspace.Dir dir, int l, boolean backward) {
+    private void packFused(LstmParams params, FastCpuWorkspace.Dir dir, int l, boolean backward) {
         int in = spec.layerInputSize(l);
         MemorySegment wih = params.weightIh(l, 0).segment(); // [4H, I]
         MemorySegment whh = params.weightHh(l, 0).segment(); // [4H, P]
@@ -87,17 +86,18 @@ final class StepGemms {
     }
 
     /**
-     * A pipeline stage's training forward: layer l's [W_ih W_hh] packed in both fused layouts, the forward one into
-     * dir.whhPacked and the backward one into dir.backwardPacked, which the backward then takes instead of packing.
-     * Panel by panel: each forward panel reads 32 rows of the weights, and the backward layout's same 32 rows of
-     * every panel are packed from them right after, from cache. The backward had packed its layout at its start,
-     * from memory: in ptb-small's training step (timeline, medians) the forward's packing went from 0.30-0.36 to
-     * 0.41 ms a layer and the backward's 0.16-0.34 ms went; paired, the step took 0.985 and 0.981 of the time.
-     * Frozen parameters keep both layouts already ({@link FrozenPacks}): for them only the forward one is set here.
+     * A pipeline stage's forward, as it starts: layer l's [W_ih W_hh] in the forward layout into dir.whhPacked, and
+     * in training, for parameters that may change, the backward layout too, into dir.backwardPacked, which
+     * {@link #packFusedBackward} then takes instead of packing. Panel by panel: each forward panel reads 32 rows of
+     * the weights, and the backward layout's same 32 rows of every panel are packed from them right after, from
+     * cache. The backward had packed its layout at its start, from memory: in ptb-small's training step (timeline,
+     * medians) the forward's packing went from 0.30-0.36 to 0.41 ms a layer and the backward's 0.16-0.34 ms went;
+     * paired, the step took 0.985 and 0.981 of the time. Frozen parameters keep both layouts already
+     * ({@link FrozenPacks}).
      */
-    void packFusedForTraining(LstmParams params, FastCpuWorkspace.Dir dir, int l) {
+    void packFusedForward(LstmParams params, FastCpuWorkspace.Dir dir, int l, boolean training) {
         dir.backwardPacked = null;
-        if (params.isFrozen()) {
+        if (!training || params.isFrozen()) {
             packFused(params, dir, l, false);
             return;
         }
@@ -116,6 +116,15 @@ final class StepGemms {
         }
         dir.whhPacked = forward;
         dir.backwardPacked = backward;
+    }
+
+    /** A pipeline stage's backward, as it starts: the layout its training forward packed, or layer l's packed now. */
+    void packFusedBackward(LstmParams params, FastCpuWorkspace.Dir dir, int l) {
+        if (dir.backwardPacked != null) {
+            dir.whhPacked = dir.backwardPacked;
+        } else {
+            packFused(params, dir, l, true);
+        }
     }
 
     /** The panels to pack: fused, every covering panel of B (the last one partial); else W_hh's whole panels. */
