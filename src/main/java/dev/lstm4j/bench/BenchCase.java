@@ -66,9 +66,13 @@ public final class BenchCase implements AutoCloseable {
         return new Dispatcher(providers);
     }
 
-    /** One timed step; returns a value that depends on the result, so that nothing is optimised away. */
+    /**
+     * One timed step; returns a value that depends on the result, so that nothing is optimised away. The forward
+     * results go in a confined arena of the step's own, as a service thread that reads its own results would run it
+     * (README, "Results' memory"); {@code forward(input)}'s shared arena would add its close's handshake.
+     */
     public double step() {
-        try (LstmOutput out = lstm.forward(input)) {
+        try (Arena results = Arena.ofConfined(); LstmOutput out = lstm.forward(input, results)) {
             if (mode != BenchMode.TRAINING) {
                 return out.output().getFlat(0);
             }

@@ -8,6 +8,7 @@ import dev.lstm4j.lstm.LstmOutput;
 import dev.lstm4j.lstm.LstmParams;
 import dev.lstm4j.lstm.LstmShapes;
 import dev.lstm4j.lstm.LstmSpec;
+import dev.lstm4j.lstm.ResultArena;
 import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -224,7 +225,7 @@ public final class FastCpuBackend implements LstmBackend {
     }
 
     @Override
-    public LstmOutput forward(LstmParams params, LstmInput in) {
+    public LstmOutput forward(LstmParams params, LstmInput in, ResultArena results) {
         requireFloat32(params);
         LstmShapes.checkInput(spec, DType.FLOAT32, in); // its memory is read as float32 rows
         int seqLength = in.seqLength(spec);
@@ -235,13 +236,15 @@ public final class FastCpuBackend implements LstmBackend {
         int[] given = in.hasLengths() ? in.lengths() : null;
         int[] lengths = given != null && allFull(given, seqLength) ? null : given;
 
-        Arena arena = Arena.ofShared();
         FastCpuWorkspace ws = null;
         boolean handedOver = false;
         try {
-            Tensor output = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.outputShape(spec, seqLength, batch));
-            Tensor hN = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.hiddenStateShape(spec, batch));
-            Tensor cN = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));
+            Tensor outputResult = results.zeros(DType.FLOAT32, LstmShapes.outputShape(spec, seqLength, batch));
+            Tensor hNResult = results.zeros(DType.FLOAT32, LstmShapes.hiddenStateShape(spec, batch));
+            Tensor cNResult = results.zeros(DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));
+            Tensor output = results.writableByAnyThread(outputResult);
+            Tensor hN = results.writableByAnyThread(hNResult);
+            Tensor cN = results.writableByAnyThread(cNResult);
             ws = pool.acquire(batch, rows, training);
             OpenBlas.setThreads(1); // all parallelism is ours: OpenBLAS's spinning workers would compete with it
             Set<String> ran = ConcurrentHashMap.newKeySet();
@@ -259,12 +262,12 @@ public final class FastCpuBackend implements LstmBackend {
             }
             lastThreads = Set.copyOf(ran);
             Saved saved = training ? new Saved(ws, seqLength, batch, lengths) : null;
-            LstmOutput result = new LstmOutput(arena, output, hN, cN, in, saved);
+            LstmOutput result = new LstmOutput(results, outputResult, hNResult, cNResult, in, saved);
             handedOver = true;
             return result;
         } finally {
             if (!handedOver) {
-                arena.close();
+                results.close();
             }
             if (ws != null && (!training || !handedOver)) {
                 pool.release(ws);

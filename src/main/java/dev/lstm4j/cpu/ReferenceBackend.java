@@ -8,6 +8,7 @@ import dev.lstm4j.lstm.LstmOutput;
 import dev.lstm4j.lstm.LstmParams;
 import dev.lstm4j.lstm.LstmShapes;
 import dev.lstm4j.lstm.LstmSpec;
+import dev.lstm4j.lstm.ResultArena;
 import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -47,7 +48,7 @@ public final class ReferenceBackend implements LstmBackend {
     }
 
     @Override
-    public LstmOutput forward(LstmParams params, LstmInput in) {
+    public LstmOutput forward(LstmParams params, LstmInput in, ResultArena results) {
         int seqLength = in.seqLength(spec);
         int batch = in.batchSize(spec);
         int dirs = spec.numDirections();
@@ -101,15 +102,19 @@ public final class ReferenceBackend implements LstmBackend {
             layerIn = layerOut;
         }
 
-        Arena arena = Arena.ofShared();
         DType dtype = params.dtype();
-        Tensor output = Tensor.zeros(arena, dtype, LstmShapes.outputShape(spec, seqLength, batch));
-        Tensor hNt = Tensor.zeros(arena, dtype, LstmShapes.hiddenStateShape(spec, batch));
-        Tensor cNt = Tensor.zeros(arena, dtype, LstmShapes.cellStateShape(spec, batch));
-        SequenceArrays.write(layerOut, output, spec.batchFirst());
-        SequenceArrays.write(hN, hNt, false);
-        SequenceArrays.write(cN, cNt, false);
-        return new LstmOutput(arena, output, hNt, cNt, in, trace);
+        try {
+            Tensor output = results.zeros(dtype, LstmShapes.outputShape(spec, seqLength, batch));
+            Tensor hNt = results.zeros(dtype, LstmShapes.hiddenStateShape(spec, batch));
+            Tensor cNt = results.zeros(dtype, LstmShapes.cellStateShape(spec, batch));
+            SequenceArrays.write(layerOut, output, spec.batchFirst()); // on this thread: no writable views needed
+            SequenceArrays.write(hN, hNt, false);
+            SequenceArrays.write(cN, cNt, false);
+            return new LstmOutput(results, output, hNt, cNt, in, trace);
+        } catch (RuntimeException | Error e) {
+            results.close();
+            throw e;
+        }
     }
 
     @Override

@@ -10,7 +10,13 @@ public interface LstmBackend extends AutoCloseable {
 
     BackendKind kind();
 
-    LstmOutput forward(LstmParams params, LstmInput input);
+    /** Allocates the results in {@code results}; its worker threads write them through its writable views. */
+    LstmOutput forward(LstmParams params, LstmInput input, ResultArena results);
+
+    /** Results in an arena of the call's own, freed when the output closes. */
+    default LstmOutput forward(LstmParams params, LstmInput input) {
+        return forward(params, input, ResultArena.own());
+    }
 
     /**
      * Gradients of a scalar loss given its gradients for output, h_n and c_n (any may be null: zero).

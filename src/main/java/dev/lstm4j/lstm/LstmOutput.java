@@ -1,24 +1,26 @@
 package dev.lstm4j.lstm;
 
 import dev.lstm4j.tensor.Tensor;
-import java.lang.foreign.Arena;
 
 /**
  * What a forward call returns: output [T, B, D*P] (batch-first: [B, T, D*P]), h_n [D*L, B, P], c_n [D*L, B, H],
- * and, in training mode, whatever the backend saved for backward. Owns its memory; close it when done (after the
- * backward call that uses it).
+ * and, in training mode, whatever the backend saved for backward. Close it when done (after the backward call that
+ * uses it): that frees the three tensors too unless they live in an arena the caller passed in
+ * ({@link Lstm#forward(LstmInput, java.lang.foreign.Arena)}), which frees them when it closes.
  */
 public final class LstmOutput implements AutoCloseable {
-    private final Arena arena;
+    private final ResultArena results;
     private final Tensor output;
     private final Tensor hN;
     private final Tensor cN;
     private final LstmInput input;
     private final AutoCloseable saved; // backend-specific, null in inference mode
+    private boolean closed;
 
-    /** For backends: the arena must own the three tensors; {@code saved} is closed with this output. */
-    public LstmOutput(Arena arena, Tensor output, Tensor hN, Tensor cN, LstmInput input, AutoCloseable saved) {
-        this.arena = arena;
+    /** For backends: {@code results} must hold the three tensors; {@code saved} is closed with this output. */
+    public LstmOutput(ResultArena results, Tensor output, Tensor hN, Tensor cN, LstmInput input,
+            AutoCloseable saved) {
+        this.results = results;
         this.output = output;
         this.hN = hN;
         this.cN = cN;
@@ -50,9 +52,10 @@ public final class LstmOutput implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (!arena.scope().isAlive()) {
+        if (closed) {
             return;
         }
+        closed = true;
         try {
             if (saved != null) {
                 saved.close();
@@ -60,7 +63,7 @@ public final class LstmOutput implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("closing the saved forward state failed: " + e.getMessage(), e);
         } finally {
-            arena.close();
+            results.close();
         }
     }
 }

@@ -17,6 +17,7 @@ import dev.lstm4j.lstm.LstmOutput;
 import dev.lstm4j.lstm.LstmParams;
 import dev.lstm4j.lstm.LstmShapes;
 import dev.lstm4j.lstm.LstmSpec;
+import dev.lstm4j.lstm.ResultArena;
 import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -95,7 +96,7 @@ public final class CudnnLstmBackend implements LstmBackend {
     }
 
     @Override
-    public synchronized LstmOutput forward(LstmParams params, LstmInput in) {
+    public synchronized LstmOutput forward(LstmParams params, LstmInput in, ResultArena results) {
         requireOpen();
         // Everything is checked before the first native call.
         LstmShapes.checkInput(spec, dtype, in);
@@ -113,7 +114,6 @@ public final class CudnnLstmBackend implements LstmBackend {
 
         device.makeCurrent();
         List<DeviceBuffer> temps = new ArrayList<>();
-        Arena arena = Arena.ofShared();
         try {
             if (training) rnn.prepareDropout(in.dropoutSeed());
             rnn.uploadWeights(params);
@@ -122,9 +122,9 @@ public final class CudnnLstmBackend implements LstmBackend {
             DeviceBuffer x = upload(in.input(), temps);
             DeviceBuffer hx = in.h0() == null ? null : upload(in.h0(), temps);
             DeviceBuffer cx = in.c0() == null ? null : upload(in.c0(), temps);
-            Tensor output = Tensor.zeros(arena, dtype, LstmShapes.outputShape(spec, seqLength, batch));
-            Tensor hN = Tensor.zeros(arena, dtype, LstmShapes.hiddenStateShape(spec, batch));
-            Tensor cN = Tensor.zeros(arena, dtype, LstmShapes.cellStateShape(spec, batch));
+            Tensor output = results.zeros(dtype, LstmShapes.outputShape(spec, seqLength, batch));
+            Tensor hN = results.zeros(dtype, LstmShapes.hiddenStateShape(spec, batch));
+            Tensor cN = results.zeros(dtype, LstmShapes.cellStateShape(spec, batch));
             DeviceBuffer y = allocate(output.byteSize(), temps);
             DeviceBuffer hy = allocate(hN.byteSize(), temps);
             DeviceBuffer cy = allocate(cN.byteSize(), temps);
@@ -137,18 +137,19 @@ public final class CudnnLstmBackend implements LstmBackend {
                             plan.hDesc, ptr(hx), ptr(hy), plan.cDesc, ptr(cx), ptr(cy),
                             rnn.weightSpaceBytes(), ptr(rnn.weights()), plan.workspaceBytes(), ptr(plan.workspace()),
                             training ? plan.reserveBytes() : 0, ptr(reserve)));
-            DeviceCopies.toHost(y, 0, output.segment(), stream);
-            DeviceCopies.toHost(hy, 0, hN.segment(), stream);
-            DeviceCopies.toHost(cy, 0, cN.segment(), stream);
+            // the copy engine writes them: views by address, valid while this call waits for the stream
+            DeviceCopies.toHost(y, 0, results.writableByAnyThread(output).segment(), stream);
+            DeviceCopies.toHost(hy, 0, results.writableByAnyThread(hN).segment(), stream);
+            DeviceCopies.toHost(cy, 0, results.writableByAnyThread(cN).segment(), stream);
             stream.synchronize();
             CudnnSavedForward saved = null;
             if (training) {
                 saved = new CudnnSavedForward(this, batch, seqLength, lengths, x, y, hx, cx, reserve);
                 temps.removeAll(java.util.Arrays.asList(x, y, hx, cx, reserve));
             }
-            return new LstmOutput(arena, output, hN, cN, in, saved);
+            return new LstmOutput(results, output, hN, cN, in, saved);
         } catch (RuntimeException | Error e) {
-            arena.close();
+            results.close();
             throw e;
         } finally {
             temps.forEach(DeviceBuffer::close);

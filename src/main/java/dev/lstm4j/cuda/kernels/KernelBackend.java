@@ -8,6 +8,7 @@ import dev.lstm4j.lstm.LstmOutput;
 import dev.lstm4j.lstm.LstmParams;
 import dev.lstm4j.lstm.LstmShapes;
 import dev.lstm4j.lstm.LstmSpec;
+import dev.lstm4j.lstm.ResultArena;
 import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Tensor;
 
@@ -39,10 +40,10 @@ final class KernelBackend implements LstmBackend {
     }
 
     @Override
-    public LstmOutput forward(LstmParams params, LstmInput input) {
+    public LstmOutput forward(LstmParams params, LstmInput input, ResultArena results) {
         requireOpen();
         LstmShapes.checkInput(spec, DType.FLOAT32, input); // copied to the device as float32 bytes
-        return lstm.forward(params, input);
+        return lstm.forward(params, input, results);
     }
 
     @Override

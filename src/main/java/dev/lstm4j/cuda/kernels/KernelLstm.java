@@ -13,6 +13,7 @@ import dev.lstm4j.lstm.LstmOutput;
 import dev.lstm4j.lstm.LstmParams;
 import dev.lstm4j.lstm.LstmShapes;
 import dev.lstm4j.lstm.LstmSpec;
+import dev.lstm4j.lstm.ResultArena;
 import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -87,14 +88,13 @@ final class KernelLstm {
         }
     }
 
-    LstmOutput forward(LstmParams params, LstmInput in) {
+    LstmOutput forward(LstmParams params, LstmInput in, ResultArena results) {
         int steps = in.seqLength(spec);
         int batch = in.batchSize(spec);
         int dirs = spec.numDirections();
         int out = spec.outputSize();
         boolean training = in.isTraining();
         DeviceOps.Workspace ws = ops.workspace();
-        Arena arena = Arena.ofShared();
         try {
             DevicePtr lengths = ws.ints(in.effectiveLengths(spec));
             Trace trace = new Trace(ws, steps, batch, lengths, spec.numLayers(), dirs);
@@ -132,20 +132,20 @@ final class KernelLstm {
                 x = y;
             }
 
-            Tensor output = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.outputShape(spec, steps, batch));
-            Tensor hNt = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.hiddenStateShape(spec, batch));
-            Tensor cNt = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));
-            fromTimeMajor(ws, x, output, steps, batch, dirs * out);
-            ops.download(hN, hNt.segment(), hNt.byteSize());
-            ops.download(cN, cNt.segment(), cNt.byteSize());
+            Tensor output = results.zeros(DType.FLOAT32, LstmShapes.outputShape(spec, steps, batch));
+            Tensor hNt = results.zeros(DType.FLOAT32, LstmShapes.hiddenStateShape(spec, batch));
+            Tensor cNt = results.zeros(DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));
+            fromTimeMajor(ws, x, results.writableByAnyThread(output), steps, batch, dirs * out);
+            ops.download(hN, results.writableByAnyThread(hNt).segment(), hNt.byteSize());
+            ops.download(cN, results.writableByAnyThread(cNt).segment(), cNt.byteSize());
             ops.synchronize();
             if (!training) {
                 ws.close();
             }
-            return new LstmOutput(arena, output, hNt, cNt, in, training ? trace : null);
+            return new LstmOutput(results, output, hNt, cNt, in, training ? trace : null);
         } catch (RuntimeException | Error e) {
             ws.close();
-            arena.close();
+            results.close();
             throw e;
         }
     }

@@ -1,0 +1,79 @@
+package dev.lstm4j.lstm;
+
+import dev.lstm4j.tensor.DType;
+import dev.lstm4j.tensor.Shape;
+import dev.lstm4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * Where a forward call's result tensors live: in an arena of the call's own, shared and closed with its
+ * {@link LstmOutput}, or in an arena the caller passed in and closes itself.
+ *
+ * <p>Closing a shared arena costs a handshake with every thread of the JVM (about 60 us on a 2-core VM, a fixed cost
+ * whatever the size); a confined arena closes in well under a microsecond but only its owner thread may read what it
+ * holds. A backend's worker threads write results through {@link #writableByAnyThread}, which is valid only while
+ * the call runs: a confined arena's owner is inside the call then and cannot close it.
+ */
+public final class ResultArena implements AutoCloseable {
+    /** An unstarted thread: a segment it may access is one that every thread may access. */
+    private static final Thread ANY_OTHER_THREAD = new Thread(() -> { });
+
+    private final Arena arena;
+    private final boolean owned;
+
+    private ResultArena(Arena arena, boolean owned) {
+        this.arena = arena;
+        this.owned = owned;
+    }
+
+    /** A shared arena of the call's own: results readable by any thread, freed when the result closes. */
+    public static ResultArena own() {
+        return new ResultArena(Arena.ofShared(), true);
+    }
+
+    /** The caller's arena: results live until the caller closes it; closing the result leaves them alone. */
+    public static ResultArena in(Arena results) {
+        Objects.requireNonNull(results, "results");
+        if (!results.scope().isAlive()) {
+            throw new IllegalArgumentException("results: expected an open arena, got one already closed");
+        }
+        return new ResultArena(results, false);
+    }
+
+    public boolean isOwned() {
+        return owned;
+    }
+
+    /** A zero-filled tensor in this arena. */
+    public Tensor zeros(DType dtype, Shape shape) {
+        try {
+            return Tensor.zeros(arena, dtype, shape);
+        } catch (WrongThreadException e) {
+            throw new IllegalArgumentException("results: expected an arena the calling thread may allocate from, "
+                    + "got one confined to another thread", e);
+        }
+    }
+
+    /**
+     * For backends: {@code result} (a tensor of this arena) as the call's worker threads may write it. The same
+     * memory; where the arena is confined, a view outside its scope, to be used only until the call returns.
+     */
+    public Tensor writableByAnyThread(Tensor result) {
+        MemorySegment segment = result.segment();
+        if (segment.isAccessibleBy(ANY_OTHER_THREAD)) {
+            return result;
+        }
+        MemorySegment view = MemorySegment.ofAddress(segment.address()).reinterpret(segment.byteSize());
+        return Tensor.wrap(view, result.dtype(), result.shape());
+    }
+
+    /** Closes the arena if it is the call's own. */
+    @Override
+    public void close() {
+        if (owned && arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+}
