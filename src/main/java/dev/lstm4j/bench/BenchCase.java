@@ -67,8 +67,8 @@ public final class BenchCase implements AutoCloseable {
     }
 
     /**
-     * One timed step; returns a value that depends on the result, so that nothing is optimised away. The forward
-     * results go in a confined arena of the step's own, as a service thread that reads its own results would run it
+     * One timed step; returns a value that depends on the result, so that nothing is optimised away. The results
+     * (and gradients) go in a confined arena of the step's own, as a thread that reads its own results would run it
      * (README, "Results' memory"); {@code forward(input)}'s shared arena would add its close's handshake.
      */
     public double step() {
@@ -76,7 +76,7 @@ public final class BenchCase implements AutoCloseable {
             if (mode != BenchMode.TRAINING) {
                 return out.output().getFlat(0);
             }
-            try (LstmGradients g = lstm.backward(out, gradOutput)) {
+            try (LstmGradients g = lstm.backward(out, gradOutput, null, null, results)) {
                 return g.input().getFlat(0);
             }
         }

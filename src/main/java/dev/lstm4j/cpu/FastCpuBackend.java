@@ -11,7 +11,6 @@ import dev.lstm4j.lstm.LstmSpec;
 import dev.lstm4j.lstm.ResultArena;
 import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Tensor;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Set;
@@ -419,7 +418,7 @@ public final class FastCpuBackend implements LstmBackend {
 
     @Override
     public LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn,
-                                  Tensor gradCn) {
+                                  Tensor gradCn, ResultArena results) {
         requireFloat32(params);
         Saved saved = forward.saved(Saved.class);
         saved.requireOpen();
@@ -431,13 +430,16 @@ public final class FastCpuBackend implements LstmBackend {
         int rows = seqLength * batch;
         int width = spec.numDirections() * spec.outputSize();
 
-        LstmParams grads = LstmParams.zeros(spec, DType.FLOAT32);
-        Arena arena = Arena.ofShared();
         boolean handedOver = false;
         try {
-            Tensor dInput = Tensor.zeros(arena, DType.FLOAT32, in.input().shape());
-            Tensor dh0 = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.hiddenStateShape(spec, batch));
-            Tensor dc0 = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));
+            LstmParams gradsResult = LstmParams.zeros(spec, DType.FLOAT32, results);
+            Tensor dInputResult = results.zeros(DType.FLOAT32, in.input().shape());
+            Tensor dh0Result = results.zeros(DType.FLOAT32, LstmShapes.hiddenStateShape(spec, batch));
+            Tensor dc0Result = results.zeros(DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));
+            LstmParams grads = gradsResult.writableByAnyThread(results);
+            Tensor dInput = results.writableByAnyThread(dInputResult);
+            Tensor dh0 = results.writableByAnyThread(dh0Result);
+            Tensor dc0 = results.writableByAnyThread(dc0Result);
             OpenBlas.setThreads(1); // all parallelism is ours: OpenBLAS's spinning workers would compete with it
             Set<String> ran = ConcurrentHashMap.newKeySet();
 
@@ -459,13 +461,12 @@ public final class FastCpuBackend implements LstmBackend {
                 backwardByLayer(params, grads, saved, gradHn, gradCn, dOut, dInput, dh0, dc0, ran);
             }
             lastThreads = Set.copyOf(ran);
-            LstmGradients result = new LstmGradients(arena, dInput, dh0, dc0, grads);
+            LstmGradients result = new LstmGradients(results, dInputResult, dh0Result, dc0Result, gradsResult);
             handedOver = true;
             return result;
         } finally {
             if (!handedOver) {
-                arena.close();
-                grads.close();
+                results.close();
             }
         }
     }

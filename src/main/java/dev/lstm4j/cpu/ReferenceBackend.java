@@ -11,7 +11,6 @@ import dev.lstm4j.lstm.LstmSpec;
 import dev.lstm4j.lstm.ResultArena;
 import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Tensor;
-import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
 
 /**
@@ -118,7 +117,8 @@ public final class ReferenceBackend implements LstmBackend {
     }
 
     @Override
-    public LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn, Tensor gradCn) {
+    public LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn, Tensor gradCn,
+                                  ResultArena results) {
         Trace trace = forward.saved(Trace.class);
         LstmInput in = forward.input();
         int seqLength = in.seqLength(spec);
@@ -131,7 +131,7 @@ public final class ReferenceBackend implements LstmBackend {
         double[][][] dcN = SequenceArrays.readState(gradCn, states, batch, spec.hiddenSize());
         double[][][] dh0 = new double[states][batch][];
         double[][][] dc0 = new double[states][batch][];
-        LstmParams grads = LstmParams.zeros(spec, params.dtype());
+        CellWeights[][] weightGrads = new CellWeights[spec.numLayers()][dirs];
 
         double[][][] dIn = null;
         for (int l = spec.numLayers() - 1; l >= 0; l--) {
@@ -159,7 +159,7 @@ public final class ReferenceBackend implements LstmBackend {
                     dh0[state][b] = dh;
                     dc0[state][b] = dc;
                 }
-                grad.writeTo(grads, l, d);
+                weightGrads[l][d] = grad;
             }
             if (trace.dropoutMasks[l] != null) {
                 dIn = multiply(dIn, trace.dropoutMasks[l]);
@@ -167,15 +167,25 @@ public final class ReferenceBackend implements LstmBackend {
             dOut = dIn;
         }
 
-        Arena arena = Arena.ofShared();
         DType dtype = params.dtype();
-        Tensor dInput = Tensor.zeros(arena, dtype, in.input().shape());
-        Tensor dh0t = Tensor.zeros(arena, dtype, LstmShapes.hiddenStateShape(spec, batch));
-        Tensor dc0t = Tensor.zeros(arena, dtype, LstmShapes.cellStateShape(spec, batch));
-        SequenceArrays.write(dIn, dInput, spec.batchFirst());
-        SequenceArrays.write(dh0, dh0t, false);
-        SequenceArrays.write(dc0, dc0t, false);
-        return new LstmGradients(arena, dInput, dh0t, dc0t, grads);
+        try { // all written on this thread: no writable views needed
+            LstmParams grads = LstmParams.zeros(spec, dtype, results);
+            for (int l = 0; l < spec.numLayers(); l++) {
+                for (int d = 0; d < dirs; d++) {
+                    weightGrads[l][d].writeTo(grads, l, d);
+                }
+            }
+            Tensor dInput = results.zeros(dtype, in.input().shape());
+            Tensor dh0t = results.zeros(dtype, LstmShapes.hiddenStateShape(spec, batch));
+            Tensor dc0t = results.zeros(dtype, LstmShapes.cellStateShape(spec, batch));
+            SequenceArrays.write(dIn, dInput, spec.batchFirst());
+            SequenceArrays.write(dh0, dh0t, false);
+            SequenceArrays.write(dc0, dc0t, false);
+            return new LstmGradients(results, dInput, dh0t, dc0t, grads);
+        } catch (RuntimeException | Error e) {
+            results.close();
+            throw e;
+        }
     }
 
     /** Inverted dropout: each element kept with probability 1-p and scaled by 1/(1-p). */

@@ -70,10 +70,25 @@ public final class Lstm implements AutoCloseable {
 
     /** Gradients given the loss's gradients for output, h_n and c_n; null means zero. */
     public LstmGradients backward(LstmOutput forward, Tensor gradOutput, Tensor gradHn, Tensor gradCn) {
+        checkGradients(forward, gradOutput, gradHn, gradCn);
+        return backend.backward(params, forward, gradOutput, gradHn, gradCn, ResultArena.own());
+    }
+
+    /**
+     * Gradients (parameter gradients included) allocated in the caller's {@code results} arena, which frees them
+     * when it closes; as {@link #forward(LstmInput, Arena)} for the forward results.
+     */
+    public LstmGradients backward(LstmOutput forward, Tensor gradOutput, Tensor gradHn, Tensor gradCn,
+                                  Arena results) {
+        checkGradients(forward, gradOutput, gradHn, gradCn);
+        return backend.backward(params, forward, gradOutput, gradHn, gradCn, ResultArena.in(results));
+    }
+
+    private void checkGradients(LstmOutput forward, Tensor gradOutput, Tensor gradHn, Tensor gradCn) {
         Objects.requireNonNull(forward, "forward");
         LstmInput in = forward.input();
-        LstmShapes.checkGradients(spec, params.dtype(), in.seqLength(spec), in.batchSize(spec), gradOutput, gradHn, gradCn);
-        return backend.backward(params, forward, gradOutput, gradHn, gradCn);
+        LstmShapes.checkGradients(spec, params.dtype(), in.seqLength(spec), in.batchSize(spec), gradOutput, gradHn,
+                gradCn);
     }
 
     @Override

@@ -20,9 +20,17 @@ public interface LstmBackend extends AutoCloseable {
 
     /**
      * Gradients of a scalar loss given its gradients for output, h_n and c_n (any may be null: zero).
-     * {@code forward} must come from this backend in training mode.
+     * {@code forward} must come from this backend in training mode. Allocates the gradients, parameter gradients
+     * included, in {@code results}; its worker threads write them through its writable views.
      */
-    LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn, Tensor gradCn);
+    LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn, Tensor gradCn,
+                           ResultArena results);
+
+    /** Gradients in an arena of the call's own, freed when they close. */
+    default LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn,
+                                   Tensor gradCn) {
+        return backward(params, forward, gradOutput, gradHn, gradCn, ResultArena.own());
+    }
 
     @Override
     default void close() {}

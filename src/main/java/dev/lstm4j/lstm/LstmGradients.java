@@ -1,22 +1,23 @@
 package dev.lstm4j.lstm;
 
 import dev.lstm4j.tensor.Tensor;
-import java.lang.foreign.Arena;
 
 /**
  * What a backward call returns: the gradient for the input (the input's shape), for h0 and c0 (their shapes, also
- * when they were zero), and for every parameter under its canonical name. Owns its memory.
+ * when they were zero), and for every parameter under its canonical name. Closing it frees them, unless they live
+ * in an arena the caller passed in ({@link Lstm#backward(LstmOutput, Tensor, Tensor, Tensor, java.lang.foreign.Arena)}),
+ * which frees them when it closes.
  */
 public final class LstmGradients implements AutoCloseable {
-    private final Arena arena;
+    private final ResultArena results;
     private final Tensor input;
     private final Tensor h0;
     private final Tensor c0;
     private final LstmParams params;
 
-    /** For backends: {@code arena} owns the three tensors; {@code params} is closed with this object. */
-    public LstmGradients(Arena arena, Tensor input, Tensor h0, Tensor c0, LstmParams params) {
-        this.arena = arena;
+    /** For backends: {@code results} holds the three tensors; {@code params} is closed with this object. */
+    public LstmGradients(ResultArena results, Tensor input, Tensor h0, Tensor c0, LstmParams params) {
+        this.results = results;
         this.input = input;
         this.h0 = h0;
         this.c0 = c0;
@@ -32,8 +33,6 @@ public final class LstmGradients implements AutoCloseable {
     @Override
     public synchronized void close() {
         params.close();
-        if (arena.scope().isAlive()) {
-            arena.close();
-        }
+        results.close();
     }
 }

@@ -2,7 +2,6 @@ package dev.lstm4j.lstm;
 
 import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Tensor;
-import java.lang.foreign.Arena;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,29 +16,52 @@ import java.util.Objects;
 public final class LstmParams implements AutoCloseable {
     private final LstmSpec spec;
     private final DType dtype;
-    private final Arena arena;
+    private final ResultArena memory; // null for a view of another object's memory
     private volatile Map<String, Tensor> tensors; // insertion order = spec.parameterNames()
     private volatile boolean frozen;
 
-    private LstmParams(LstmSpec spec, DType dtype) {
+    private LstmParams(LstmSpec spec, DType dtype, ResultArena memory) {
         this.spec = Objects.requireNonNull(spec, "spec");
         this.dtype = Objects.requireNonNull(dtype, "dtype");
-        this.arena = Arena.ofShared();
+        this.memory = memory;
         Map<String, Tensor> map = new LinkedHashMap<>();
         for (String name : spec.parameterNames()) {
-            map.put(name, Tensor.zeros(arena, dtype, spec.parameterShape(name)));
+            map.put(name, memory.zeros(dtype, spec.parameterShape(name)));
         }
         this.tensors = Collections.unmodifiableMap(map);
     }
 
-    /** All parameters zero. */
+    private LstmParams(LstmSpec spec, DType dtype, Map<String, Tensor> view) {
+        this.spec = spec;
+        this.dtype = dtype;
+        this.memory = null;
+        this.tensors = Collections.unmodifiableMap(view);
+    }
+
+    /** All parameters zero, in memory of their own. */
     public static LstmParams zeros(LstmSpec spec, DType dtype) {
-        return new LstmParams(spec, dtype);
+        return new LstmParams(spec, dtype, ResultArena.own());
+    }
+
+    /** For backends: zero parameters (a backward call's gradients) in {@code results}, closed with it if it is owned. */
+    public static LstmParams zeros(LstmSpec spec, DType dtype, ResultArena results) {
+        return new LstmParams(spec, dtype, Objects.requireNonNull(results, "results"));
+    }
+
+    /**
+     * For backends: the same tensors as the call's worker threads may write them, these parameters being in
+     * {@code results} ({@link ResultArena#writableByAnyThread}); valid only while the call runs, and closing it
+     * frees nothing.
+     */
+    public LstmParams writableByAnyThread(ResultArena results) {
+        Map<String, Tensor> map = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> map.put(name, results.writableByAnyThread(t)));
+        return new LstmParams(spec, dtype, map);
     }
 
     /** Parameters drawn by {@code init} from a generator seeded with {@code seed}. */
     public static LstmParams initialized(LstmSpec spec, DType dtype, Initializer init, long seed) {
-        LstmParams p = new LstmParams(spec, dtype);
+        LstmParams p = zeros(spec, dtype);
         init.initialize(p, new java.util.SplittableRandom(seed));
         return p;
     }
@@ -115,7 +137,7 @@ public final class LstmParams implements AutoCloseable {
 
     /** A copy in {@code target} dtype, owning its own memory. */
     public LstmParams to(DType target) {
-        LstmParams copy = new LstmParams(spec, target);
+        LstmParams copy = zeros(spec, target);
         copy.copyFrom(this);
         return copy;
     }
@@ -129,11 +151,14 @@ public final class LstmParams implements AutoCloseable {
         return n;
     }
 
-    /** Idempotent; the tensors must not be used afterwards. */
+    /**
+     * Frees the tensors, unless they live in an arena a caller passed to a backward call (which frees them when it
+     * closes) or these are a view. Idempotent; the tensors must not be used afterwards.
+     */
     @Override
     public synchronized void close() {
-        if (arena.scope().isAlive()) {
-            arena.close();
+        if (memory != null) {
+            memory.close();
         }
     }
 }

@@ -19,10 +19,11 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Forward results in the caller's arena ({@link Lstm#forward(LstmInput, Arena)}): a confined arena's results, which
- * the backends' worker threads write through views by address, hold the same bits as results in the call's own
- * shared arena, belong to that arena (another thread cannot read them; closing the output leaves them), and feed
- * backward as before. Exact equality: the same backend computes the same values whichever memory it writes.
+ * Results in the caller's arena ({@link Lstm#forward(LstmInput, Arena)}, {@link Lstm#backward(LstmOutput, Tensor,
+ * Tensor, Tensor, Arena)}): a confined arena's outputs and gradients, which the backends' worker threads write
+ * through views by address, hold the same bits as those in the calls' own shared arenas, and belong to that arena
+ * (another thread cannot read them; closing the output or the gradients leaves them). Exact equality: the same
+ * backend computes the same values whichever memory it writes.
  */
 class ResultArenaTest {
     static final int INPUT = 6;
@@ -64,7 +65,10 @@ class ResultArenaTest {
                 wantDx = g.input().toFloatArray();
                 wantDw = g.params().get("weight_hh_l0").toFloatArray();
                 y.close();
+                g.close();
                 assertFalse(y.output().segment().scope().isAlive(), "the call's own arena closes with the output");
+                assertFalse(g.input().segment().scope().isAlive(), "and with the gradients");
+                assertFalse(g.params().get("weight_hh_l0").segment().scope().isAlive(), "parameter gradients too");
             }
 
             try (Arena results = Arena.ofConfined()) {
@@ -73,17 +77,21 @@ class ResultArenaTest {
                 assertArrayEquals(wantY, output.toFloatArray(), "output");
                 assertArrayEquals(wantHn, y.hN().toFloatArray(), "h_n");
                 assertArrayEquals(wantCn, y.cN().toFloatArray(), "c_n");
-                try (LstmGradients g = lstm.backward(y, gradOutput)) {
-                    assertArrayEquals(wantDx, g.input().toFloatArray(), "dx");
-                    assertArrayEquals(wantDw, g.params().get("weight_hh_l0").toFloatArray(), "dW_hh");
+                LstmGradients g = lstm.backward(y, gradOutput, null, null, results);
+                Tensor dW = g.params().get("weight_hh_l0");
+                assertArrayEquals(wantDx, g.input().toFloatArray(), "dx");
+                assertArrayEquals(wantDw, dW.toFloatArray(), "dW_hh");
+                for (Tensor t : new Tensor[] {output, g.input(), dW}) {
+                    ExecutionException other = assertThrows(ExecutionException.class,
+                            () -> CompletableFuture.supplyAsync(() -> t.getFlat(0)).get());
+                    assertTrue(other.getCause() instanceof WrongThreadException, "confined to the caller: " + other);
                 }
-                ExecutionException other = assertThrows(ExecutionException.class,
-                        () -> CompletableFuture.supplyAsync(() -> output.getFlat(0)).get());
-                assertTrue(other.getCause() instanceof WrongThreadException, "confined to the caller: " + other);
 
                 y.close();
+                g.close();
                 assertTrue(output.segment().scope().isAlive(), "the caller's arena keeps them after the output closes");
                 assertArrayEquals(wantY, output.toFloatArray(), "output after the output closed");
+                assertArrayEquals(wantDw, dW.toFloatArray(), "dW_hh after the gradients closed");
             }
         }
     }

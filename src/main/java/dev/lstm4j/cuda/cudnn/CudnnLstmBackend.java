@@ -158,7 +158,7 @@ public final class CudnnLstmBackend implements LstmBackend {
 
     @Override
     public synchronized LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn,
-                                               Tensor gradCn) {
+                                               Tensor gradCn, ResultArena results) {
         requireOpen();
         CudnnSavedForward saved = forward.saved(CudnnSavedForward.class);
         if (saved.owner != this) {
@@ -176,16 +176,15 @@ public final class CudnnLstmBackend implements LstmBackend {
         int seqLength = saved.seqLength;
         device.makeCurrent();
         List<DeviceBuffer> temps = new ArrayList<>();
-        Arena arena = Arena.ofShared();
         Arena scratch = Arena.ofConfined(); // the masked copy of gradOutput
-        LstmParams grads = LstmParams.zeros(spec, dtype);
         try {
+            LstmParams grads = LstmParams.zeros(spec, dtype, results);
             rnn.uploadWeights(params);
             CudnnCallPlan plan = plan(batch, seqLength);
             plan.describe(saved.lengths);
-            Tensor dInput = Tensor.zeros(arena, dtype, forward.input().input().shape());
-            Tensor dh0 = Tensor.zeros(arena, dtype, LstmShapes.hiddenStateShape(spec, batch));
-            Tensor dc0 = Tensor.zeros(arena, dtype, LstmShapes.cellStateShape(spec, batch));
+            Tensor dInput = results.zeros(dtype, forward.input().input().shape());
+            Tensor dh0 = results.zeros(dtype, LstmShapes.hiddenStateShape(spec, batch));
+            Tensor dc0 = results.zeros(dtype, LstmShapes.cellStateShape(spec, batch));
             DeviceBuffer dy;
             if (gradOutput == null) {
                 dy = allocate(saved.y.byteSize(), temps);
@@ -212,15 +211,15 @@ public final class CudnnLstmBackend implements LstmBackend {
                             DevicePointers.ints(plan.deviceLengths()), plan.xDesc, ptr(saved.x), plan.hDesc,
                             ptr(saved.hx), plan.yDesc, ptr(saved.y), rnn.weightSpaceBytes(), ptr(rnn.weightGrads()),
                             plan.workspaceBytes(), ptr(plan.workspace()), saved.reserve.byteSize(), ptr(saved.reserve)));
-            DeviceCopies.toHost(dx, 0, dInput.segment(), stream);
-            DeviceCopies.toHost(dhx, 0, dh0.segment(), stream);
-            DeviceCopies.toHost(dcx, 0, dc0.segment(), stream);
-            rnn.downloadWeightGrads(grads); // synchronises the stream
+            // the copy engine writes them: views by address, valid while this call waits for the stream
+            DeviceCopies.toHost(dx, 0, results.writableByAnyThread(dInput).segment(), stream);
+            DeviceCopies.toHost(dhx, 0, results.writableByAnyThread(dh0).segment(), stream);
+            DeviceCopies.toHost(dcx, 0, results.writableByAnyThread(dc0).segment(), stream);
+            rnn.downloadWeightGrads(grads.writableByAnyThread(results)); // synchronises the stream
             Padding.zero(dInput, saved.lengths, spec.batchFirst()); // inputs past a length were never read
-            return new LstmGradients(arena, dInput, dh0, dc0, grads);
+            return new LstmGradients(results, dInput, dh0, dc0, grads);
         } catch (RuntimeException | Error e) {
-            grads.close();
-            arena.close();
+            results.close();
             throw e;
         } finally {
             temps.forEach(DeviceBuffer::close);

@@ -48,12 +48,12 @@ final class KernelBackend implements LstmBackend {
 
     @Override
     public LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn,
-                                  Tensor gradCn) {
+                                  Tensor gradCn, ResultArena results) {
         requireOpen();
         LstmInput in = forward.input();
         LstmShapes.checkGradients(spec, DType.FLOAT32, in.seqLength(spec), in.batchSize(spec), gradOutput, gradHn,
                 gradCn);
-        return lstm.backward(params, forward, gradOutput, gradHn, gradCn);
+        return lstm.backward(params, forward, gradOutput, gradHn, gradCn, results);
     }
 
     private void requireOpen() {

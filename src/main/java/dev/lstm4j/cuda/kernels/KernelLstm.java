@@ -207,7 +207,8 @@ final class KernelLstm {
         return st;
     }
 
-    LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn, Tensor gradCn) {
+    LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn, Tensor gradCn,
+                           ResultArena results) {
         Trace trace = forward.saved(Trace.class);
         LstmInput in = forward.input();
         int steps = trace.steps;
@@ -215,9 +216,9 @@ final class KernelLstm {
         int dirs = spec.numDirections();
         int out = spec.outputSize();
         int hidden = spec.hiddenSize();
-        LstmParams grads = LstmParams.zeros(spec, DType.FLOAT32);
-        Arena arena = Arena.ofShared();
         try (DeviceOps.Workspace ws = ops.workspace()) {
+            LstmParams grads = LstmParams.zeros(spec, DType.FLOAT32, results);
+            LstmParams gradsWritten = grads.writableByAnyThread(results); // downloads may land from other threads
             DeviceWeights w = weights(ws, params);
             DevicePtr dOut = gradOutput == null
                     ? ws.floats((long) steps * batch * dirs * out)
@@ -237,7 +238,7 @@ final class KernelLstm {
                     DevicePtr dc = ws.floats(bh);
                     ops.copy(dhN.floats(state * bp, bp), dh, bp * Float.BYTES);
                     ops.copy(dcN.floats(state * bh, bh), dc, bh * Float.BYTES);
-                    backwardDirection(ws, w, grads, trace, l, d, width, dOut, dh, dc, dx);
+                    backwardDirection(ws, w, gradsWritten, trace, l, d, width, dOut, dh, dc, dx);
                     ops.copy(dh, dh0.floats(state * bp, bp), bp * Float.BYTES);
                     ops.copy(dc, dc0.floats(state * bh, bh), bh * Float.BYTES);
                 }
@@ -246,17 +247,16 @@ final class KernelLstm {
                 }
                 dOut = dx;
             }
-            Tensor dInput = Tensor.zeros(arena, DType.FLOAT32, in.input().shape());
-            Tensor dh0t = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.hiddenStateShape(spec, batch));
-            Tensor dc0t = Tensor.zeros(arena, DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));
-            fromTimeMajor(ws, dOut, dInput, steps, batch, spec.inputSize());
-            ops.download(dh0, dh0t.segment(), dh0t.byteSize());
-            ops.download(dc0, dc0t.segment(), dc0t.byteSize());
+            Tensor dInput = results.zeros(DType.FLOAT32, in.input().shape());
+            Tensor dh0t = results.zeros(DType.FLOAT32, LstmShapes.hiddenStateShape(spec, batch));
+            Tensor dc0t = results.zeros(DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));
+            fromTimeMajor(ws, dOut, results.writableByAnyThread(dInput), steps, batch, spec.inputSize());
+            ops.download(dh0, results.writableByAnyThread(dh0t).segment(), dh0t.byteSize());
+            ops.download(dc0, results.writableByAnyThread(dc0t).segment(), dc0t.byteSize());
             ops.synchronize();
-            return new LstmGradients(arena, dInput, dh0t, dc0t, grads);
+            return new LstmGradients(results, dInput, dh0t, dc0t, grads);
         } catch (RuntimeException | Error e) {
-            grads.close();
-            arena.close();
+            results.close();
             throw e;
         }
     }
