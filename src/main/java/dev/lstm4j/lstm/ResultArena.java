@@ -13,8 +13,9 @@ import java.util.Objects;
  *
  * <p>Closing a shared arena costs a handshake with every thread of the JVM (about 60 us on a 2-core VM, a fixed cost
  * whatever the size); a confined arena closes in well under a microsecond but only its owner thread may read what it
- * holds. A backend's worker threads write results through {@link #writableByAnyThread}, which is valid only while
- * the call runs: a confined arena's owner is inside the call then and cannot close it.
+ * holds. A backend's worker threads write results through {@link #writableByAnyThread}: for a confined arena, a
+ * bounds-checked segment of the same memory in the global scope, whose lifetime the backend keeps to the call (the
+ * arena's owner is inside the call then and cannot close it; the workers are done with it before the call returns).
  */
 public final class ResultArena implements AutoCloseable {
     /** An unstarted thread: a segment it may access is one that every thread may access. */
