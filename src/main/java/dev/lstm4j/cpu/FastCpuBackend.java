@@ -336,8 +336,9 @@ public final class FastCpuBackend implements LstmBackend {
             }
             int colParts = stepGemms.packLayer(params, ws, layer, batch, false, fused, ran);
             MemorySegment stepX = fused ? layerX : null;
+            boolean zeroStart = in.h0() == null;
             forEachChunk(batch, (d, b0, b1, k) -> recurForward(params, ws, layer, d, seqLength, batch,
-                    b0, b1, lengths, stepX, xStride, out, training, colParts, ran), ran);
+                    b0, b1, lengths, stepX, xStride, out, training, colParts, zeroStart, ran), ran);
             for (int d = 0; d < dirs; d++) {
                 storeState(ws.dir(l, d).hState, l, d, batch, p, hN);
                 storeState(ws.dir(l, d).cState, l, d, batch, h, cN);
@@ -354,11 +355,14 @@ public final class FastCpuBackend implements LstmBackend {
      * and cState; leaves the final state there. Touches only the workspace and the parameters (both shared memory):
      * it may run on a second thread, and a caller's tensors may live in a confined arena.
      *
-     * @param x null unless the steps are fused (then the weights are packed fused and colParts is 1)
+     * @param x         null unless the steps are fused (then the weights are packed fused and colParts is 1)
+     * @param zeroStart no initial h was given: the first step's h_{t-1} is zero, and its product with W_hh is
+     *                  skipped (in the reverse direction too: a row shorter than the sequence starts later, from
+     *                  zero, and is masked until then)
      */
     private void recurForward(LstmParams params, FastCpuWorkspace ws, int l, int d, int seqLength, int batch,
                               int b0, int b1, int[] lengths, MemorySegment x, int xLd, MemorySegment out,
-                              boolean training, int colParts, Set<String> ran) {
+                              boolean training, int colParts, boolean zeroStart, Set<String> ran) {
         FastCpuWorkspace.Dir dir = ws.dir(l, d);
         int h = spec.hiddenSize();
         int p = spec.outputSize();
@@ -392,15 +396,18 @@ public final class FastCpuBackend implements LstmBackend {
                 }
                 MemorySegment gates = x != null ? RecurrentStep.fusedGates(dir, l, training) : g;
                 long gOff = x != null ? (long) b0 * 4 * h : row0 * 4 * h;
+                boolean zeroState = zeroStart && s == 0;
                 if (x != null) {
                     stepGemms.fusedForward(params.weightIh(l, d).segment(), whh, dir, spec.layerInputSize(l), rows, x,
-                            row0, xLd, b0, gates, gOff, gemv);
-                } else if (colParts > 0) {
-                    // g[t] += h_prev W_hh^T, [rows, P] x [P, 4H] with W_hh packed once per call (one row: sgemv)
-                    stepGemms.recurrent(dir, whh, false, rows, hp, hpOff, b0, g, row0 * 4 * h, parts, gemv);
-                } else {
-                    OpenBlas.sgemm(false, true, rows, 4 * h, p, 1f, hp, hpOff, p, whh, 0, p, 1f, g, row0 * 4 * h,
-                            4 * h);
+                            row0, xLd, b0, gates, gOff, gemv, zeroState);
+                } else if (!zeroState) { // from a zero state g[t] is the input projection alone
+                    if (colParts > 0) {
+                        // g[t] += h_prev W_hh^T, [rows, P] x [P, 4H] with W_hh packed once per call (one row: sgemv)
+                        stepGemms.recurrent(dir, whh, false, rows, hp, hpOff, b0, g, row0 * 4 * h, parts, gemv);
+                    } else {
+                        OpenBlas.sgemm(false, true, rows, 4 * h, p, 1f, hp, hpOff, p, whh, 0, p, 1f, g,
+                                row0 * 4 * h, 4 * h);
+                    }
                 }
                 long outOff = row0 * width + (long) d * p;
                 if (parts != null && !proj) {
@@ -657,7 +664,7 @@ public final class FastCpuBackend implements LstmBackend {
             loadState(in.c0(), l, 0, batch, h, ws.dir(l, 0).cState);
         }
         pipeline.forward(params, ws, x, seqLength, batch, lengths, outs, training,
-                plan.gemvSteps(batch, params.isFrozen()), ran);
+                plan.gemvSteps(batch, params.isFrozen()), in.h0() == null, ran);
         for (int l = 0; l < layers; l++) {
             storeState(ws.dir(l, 0).hState, l, 0, batch, p, hN);
             storeState(ws.dir(l, 0).cState, l, 0, batch, h, cN);

@@ -11,11 +11,16 @@ import java.lang.foreign.MemorySegment;
 final class OneRowStep {
     private OneRowStep() {}
 
-    /** g [4H] at gOff = W_ih [4H, I] x [I] + W_hh [4H, P] h [P]: the fused step's [x h] [W_ih W_hh]^T. */
+    /**
+     * g [4H] at gOff = W_ih [4H, I] x [I] + W_hh [4H, P] h [P]: the fused step's [x h] [W_ih W_hh]^T; with
+     * {@code zeroState} (h is zero) W_ih x alone.
+     */
     static void forward(MemorySegment wih, int in, MemorySegment whh, int p, int h4, MemorySegment x, long xOff,
-                        MemorySegment h, long hOff, MemorySegment g, long gOff) {
+                        MemorySegment h, long hOff, MemorySegment g, long gOff, boolean zeroState) {
         OpenBlas.sgemv(false, h4, in, 1f, wih, 0, in, x, xOff, 0f, g, gOff);
-        OpenBlas.sgemv(false, h4, p, 1f, whh, 0, p, h, hOff, 1f, g, gOff);
+        if (!zeroState) {
+            OpenBlas.sgemv(false, h4, p, 1f, whh, 0, p, h, hOff, 1f, g, gOff);
+        }
     }
 
     /**

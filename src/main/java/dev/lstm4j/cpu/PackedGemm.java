@@ -291,13 +291,28 @@ final class PackedGemm {
     /** {@link #multiply} in slabs of at most kc rows of k (0: one slab), whatever this machine's {@link #KC}. */
     static void multiply(int kc, int m, int n, int k, float[] a, int aOff, int lda, float[] packed,
                          boolean accumulate, MemorySegment c, long cOff, int ldc, int p0, int p1) {
-        if (m < 0 || n < 0 || k < 1 || p0 < 0 || p1 > panels(n) || lda < k || ldc < n) {
-            throw new IllegalArgumentException("packed gemm: m " + m + ", n " + n + ", k " + k + ", lda " + lda
-                    + ", ldc " + ldc + ", panels " + p0 + ".." + p1);
+        multiplyFirstRows(kc, k, m, n, k, a, aOff, lda, packed, accumulate, c, cOff, ldc, p0, p1);
+    }
+
+    /**
+     * {@link #multiply} with only B's first {@code depth} rows (of k packed): A [m, depth], the rest of B's rows
+     * taken as multiplied by zeros. A fused step from a zero state ([x_t 0] [W_ih W_hh]^T) is x_t W_ih^T.
+     */
+    static void multiplyFirstRows(int depth, int m, int n, int k, float[] a, int aOff, int lda, float[] packed,
+                                  boolean accumulate, MemorySegment c, long cOff, int ldc, int p0, int p1) {
+        multiplyFirstRows(KC, depth, m, n, k, a, aOff, lda, packed, accumulate, c, cOff, ldc, p0, p1);
+    }
+
+    private static void multiplyFirstRows(int kc, int depth, int m, int n, int k, float[] a, int aOff, int lda,
+                                          float[] packed, boolean accumulate, MemorySegment c, long cOff, int ldc,
+                                          int p0, int p1) {
+        if (m < 0 || n < 0 || depth < 1 || depth > k || p0 < 0 || p1 > panels(n) || lda < depth || ldc < n) {
+            throw new IllegalArgumentException("packed gemm: m " + m + ", n " + n + ", depth " + depth + " of k " + k
+                    + ", lda " + lda + ", ldc " + ldc + ", panels " + p0 + ".." + p1);
         }
-        requireOperands(m, n, k, a, aOff, lda, packed, packedSize(k, n));
+        requireOperands(m, n, depth, a, aOff, lda, packed, packedSize(k, n));
         for (int j = p0; j < p1; j++) {
-            panel(kc, m, k, a, aOff, lda, packed, j * NR * k, accumulate, c, cOff + (long) j * NR, ldc);
+            panel(kc, m, depth, a, aOff, lda, packed, j * NR * k, accumulate, c, cOff + (long) j * NR, ldc);
         }
     }
 
@@ -308,21 +323,28 @@ final class PackedGemm {
      */
     static void multiplyLastPanel(int m, int n, int k, float[] a, int aOff, int lda, float[] packed,
                                   MemorySegment c, long cOff, int ldc, MemorySegment scratch, long scratchOff) {
+        multiplyLastPanelFirstRows(k, m, n, k, a, aOff, lda, packed, c, cOff, ldc, scratch, scratchOff);
+    }
+
+    /** {@link #multiplyLastPanel} with only B's first {@code depth} rows, as {@link #multiplyFirstRows}. */
+    static void multiplyLastPanelFirstRows(int depth, int m, int n, int k, float[] a, int aOff, int lda,
+                                           float[] packed, MemorySegment c, long cOff, int ldc,
+                                           MemorySegment scratch, long scratchOff) {
         int j = panels(n);
         int cols = n - j * NR;
-        if (m < 0 || n < 0 || k < 1 || lda < k || ldc < n) {
-            throw new IllegalArgumentException("packed gemm: m " + m + ", n " + n + ", k " + k + ", lda " + lda
-                    + ", ldc " + ldc);
+        if (m < 0 || n < 0 || depth < 1 || depth > k || lda < depth || ldc < n) {
+            throw new IllegalArgumentException("packed gemm: m " + m + ", n " + n + ", depth " + depth + " of k " + k
+                    + ", lda " + lda + ", ldc " + ldc);
         }
         if (cols == 0 || m == 0) {
             return;
         }
-        requireOperands(m, n, k, a, aOff, lda, packed, coveredSize(k, n));
+        requireOperands(m, n, depth, a, aOff, lda, packed, coveredSize(k, n));
         if (scratchOff < 0 || scratch.byteSize() < (scratchOff + (long) m * NR) * Float.BYTES) {
             throw new IndexOutOfBoundsException("packed gemm scratch: needs " + m + "x" + NR + " floats at "
                     + scratchOff + ", has " + scratch.byteSize() / Float.BYTES);
         }
-        panel(KC, m, k, a, aOff, lda, packed, j * NR * k, false, scratch, scratchOff, NR);
+        panel(KC, m, depth, a, aOff, lda, packed, j * NR * k, false, scratch, scratchOff, NR);
         copyLastPanel(scratch, scratchOff, c, cOff, ldc, 0, m, j, cols);
     }
 

@@ -49,18 +49,19 @@ final class PipelinedLayers {
      * each layer's combined bias and initial state in its Dir, and in training with dropout the masks of layers
      * 1.. in ws.dropMask. Layer l writes its output [T*B, P] to outs[l] and leaves its final state in its Dir. With
      * {@code oneRow} (a batch of one) each step's product runs on sgemv from the weights as they are
-     * ({@link OneRowStep}), and nothing is packed.
+     * ({@link OneRowStep}), and nothing is packed. With {@code zeroStart} (no initial h given) the first step's
+     * product skips W_hh, which meets zeros.
      */
     void forward(LstmParams params, FastCpuWorkspace ws, MemorySegment input, int seqLength, int batch, int[] lengths,
-                 MemorySegment[] outs, boolean training, boolean oneRow, Set<String> ran) {
+                 MemorySegment[] outs, boolean training, boolean oneRow, boolean zeroStart, Set<String> ran) {
         StageProgress progress = new StageProgress(spec.numLayers());
         progress.run(threadPool, threads, spec.numLayers(), l -> forwardStage(params, ws, input, progress, l,
-                seqLength, batch, lengths, outs, training, oneRow), ran);
+                seqLength, batch, lengths, outs, training, oneRow, zeroStart), ran);
     }
 
     private void forwardStage(LstmParams params, FastCpuWorkspace ws, MemorySegment input, StageProgress progress,
                               int l, int seqLength, int batch, int[] lengths, MemorySegment[] outs, boolean training,
-                              boolean oneRow) {
+                              boolean oneRow, boolean zeroStart) {
         FastCpuWorkspace.Dir dir = ws.dir(l, 0);
         int p = spec.outputSize();
         int in = spec.layerInputSize(l);
@@ -91,7 +92,7 @@ final class PipelinedLayers {
                 MemorySegment.copy(dir.hState, 0, dir.hPrev[l], row0 * p * Float.BYTES, (long) batch * p * Float.BYTES);
             }
             MemorySegment gates = RecurrentStep.fusedGates(dir, l, training); // [B, 4H]
-            stepGemms.fusedForward(wih, whh, dir, in, batch, xt, row0, in, 0, gates, 0, oneRow);
+            stepGemms.fusedForward(wih, whh, dir, in, batch, xt, row0, in, 0, gates, 0, oneRow, zeroStart && t == 0);
             step.forward(dir, l, whr, peep, batch, row0, 0, gates, 0, outs[l], row0 * p, p, training, active);
             progress.finished(l, t + 1);
         }

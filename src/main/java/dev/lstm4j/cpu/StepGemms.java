@@ -165,27 +165,33 @@ final class StepGemms {
     /**
      * One fused step: g [rows, 4H] at gOff = [x_t h_{t-1}] [rows, I + P] x [W_ih W_hh]^T, with the rows of x
      * (sequence rows from row0, leading dimension xLd) and of hState (batch rows from b0) copied side by side to
-     * the heap, and the partial last panel through the Dir's stepOut. With {@code gemv} (one row) two sgemv from
-     * W_ih [4H, I] and W_hh [4H, P] as they are.
+     * the heap, and the partial last panel through the Dir's stepOut. With {@code zeroState} (h_{t-1} is zero: the
+     * first step from no initial state) only W_ih's rows of each panel are read: x_t W_ih^T. With {@code gemv} (one
+     * row) two sgemv from W_ih [4H, I] and W_hh [4H, P] as they are.
      */
     void fusedForward(MemorySegment wih, MemorySegment whh, FastCpuWorkspace.Dir dir, int in, int rows,
-                      MemorySegment x, long row0, int xLd, int b0, MemorySegment g, long gOff, boolean gemv) {
+                      MemorySegment x, long row0, int xLd, int b0, MemorySegment g, long gOff, boolean gemv,
+                      boolean zeroState) {
         int p = spec.outputSize();
         int h4 = 4 * spec.hiddenSize();
         if (gemv) {
-            OneRowStep.forward(wih, in, whh, p, h4, x, row0 * xLd, dir.hState, (long) b0 * p, g, gOff);
+            OneRowStep.forward(wih, in, whh, p, h4, x, row0 * xLd, dir.hState, (long) b0 * p, g, gOff, zeroState);
             return;
         }
         int k = in + p;
+        int depth = zeroState ? in : k;
         float[] a = dir.stepRows;
         int at = b0 * k;
         for (int r = 0; r < rows; r++) {
             MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, (row0 + r) * xLd * Float.BYTES, a, at + r * k, in);
-            MemorySegment.copy(dir.hState, ValueLayout.JAVA_FLOAT, ((long) b0 + r) * p * Float.BYTES, a,
-                    at + r * k + in, p);
+            if (!zeroState) {
+                MemorySegment.copy(dir.hState, ValueLayout.JAVA_FLOAT, ((long) b0 + r) * p * Float.BYTES, a,
+                        at + r * k + in, p);
+            }
         }
-        PackedGemm.multiply(rows, h4, k, a, at, k, dir.whhPacked, false, g, gOff, h4, 0, PackedGemm.panels(h4));
-        PackedGemm.multiplyLastPanel(rows, h4, k, a, at, k, dir.whhPacked, g, gOff, h4, dir.stepOut,
+        PackedGemm.multiplyFirstRows(depth, rows, h4, k, a, at, k, dir.whhPacked, false, g, gOff, h4, 0,
+                PackedGemm.panels(h4));
+        PackedGemm.multiplyLastPanelFirstRows(depth, rows, h4, k, a, at, k, dir.whhPacked, g, gOff, h4, dir.stepOut,
                 (long) b0 * PackedGemm.NR);
     }
 
