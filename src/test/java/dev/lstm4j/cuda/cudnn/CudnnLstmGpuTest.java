@@ -21,6 +21,7 @@ import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Shape;
 import dev.lstm4j.tensor.Tensor;
 import dev.lstm4j.testing.FrozenParamsCheck;
+import dev.lstm4j.testing.ResultArenaCheck;
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -216,6 +217,19 @@ class CudnnLstmGpuTest {
         LstmSpec spec = LstmSpec.builder(4, 8).numLayers(2).bidirectional(true).build();
         try (CudnnLstmBackend backend = (CudnnLstmBackend) new CudnnProvider().create(spec, DType.FLOAT32)) {
             FrozenParamsCheck.assertFrozenCallsMatchUnfrozen(backend, spec, 5, 3, 1e-5f);
+        }
+    }
+
+    /**
+     * Results in the caller's confined arena, written by the copy engine through views by address: what the calls'
+     * own arenas hold. Tolerance 1e-5 (1 + |x|), as for frozen parameters: cuDNN's backward-weights kernels may add
+     * in another order from call to call; results left unwritten would be off by the values themselves.
+     */
+    @Test
+    void resultsInTheCallersConfinedArena() throws Exception {
+        LstmSpec spec = LstmSpec.builder(4, 8).numLayers(2).bidirectional(true).build();
+        try (Lstm gpu = Lstm.builder(spec).backend("cudnn").seed(2).build()) {
+            ResultArenaCheck.assertCallerArenaResultsMatchOwn(gpu, 3, 1e-5f);
         }
     }
 

@@ -12,6 +12,7 @@ import dev.lstm4j.lstm.LstmParams;
 import dev.lstm4j.lstm.LstmSpec;
 import dev.lstm4j.tensor.DType;
 import dev.lstm4j.testing.FrozenParamsCheck;
+import dev.lstm4j.testing.ResultArenaCheck;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,6 +46,18 @@ class CudaKernelsGpuTest {
             Map<String, double[]> gpu = ReferenceComparison.run(c, "kernels", DType.FLOAT32, w);
             Map<String, double[]> reference = ReferenceComparison.run(c, "reference", DType.FLOAT64, w);
             ReferenceComparison.assertClose(c, gpu, reference);
+        }
+    }
+
+    /**
+     * Results in the caller's confined arena, downloaded through views by address: what the calls' own arenas hold,
+     * within 1e-5 (1 + |x|) (the device's sums may change order from call to call).
+     */
+    @Test
+    void resultsInTheCallersConfinedArena() throws Exception {
+        LstmSpec spec = LstmSpec.builder(3, 5).numLayers(2).peepholes(true).build();
+        try (Lstm gpu = Lstm.builder(spec).backend("kernels").seed(2).build()) {
+            ResultArenaCheck.assertCallerArenaResultsMatchOwn(gpu, 3, 1e-5f);
         }
     }
 
