@@ -8,8 +8,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /**
- * Where a forward call's result tensors live: in an arena of the call's own, shared and closed with its
- * {@link LstmOutput}, or in an arena the caller passed in and closes itself.
+ * Where a forward or backward call's result tensors live: in an arena of the call's own, shared and closed with its
+ * {@link LstmOutput} or {@link LstmGradients}, or in an arena the caller passed in and closes itself.
  *
  * <p>Closing a shared arena costs a handshake with every thread of the JVM (about 60 us on a 2-core VM, a fixed cost
  * whatever the size); a confined arena closes in well under a microsecond but only its owner thread may read what it
@@ -41,10 +41,6 @@ public final class ResultArena implements AutoCloseable {
             throw new IllegalArgumentException("results: expected an open arena, got one already closed");
         }
         return new ResultArena(results, false);
-    }
-
-    public boolean isOwned() {
-        return owned;
     }
 
     /** A zero-filled tensor in this arena. */
