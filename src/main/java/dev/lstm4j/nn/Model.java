@@ -127,7 +127,7 @@ public final class Model implements AutoCloseable {
                 .withDropoutSeed(random.nextLong());
         if (in.lengths() != null) li = li.withLengths(in.lengths());
         if (state != null) li = li.withInitialState(state.h(), state.c());
-        pass.lstmOut = lstm.forward(li);
+        pass.lstmOut = lstm.forward(li, a); // in the pass's arena: one shared arena's close a pass, not two
         int width = config.headInputSize();
         Tensor y = pass.lstmOut.output().reshape(Shape.of(rows, width));
         Tensor feat;
@@ -171,7 +171,7 @@ public final class Model implements AutoCloseable {
                 }
             }
             dY = dY.reshape(pass.lstmOut.output().shape());
-            try (LstmGradients g = lstm.backward(pass.lstmOut, dY)) {
+            try (LstmGradients g = lstm.backward(pass.lstmOut, dY, null, null, a)) {
                 for (Param p : params) {
                     if (p.name().startsWith("lstm.")) {
                         Tensors.addInto(p.grad(), g.params().get(p.name().substring(5)));
