@@ -248,17 +248,6 @@ final class StepGemms {
     }
 
     /**
-     * Part q's first panel of {@link #recurrentPart}'s split: an uneven count's extra panels go to the first parts,
-     * since the last also takes the tail columns. ptb-medium's forward steps (81 panels and 8 columns, [20 x 650]
-     * rows) took 40 and 41 panels, the second with the tail: 290 against 300 us a step (a panel 7.3 us, the tail on
-     * OpenBLAS 2.2), the first part waiting 3 % of each step; 41 and 40 make it 298 against 293. ptb-large's (187
-     * panels and 16 columns; a panel 21.5 us, the tail 20.3) go from 42 us apart to 1.
-     */
-    static int firstPanel(int panels, int q, int parts) {
-        return (panels * q + parts - 1) / parts;
-    }
-
-    /**
      * Part q of parts of {@link #recurrent}: its range of whole panels, and the unpacked tail columns if last; with
      * {@code gemv}, its range of outputs on sgemv ({@link OneRowStep#recurrentPart}).
      */
@@ -270,8 +259,8 @@ final class StepGemms {
             return;
         }
         int panels = PackedGemm.panels(n);
-        PackedGemm.multiply(rows, n, k, aRows, at, k, packed, !backward, c, cOff, n, firstPanel(panels, q, parts),
-                firstPanel(panels, q + 1, parts));
+        PackedGemm.multiply(rows, n, k, aRows, at, k, packed, !backward, c, cOff, n, panels * q / parts,
+                panels * (q + 1) / parts);
         int tail0 = panels * PackedGemm.NR;
         if (q == parts - 1 && tail0 < n) {
             if (backward) { // W_hh [k = 4H, n = P]: its last columns
