@@ -274,9 +274,6 @@ public final class FastCpuBackend implements LstmBackend {
         }
     }
 
-    /** An unstarted thread: a segment that it may access is one that every thread may access (not confined). */
-    private static final Thread ANY_OTHER_THREAD = new Thread(() -> { });
-
     /**
      * The input [T*B, I], time-major, as the layers read it: in inference the caller's own tensor where every thread
      * may read it and it is native memory aligned for floats (nothing reads it after the call; OpenBLAS takes only
@@ -289,7 +286,7 @@ public final class FastCpuBackend implements LstmBackend {
     private MemorySegment stepInput(LstmInput in, FastCpuWorkspace ws, int seqLength, int batch) {
         MemorySegment given = in.input().segment();
         if (!in.isTraining() && !spec.batchFirst() && given.isNative() && given.address() % Float.BYTES == 0
-                && given.isAccessibleBy(ANY_OTHER_THREAD)) {
+                && in.input().isAccessibleByAnyThread()) {
             return given;
         }
         if (spec.batchFirst()) {

@@ -18,9 +18,6 @@ import java.util.Objects;
  * arena's owner is inside the call then and cannot close it; the workers are done with it before the call returns).
  */
 public final class ResultArena implements AutoCloseable {
-    /** An unstarted thread: a segment it may access is one that every thread may access. */
-    private static final Thread ANY_OTHER_THREAD = new Thread(() -> { });
-
     private final Arena arena;
     private final boolean owned;
 
@@ -58,10 +55,10 @@ public final class ResultArena implements AutoCloseable {
      * memory; where the arena is confined, a view outside its scope, to be used only until the call returns.
      */
     public Tensor writableByAnyThread(Tensor result) {
-        MemorySegment segment = result.segment();
-        if (segment.isAccessibleBy(ANY_OTHER_THREAD)) {
+        if (result.isAccessibleByAnyThread()) {
             return result;
         }
+        MemorySegment segment = result.segment();
         MemorySegment view = MemorySegment.ofAddress(segment.address()).reinterpret(segment.byteSize());
         return Tensor.wrap(view, result.dtype(), result.shape());
     }

@@ -76,7 +76,8 @@ public final class MatMul {
         float beta = accumulate ? 1f : 0f;
         int chunks = (long) m * n * k < PARALLEL_MIN_WORK * 4 ? 1
                 : Math.min(Runtime.getRuntime().availableProcessors(), Math.max(1, m / 16));
-        if (chunks <= 1 || !sharable(a) || !sharable(b) || !sharable(out)) {
+        if (chunks <= 1 || !a.isAccessibleByAnyThread() || !b.isAccessibleByAnyThread()
+                || !out.isAccessibleByAnyThread()) {
             OpenBlas.sgemm(transA, transB, m, n, k, 1f, a.segment(), 0, lda, b.segment(), 0, ldb, beta, out.segment(), 0, n);
             return;
         }
@@ -90,14 +91,6 @@ public final class MatMul {
                     out.segment(), (long) r0 * n, n);
         });
     }
-
-    /** Whether other threads may read the tensor's memory (not so for a confined arena's). */
-    private static boolean sharable(Tensor t) {
-        return t.segment().isAccessibleBy(PROBE);
-    }
-
-    /** A thread that is never started: only a segment every thread may access is accessible by it. */
-    private static final Thread PROBE = new Thread(() -> { });
 
     /** c[m, n] += a[m, k] . b[k, n], all row-major. */
     public static void multiply(float[] a, float[] b, float[] c, int m, int n, int k) {

@@ -94,6 +94,17 @@ public final class Tensor {
         return segment;
     }
 
+    /**
+     * Whether every thread may access this host tensor's memory: not so for a confined arena's, which only its owner
+     * thread may touch (so work split over threads must copy it, or leave it to the owner).
+     */
+    public boolean isAccessibleByAnyThread() {
+        return segment().isAccessibleBy(UNSTARTED_THREAD);
+    }
+
+    /** A thread never started: only memory that every thread may access is accessible by it. */
+    private static final Thread UNSTARTED_THREAD = new Thread(() -> { });
+
     /** The device storage. */
     public DeviceMemory deviceMemory() {
         if (deviceMemory == null) {

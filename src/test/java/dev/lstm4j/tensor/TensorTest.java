@@ -2,10 +2,12 @@ package dev.lstm4j.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.Test;
 
 class TensorTest {
@@ -63,5 +65,16 @@ class TensorTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Shape.of(2, -1));
         assertTrue(e.getMessage().contains("dimension 1") && e.getMessage().contains("-1"), e.getMessage());
         assertThrows(ArithmeticException.class, () -> Shape.of(Long.MAX_VALUE, 3));
+    }
+
+    @Test
+    void onlyAConfinedArenasMemoryIsForOneThreadAlone() {
+        try (Arena shared = Arena.ofShared(); Arena confined = Arena.ofConfined()) {
+            assertTrue(Tensor.zeros(shared, DType.FLOAT32, 2, 3).isAccessibleByAnyThread(), "shared");
+            assertTrue(Tensor.zeros(Arena.ofAuto(), DType.FLOAT32, 2, 3).isAccessibleByAnyThread(), "auto");
+            assertTrue(Tensor.wrap(MemorySegment.ofArray(new float[6]), DType.FLOAT32, Shape.of(2, 3))
+                    .isAccessibleByAnyThread(), "heap");
+            assertFalse(Tensor.zeros(confined, DType.FLOAT32, 2, 3).isAccessibleByAnyThread(), "confined");
+        }
     }
 }
