@@ -310,6 +310,7 @@ public final class FastCpuBackend implements LstmBackend {
         int h = spec.hiddenSize();
         int width = dirs * p;
         boolean training = in.isTraining();
+        boolean zeroStart = in.h0() == null;
         int xLd = spec.inputSize();
         for (int l = 0; l < spec.numLayers(); l++) {
             if (l > 0 && training && spec.dropout() > 0) {
@@ -333,7 +334,6 @@ public final class FastCpuBackend implements LstmBackend {
             }
             int colParts = stepGemms.packLayer(params, ws, layer, batch, false, fused, ran);
             MemorySegment stepX = fused ? layerX : null;
-            boolean zeroStart = in.h0() == null;
             forEachChunk(batch, (d, b0, b1, k) -> recurForward(params, ws, layer, d, seqLength, batch,
                     b0, b1, lengths, stepX, xStride, out, training, colParts, zeroStart, ran), ran);
             for (int d = 0; d < dirs; d++) {

@@ -4,7 +4,9 @@ import dev.lstm4j.tensor.Tensor;
 
 /**
  * A backend bound to one spec and dtype, created by its {@link LstmBackendProvider}. It may keep plans and buffers
- * between calls, so it is closed with the layer. Inputs reach it already validated by {@link LstmShapes}.
+ * between calls, so it is closed with the layer. Through {@link Lstm}, inputs reach it already validated by
+ * {@link LstmShapes}; the built-in float32 backends ({@code cpu}, the kernels, cuDNN) check them again, as tests and
+ * tools call them directly.
  */
 public interface LstmBackend extends AutoCloseable {
 
