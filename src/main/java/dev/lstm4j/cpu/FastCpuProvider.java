@@ -94,9 +94,20 @@ public final class FastCpuProvider implements LstmBackendProvider {
             gemms = "per-step GEMMs on OpenBLAS, as the packed kernel needs vectors of 8 floats or more and this JVM's"
                     + " hold " + PackedGemm.LANES;
         }
-        String blas = OpenBlas.isLoaded() ? "OpenBLAS kernels " + OpenBlas.coreName() : "OpenBLAS not loaded";
+        String blas = OpenBlas.isLoaded() ? "OpenBLAS kernels " + OpenBlas.coreName() + coreTypeSetting()
+                : "OpenBLAS not loaded";
         int threads = defaultThreads();
         return threads + (threads == 1 ? " thread; " : " threads; ") + gemms + "; " + blas;
+    }
+
+    /**
+     * Where the environment chose OpenBLAS's kernels (OPENBLAS_CORETYPE, which OpenBLAS reads when it loads), a note
+     * that says so: the kernels named then are not OpenBLAS's pick for this CPU (some machines set Haswell's AVX2
+     * kernels on AVX-512 cores, where older OpenBLAS builds went wrong).
+     */
+    private static String coreTypeSetting() {
+        String set = System.getenv("OPENBLAS_CORETYPE");
+        return set == null || set.isBlank() ? "" : " (OPENBLAS_CORETYPE=" + set.strip() + " in the environment)";
     }
 
     /** {@value #THREADS_PROPERTY} if set, else the number of cores. */

@@ -1,6 +1,7 @@
 package dev.lstm4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
@@ -61,6 +62,12 @@ class InfoCommandTest {
                 ? "; per-step GEMMs on the packed kernel, " + lanes + "-float vectors; OpenBLAS kernels "
                 : "; per-step GEMMs on OpenBLAS, as the packed kernel needs vectors of 8 floats or more and this JVM's hold "
                         + lanes + "; OpenBLAS kernels "), line);
+        String coreType = System.getenv("OPENBLAS_CORETYPE");
+        if (coreType == null || coreType.isBlank()) {
+            assertFalse(line.contains("OPENBLAS_CORETYPE"), line);
+        } else {
+            assertTrue(line.contains(" (OPENBLAS_CORETYPE=" + coreType.strip() + " in the environment)"), line);
+        }
     }
 
     @Test
