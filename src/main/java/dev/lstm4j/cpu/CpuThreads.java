@@ -247,6 +247,11 @@ final class CpuThreads implements AutoCloseable {
         }
     }
 
+    /** The threads: the caller and the workers. */
+    int threads() {
+        return threads;
+    }
+
     /** Parts for splitting {@code total} rows: one per thread, at least 16 rows each. */
     int partsFor(int total) {
         return Math.max(1, Math.min(threads, total / 16));

@@ -18,12 +18,14 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The fast CPU LSTM, float32: BLAS for the large matrix products, a packed-weight Vector API kernel for the per-step
- * ones ({@link PackedGemm}; OpenBLAS for those too with {@link RecurrentGemm#BLAS}), one fused Vector API pass for the
- * pointwise part of a step ({@link FusedPointwise}).
+ * The fast CPU LSTM, float32: a packed-weight Vector API kernel for the per-step matrix products, the input
+ * projection and the weight gradients ({@link PackedGemm}), OpenBLAS for the other large products (and for all of
+ * them with {@link RecurrentGemm#BLAS}), one fused Vector API pass for the pointwise part of a step
+ * ({@link FusedPointwise}).
  *
  * <ul>
- *   <li>forward, per layer and direction: the input projection of all T steps in one GEMM ([T*B, I] x [I, 4H]), then
+ *   <li>forward, per layer and direction: the input projection of all T steps in one GEMM ([T*B, I] x [I, 4H]; on
+ *   the packed kernel, {@link PackedProjection}, where {@link FastCpuPlan#projectsOnPackedKernel}), then
  *   per step one recurrent GEMM ([B, P] x [P, 4H], accumulated into the projection) and the fused pointwise pass
  *   (plus one GEMM for the projection h = W_hr m);</li>
  *   <li>the per-step recurrent GEMMs (forward h W_hh^T, backward dA W_hh) run on W_hh packed once per call into
@@ -70,6 +72,8 @@ public final class FastCpuBackend implements LstmBackend {
     private final RecurrentStep step;
     private final StepGemms stepGemms;
     private final WeightGradients weightGradients;
+    /** The input projection on the packed kernel, or null where it runs on OpenBLAS. */
+    private final PackedProjection packedProjection;
     private final PipelinedLayers pipeline; // null where the layers never run as a pipeline
     private final FrozenPacks frozenPacks = new FrozenPacks();
     private final WorkspacePool pool;
@@ -104,10 +108,12 @@ public final class FastCpuBackend implements LstmBackend {
         // threads than cores only oversubscribe them), and each then finds one ready
         int maxIdle = Math.max(2, Runtime.getRuntime().availableProcessors());
         this.pool = new WorkspacePool(spec, plan.chunksPerDirection(), plan.layout(), gradientParts(),
-                plan.everyCallFuses(), maxIdle);
+                plan.everyCallFuses(), projectionParts(), maxIdle);
         this.threadPool = new CpuThreads(threads);
         this.stepGemms = new StepGemms(spec, plan, threads, threadPool, frozenPacks);
         this.weightGradients = new WeightGradients(spec, threadPool, plan.packedGradients());
+        this.packedProjection = plan.projectsOnPackedKernel()
+                ? new PackedProjection(spec, threadPool, frozenPacks, CacheSize.l2Bytes()) : null;
         this.pipeline = plan.pipelines() ? new PipelinedLayers(spec, step, stepGemms, threadPool, threads) : null;
     }
 
@@ -143,6 +149,16 @@ public final class FastCpuBackend implements LstmBackend {
     /** The parts that the packed weight gradients may run in (one buffer each in a training workspace); 0 without. */
     int gradientParts() {
         return plan.packedGradients() ? threads : 0;
+    }
+
+    /** The parts of the input projection on the packed kernel (buffers in each workspace); 0 without. */
+    int projectionParts() {
+        return plan.projectsOnPackedKernel() ? threads : 0;
+    }
+
+    /** The layouts of the packed weight arrays of frozen parameters this backend has made (for tests). */
+    java.util.List<String> frozenPackLayouts() {
+        return frozenPacks.packedLayouts();
     }
 
     /** How many packed weight arrays of frozen parameters this backend has made (for tests). */
@@ -610,13 +626,18 @@ public final class FastCpuBackend implements LstmBackend {
     }
 
     /**
-     * g = X W_ih^T for every direction of layer l, the whole sequence at once on OpenBLAS. x [rows, I_l] at leading
-     * dimension xStride; g [rows, 4H] per direction.
-
-     * Split by columns (gates) or rows as {@link FastCpuPlan#projectsByColumns} says.
+     * g = X W_ih^T for every direction of layer l, the whole sequence at once: on the packed kernel where the plan
+     * says so ({@link PackedProjection}) and W_ih is packed once (frozen parameters) or for enough rows
+     * ({@link PackedProjection#MIN_ROWS_TO_PACK}), else on OpenBLAS, split by columns (gates) or rows as
+     * {@link FastCpuPlan#projectsByColumns} says. x [rows, I_l] at leading dimension xStride; g [rows, 4H] per
+     * direction.
      */
     private void projectInput(LstmParams params, FastCpuWorkspace ws, int l, int rows, MemorySegment x, int xStride,
                               Set<String> ran) {
+        if (packedProjection != null && (params.isFrozen() || rows >= PackedProjection.MIN_ROWS_TO_PACK)) {
+            packedProjection.project(params, ws, l, rows, x, xStride, ran);
+            return;
+        }
         int h4 = 4 * spec.hiddenSize();
         int layerIn = spec.layerInputSize(l);
         int dirs = spec.numDirections();

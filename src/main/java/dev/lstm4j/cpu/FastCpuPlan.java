@@ -70,6 +70,18 @@ final class FastCpuPlan {
         return packed;
     }
 
+    /**
+     * Whether the whole-sequence input projection X W_ih^T runs on the packed kernel ({@link PackedProjection})
+     * rather than OpenBLAS: wherever the per-step GEMMs do, and some call may project (not where every call fuses
+     * its steps, {@link #everyCallFuses}). On the Zen 5 VM, whose environment pins OpenBLAS to its Haswell (AVX2)
+     * kernels (sgemm at 97 GFLOP/s a core of a 233 peak), paired against the projection on OpenBLAS, 2 threads:
+     * ptb-medium inference 0.799 of the time, large-batch inference 0.772, ptb-medium training 0.985, ptb-large
+     * inference 0.980.
+     */
+    boolean projectsOnPackedKernel() {
+        return packed && !everyCallFuses();
+    }
+
     /** Whether some calls may run their layers as a pipeline ({@link #pipelined}). */
     boolean pipelines() {
         return pipelines;

@@ -62,4 +62,9 @@ final class FrozenPacks {
     synchronized int packedCount() {
         return packed;
     }
+
+    /** The layouts packed so far, over all parameters ("fused layer 0 direction 1", ...; for tests). */
+    synchronized java.util.List<String> packedLayouts() {
+        return packs.values().stream().flatMap(m -> m.keySet().stream()).sorted().toList();
+    }
 }

@@ -306,14 +306,53 @@ final class PackedGemm {
     private static void multiplyFirstRows(int kc, int depth, int m, int n, int k, float[] a, int aOff, int lda,
                                           float[] packed, boolean accumulate, MemorySegment c, long cOff, int ldc,
                                           int p0, int p1) {
-        if (m < 0 || n < 0 || depth < 1 || depth > k || p0 < 0 || p1 > panels(n) || lda < depth || ldc < n) {
-            throw new IllegalArgumentException("packed gemm: m " + m + ", n " + n + ", depth " + depth + " of k " + k
-                    + ", lda " + lda + ", ldc " + ldc + ", panels " + p0 + ".." + p1);
+        multiplySlab(kc, 0, depth, m, n, k, a, aOff, lda, packed, accumulate, c, cOff, ldc, p0, p1);
+    }
+
+    /**
+     * {@link #multiply} with B's rows k0..k0+depth-1 (of k packed) only: A [m, depth] holds the matching columns of
+     * the whole A. A product whose k is cut in slabs, each slab's rows of A small enough for L2, adds its slabs up
+     * with {@code accumulate} after the first.
+     */
+    static void multiplySlab(int k0, int depth, int m, int n, int k, float[] a, int aOff, int lda, float[] packed,
+                             boolean accumulate, MemorySegment c, long cOff, int ldc, int p0, int p1) {
+        multiplySlab(KC, k0, depth, m, n, k, a, aOff, lda, packed, accumulate, c, cOff, ldc, p0, p1);
+    }
+
+    private static void multiplySlab(int kc, int k0, int depth, int m, int n, int k, float[] a, int aOff, int lda,
+                                     float[] packed, boolean accumulate, MemorySegment c, long cOff, int ldc, int p0,
+                                     int p1) {
+        if (m < 0 || n < 0 || k0 < 0 || depth < 1 || k0 + depth > k || p0 < 0 || p1 > panels(n) || lda < depth
+                || ldc < n) {
+            throw new IllegalArgumentException("packed gemm: m " + m + ", n " + n + ", rows " + k0 + ".." + (k0 + depth)
+                    + " of k " + k + ", lda " + lda + ", ldc " + ldc + ", panels " + p0 + ".." + p1);
         }
         requireOperands(m, n, depth, a, aOff, lda, packed, packedSize(k, n));
         for (int j = p0; j < p1; j++) {
-            panel(kc, m, depth, a, aOff, lda, packed, j * NR * k, accumulate, c, cOff + (long) j * NR, ldc);
+            panel(kc, m, depth, a, aOff, lda, packed, j * NR * k + k0 * NR, accumulate, c, cOff + (long) j * NR, ldc);
         }
+    }
+
+    /**
+     * B's zero-padded last panel (packed with {@link #coveredSize}) over its rows k0..k0+depth-1, as
+     * {@link #multiplySlab}: scratch [m, NR] (at float offset scratchOff) = A [m, depth] times that slab of the
+     * panel. The caller takes the n mod NR columns it needs out of scratch. Does nothing when n is a multiple of NR.
+     */
+    static void lastPanelSlab(int k0, int depth, int m, int n, int k, float[] a, int aOff, int lda, float[] packed,
+                              MemorySegment scratch, long scratchOff) {
+        if (m < 0 || n < 0 || k0 < 0 || depth < 1 || k0 + depth > k || lda < depth) {
+            throw new IllegalArgumentException("packed gemm: m " + m + ", n " + n + ", rows " + k0 + ".." + (k0 + depth)
+                    + " of k " + k + ", lda " + lda);
+        }
+        if (n % NR == 0 || m == 0) {
+            return;
+        }
+        requireOperands(m, n, depth, a, aOff, lda, packed, coveredSize(k, n));
+        if (scratchOff < 0 || scratch.byteSize() < (scratchOff + (long) m * NR) * Float.BYTES) {
+            throw new IndexOutOfBoundsException("packed gemm scratch: needs " + m + "x" + NR + " floats at "
+                    + scratchOff + ", has " + scratch.byteSize() / Float.BYTES);
+        }
+        panel(KC, m, depth, a, aOff, lda, packed, panels(n) * NR * k + k0 * NR, false, scratch, scratchOff, NR);
     }
 
     /**

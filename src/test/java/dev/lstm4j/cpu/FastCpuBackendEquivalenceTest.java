@@ -3,6 +3,7 @@ package dev.lstm4j.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.lstm4j.lstm.Activation;
 import dev.lstm4j.lstm.Initializer;
@@ -291,6 +292,23 @@ class FastCpuBackendEquivalenceTest {
                 compare(wide, Opts.ALL, 1, 12, 2, gemm);
             }
         }
+    }
+
+    /**
+     * The input projection on the packed kernel ({@link PackedProjection}), forward and every gradient: 80 rows split
+     * by panels between 2 threads (the partial last panel of 4H = 84 with the second), and 576 rows split by rows
+     * (each thread's 288 in chunks of 256 and 32). One direction and one batch chunk, so that no step is fused.
+     */
+    @Test
+    void matchesTheReferenceWithTheInputProjectionOnThePackedKernel() {
+        LstmSpec spec = LstmSpec.builder(30, 21).peepholes(true).build();
+        try (FastCpuBackend fast = new FastCpuBackend(spec, 2)) {
+            assumeTrue(PackedGemm.USABLE, "the packed kernel needs vectors of 8 floats or more");
+            assertTrue(fast.plan().projectsOnPackedKernel());
+            assertFalse(fast.plan().fusesSteps(8) || fast.plan().fusesSteps(16), "the whole-sequence projection");
+        }
+        compare(spec, Opts.ALL, 8, 10, 2);
+        compare(spec, Opts.STATE, 16, 36, 2);
     }
 
     static Stream<Arguments> pipelinedVariants() {

@@ -12,7 +12,8 @@ class FastCpuWorkspaceTest {
     private static final int ROWS = BATCH * 50;
 
     private static long gateBytes(FastCpuWorkspace.Layout layout, boolean training, boolean oneStep, int l) {
-        try (FastCpuWorkspace ws = new FastCpuWorkspace(TWO_LAYERS, BATCH, ROWS, training, 1, layout, 0, oneStep)) {
+        try (FastCpuWorkspace ws = new FastCpuWorkspace(TWO_LAYERS, BATCH, ROWS, training, 1, layout, 0, oneStep,
+                0)) {
             return ws.dir(l, 0).g[l].byteSize();
         }
     }

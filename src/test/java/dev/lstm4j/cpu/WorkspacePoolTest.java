@@ -14,12 +14,12 @@ class WorkspacePoolTest {
     static final LstmSpec SPEC = LstmSpec.builder(3, 5).numLayers(2).build();
 
     private static WorkspacePool pool(int maxIdle) {
-        return new WorkspacePool(SPEC, 1, FastCpuWorkspace.Layout.PLAIN, 0, false, maxIdle);
+        return new WorkspacePool(SPEC, 1, FastCpuWorkspace.Layout.PLAIN, 0, false, 0, maxIdle);
     }
 
     private static long bytesOf(int batch, int rows, boolean training) {
         try (FastCpuWorkspace ws = new FastCpuWorkspace(SPEC, batch, rows, training, 1,
-                FastCpuWorkspace.Layout.PLAIN, 0, false)) {
+                FastCpuWorkspace.Layout.PLAIN, 0, false, 0)) {
             return ws.bytes();
         }
     }
