@@ -25,7 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <ul>
  *   <li>forward, per layer and direction: the input projection of all T steps in one GEMM ([T*B, I] x [I, 4H]; on
- *   the packed kernel, {@link PackedProjection}, where {@link FastCpuPlan#projectsOnPackedKernel}), then
+ *   the packed kernel, {@link WholeSequenceProducts}, where {@link FastCpuPlan#sequenceProductsOnPackedKernel}), then
  *   per step one recurrent GEMM ([B, P] x [P, 4H], accumulated into the projection) and the fused pointwise pass
  *   (plus one GEMM for the projection h = W_hr m);</li>
  *   <li>the per-step recurrent GEMMs (forward h W_hh^T, backward dA W_hh) run on W_hh packed once per call into
@@ -46,7 +46,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>backward: per step the fused pointwise backward and one GEMM for dh of the previous step; then the weight
  *   gradients as whole-sequence GEMMs (dW_ih = dA^T X, dW_hh = dA^T H, dW_hr = dH^T M, db = dA^T 1; the first two
  *   on {@link PackedGemm} where {@link FastCpuPlan#packedGradients}) and the input gradient as one GEMM
- *   (dX = dA W_ih);</li>
+ *   (dX = dA W_ih; on the packed kernel as the input projection is);</li>
  *   <li>threads: all parallel work runs on {@link #threads()} threads of our own (the caller's and threads - 1
  *   workers). The recurrences of the two directions of a bidirectional layer run concurrently, and a batch of at
  *   least 64 rows is split into chunks of at least 32 rows that run their whole recurrence independently (rows are
@@ -72,8 +72,8 @@ public final class FastCpuBackend implements LstmBackend {
     private final RecurrentStep step;
     private final StepGemms stepGemms;
     private final WeightGradients weightGradients;
-    /** The input projection on the packed kernel, or null where it runs on OpenBLAS. */
-    private final PackedProjection packedProjection;
+    /** The whole-sequence products with W_ih on the packed kernel, or null where they run on OpenBLAS. */
+    private final WholeSequenceProducts sequenceProducts;
     private final PipelinedLayers pipeline; // null where the layers never run as a pipeline
     private final FrozenPacks frozenPacks = new FrozenPacks();
     private final WorkspacePool pool;
@@ -108,12 +108,12 @@ public final class FastCpuBackend implements LstmBackend {
         // threads than cores only oversubscribe them), and each then finds one ready
         int maxIdle = Math.max(2, Runtime.getRuntime().availableProcessors());
         this.pool = new WorkspacePool(spec, plan.chunksPerDirection(), plan.layout(), gradientParts(),
-                plan.everyCallFuses(), projectionParts(), maxIdle);
+                plan.everyCallFuses(), productParts(), maxIdle);
         this.threadPool = new CpuThreads(threads);
         this.stepGemms = new StepGemms(spec, plan, threads, threadPool, frozenPacks);
         this.weightGradients = new WeightGradients(spec, threadPool, plan.packedGradients());
-        this.packedProjection = plan.projectsOnPackedKernel()
-                ? new PackedProjection(spec, threadPool, frozenPacks, CacheSize.l2Bytes()) : null;
+        this.sequenceProducts = plan.sequenceProductsOnPackedKernel()
+                ? new WholeSequenceProducts(spec, threadPool, frozenPacks, CacheSize.l2Bytes()) : null;
         this.pipeline = plan.pipelines() ? new PipelinedLayers(spec, step, stepGemms, threadPool, threads) : null;
     }
 
@@ -151,9 +151,9 @@ public final class FastCpuBackend implements LstmBackend {
         return plan.packedGradients() ? threads : 0;
     }
 
-    /** The parts of the input projection on the packed kernel (buffers in each workspace); 0 without. */
-    int projectionParts() {
-        return plan.projectsOnPackedKernel() ? threads : 0;
+    /** The parts of the whole-sequence products on the packed kernel (buffers in each workspace); 0 without. */
+    int productParts() {
+        return plan.sequenceProductsOnPackedKernel() ? threads : 0;
     }
 
     /** The layouts of the packed weight arrays of frozen parameters this backend has made (for tests). */
@@ -542,7 +542,9 @@ public final class FastCpuBackend implements LstmBackend {
                 long at = (long) r0 * layerIn;
                 VectorMath.add(dXf, at, ws.dXReverse, at, dXf, at, (r1 - r0) * layerIn);
             }, ran);
-            if (!fused) threadPool.parallel(rowParts, k -> {
+            if (!fused && sequenceProducts != null && WholeSequenceProducts.takes(params, rows)) {
+                sequenceProducts.inputGradient(params, ws, layer, rows, dX, ran);
+            } else if (!fused) threadPool.parallel(rowParts, k -> {
                 int r0 = CpuThreads.cut(rows, rowParts, k);
                 int r1 = CpuThreads.cut(rows, rowParts, k + 1);
                 for (int d = 0; d < dirs; d++) {
@@ -627,15 +629,14 @@ public final class FastCpuBackend implements LstmBackend {
 
     /**
      * g = X W_ih^T for every direction of layer l, the whole sequence at once: on the packed kernel where the plan
-     * says so ({@link PackedProjection}) and W_ih is packed once (frozen parameters) or for enough rows
-     * ({@link PackedProjection#MIN_ROWS_TO_PACK}), else on OpenBLAS, split by columns (gates) or rows as
+     * says so and the call takes it there ({@link WholeSequenceProducts#takes}), else on OpenBLAS, split by columns (gates) or rows as
      * {@link FastCpuPlan#projectsByColumns} says. x [rows, I_l] at leading dimension xStride; g [rows, 4H] per
      * direction.
      */
     private void projectInput(LstmParams params, FastCpuWorkspace ws, int l, int rows, MemorySegment x, int xStride,
                               Set<String> ran) {
-        if (packedProjection != null && (params.isFrozen() || rows >= PackedProjection.MIN_ROWS_TO_PACK)) {
-            packedProjection.project(params, ws, l, rows, x, xStride, ran);
+        if (sequenceProducts != null && WholeSequenceProducts.takes(params, rows)) {
+            sequenceProducts.project(params, ws, l, rows, x, xStride, ran);
             return;
         }
         int h4 = 4 * spec.hiddenSize();

@@ -42,8 +42,8 @@ final class FastCpuWorkspace implements AutoCloseable {
      * others one.
      */
     private final GradientBuffers[] gradients;
-    /** The input projection's on the packed kernel, or null where it runs on OpenBLAS or never runs. */
-    private final ProjectionBuffers projection;
+    /** The whole-sequence products' on the packed kernel, or null where they run on OpenBLAS or never run. */
+    private final ProductBuffers products;
 
     /**
      * What the packed weight gradients of one layer and direction need: X [rows, I_l] and H_prev [rows, P] packed
@@ -76,42 +76,45 @@ final class FastCpuWorkspace implements AutoCloseable {
     }
 
     /**
-     * What the input projection on the packed kernel ({@link PackedProjection}) needs: per part, a heap copy of the
-     * rows of X it multiplies at a time ({@link PackedProjection#bufferFloats}) and a scratch [chunk rows, NR] for
-     * the last, partial panel of 4H; per direction, the packed W_ih^T of parameters that are not frozen, made on
+     * What the whole-sequence products on the packed kernel ({@link WholeSequenceProducts}: the input projection, and
+     * in training the input gradient) need: per part, a heap copy of the rows of A it multiplies at a time
+     * ({@link WholeSequenceProducts#bufferFloats}) and a scratch [chunk rows, NR] for a partial last panel; per
+     * direction, the packed W_ih of parameters that are not frozen (either product's layout, one at a time), made on
      * first use.
      */
-    static final class ProjectionBuffers {
-        final float[][] rowsOfX;
+    static final class ProductBuffers {
+        final float[][] rowsOfA;
         final MemorySegment scratch;    // [parts * chunk rows, NR]
         private final int packedFloats;
         private final float[][] ownPacked;
 
-        private ProjectionBuffers(Allocator a, LstmSpec spec, int parts, long l2Bytes) {
+        private ProductBuffers(Allocator a, LstmSpec spec, boolean training, int parts, long l2Bytes) {
             int bufferFloats = 0;
             int chunkRows = 0;
             int packed = 0;
             int h4 = 4 * spec.hiddenSize();
             for (int l = 0; l < spec.numLayers(); l++) {
                 int in = spec.layerInputSize(l);
-                bufferFloats = Math.max(bufferFloats, PackedProjection.bufferFloats(in, h4, l2Bytes));
-                chunkRows = Math.max(chunkRows, PackedProjection.chunkRows(in, h4, l2Bytes));
-                packed = Math.max(packed, PackedGemm.coveredSize(in, h4));
+                for (int[] kn : training ? new int[][] {{in, h4}, {h4, in}} : new int[][] {{in, h4}}) {
+                    bufferFloats = Math.max(bufferFloats, WholeSequenceProducts.bufferFloats(kn[0], kn[1], l2Bytes));
+                    chunkRows = Math.max(chunkRows, WholeSequenceProducts.chunkRows(kn[0], kn[1], l2Bytes));
+                    packed = Math.max(packed, PackedGemm.coveredSize(kn[0], kn[1]));
+                }
             }
-            rowsOfX = new float[parts][bufferFloats];
+            rowsOfA = new float[parts][bufferFloats];
             scratch = a.floats((long) parts * chunkRows * PackedGemm.NR);
             packedFloats = packed;
             ownPacked = new float[spec.numDirections()][];
         }
 
-        /** This workspace's packed W_ih^T of direction d, made on first use; one call at a time uses a workspace. */
+        /** This workspace's packed W_ih of direction d, made on first use; one call at a time uses a workspace. */
         float[] ownPacked(int d) {
             if (ownPacked[d] == null) ownPacked[d] = new float[packedFloats];
             return ownPacked[d];
         }
 
         long heapBytes() {
-            long total = 4L * rowsOfX.length * rowsOfX[0].length;
+            long total = 4L * rowsOfA.length * rowsOfA[0].length;
             for (float[] p : ownPacked) total += p == null ? 0 : 4L * p.length;
             return total;
         }
@@ -269,11 +272,11 @@ final class FastCpuWorkspace implements AutoCloseable {
      *                       where they run on OpenBLAS
      * @param oneStepOfGates whether every call fuses its steps ({@link FastCpuPlan#everyCallFuses}), so that in
      *                       inference the gates of one step [B, 4H] suffice
-     * @param projectionParts the parts of the input projection on the packed kernel whose buffers this workspace
-     *                       holds; 0 where it runs on OpenBLAS or never runs
+     * @param productParts   the parts of the whole-sequence products on the packed kernel whose buffers this
+     *                       workspace holds; 0 where they run on OpenBLAS or never run
      */
     FastCpuWorkspace(LstmSpec spec, int batchCap, int rowsCap, boolean training, int chunks, Layout layout,
-                     int gradientParts, boolean oneStepOfGates, int projectionParts) {
+                     int gradientParts, boolean oneStepOfGates, int productParts) {
         this.batchCap = batchCap;
         this.rowsCap = rowsCap;
         this.training = training;
@@ -334,8 +337,8 @@ final class FastCpuWorkspace implements AutoCloseable {
         } else {
             gradients = null;
         }
-        projection = projectionParts > 0
-                ? new ProjectionBuffers(a, spec, projectionParts, CacheSize.l2Bytes()) : null;
+        products = productParts > 0
+                ? new ProductBuffers(a, spec, training, productParts, CacheSize.l2Bytes()) : null;
         this.fixedBytes = a.total + heap;
     }
 
@@ -343,13 +346,13 @@ final class FastCpuWorkspace implements AutoCloseable {
     long bytes() {
         long total = fixedBytes;
         for (Dir d : dirs) total += d.ownPackedBytes();
-        if (projection != null) total += projection.heapBytes();
+        if (products != null) total += products.heapBytes();
         return total;
     }
 
-    /** The input projection's buffers ({@link PackedProjection}); null where the projection runs on OpenBLAS. */
-    ProjectionBuffers projection() {
-        return projection;
+    /** The whole-sequence products' buffers ({@link WholeSequenceProducts}); null where they run on OpenBLAS. */
+    ProductBuffers products() {
+        return products;
     }
 
     /**

@@ -22,7 +22,7 @@ final class WorkspacePool implements AutoCloseable {
     private final FastCpuWorkspace.Layout layout;
     private final int gradientParts;
     private final boolean oneStepOfGates;
-    private final int projectionParts;
+    private final int productParts;
     private final int maxIdle;
     private final List<FastCpuWorkspace> idle = new ArrayList<>();
     /** Every workspace not yet closed, idle or in use. */
@@ -32,11 +32,11 @@ final class WorkspacePool implements AutoCloseable {
 
     /**
      * @param oneStepOfGates as {@link FastCpuWorkspace}'s
-     * @param projectionParts as {@link FastCpuWorkspace}'s
+     * @param productParts as {@link FastCpuWorkspace}'s
      * @param maxIdle        most workspaces kept between calls: the concurrent calls that should find one ready
      */
     WorkspacePool(LstmSpec spec, int chunks, FastCpuWorkspace.Layout layout, int gradientParts,
-                  boolean oneStepOfGates, int projectionParts, int maxIdle) {
+                  boolean oneStepOfGates, int productParts, int maxIdle) {
         if (maxIdle < 1) {
             throw new IllegalArgumentException("maxIdle: expected at least 1, got " + maxIdle);
         }
@@ -45,7 +45,7 @@ final class WorkspacePool implements AutoCloseable {
         this.layout = layout;
         this.gradientParts = gradientParts;
         this.oneStepOfGates = oneStepOfGates;
-        this.projectionParts = projectionParts;
+        this.productParts = productParts;
         this.maxIdle = maxIdle;
     }
 
@@ -73,7 +73,7 @@ final class WorkspacePool implements AutoCloseable {
             closeLive(largest);
         }
         FastCpuWorkspace fresh = new FastCpuWorkspace(spec, batchCap, rowsCap, train, chunks, layout,
-                gradientParts, oneStepOfGates, projectionParts);
+                gradientParts, oneStepOfGates, productParts);
         live.add(fresh);
         created++;
         return fresh;

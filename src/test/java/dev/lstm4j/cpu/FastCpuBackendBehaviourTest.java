@@ -52,7 +52,7 @@ class FastCpuBackendBehaviourTest {
             }
             // one workspace, sized for the largest batch (7) and the largest T*B (24), holds everything
             FastCpuWorkspace expected = new FastCpuWorkspace(SPEC, 7, 24, true, 1, fast.plan().layout(),
-                    fast.gradientParts(), fast.plan().everyCallFuses(), fast.projectionParts());
+                    fast.gradientParts(), fast.plan().everyCallFuses(), fast.productParts());
             try (expected) {
                 // the packed weights, where the packed kernel runs (8-float vectors or more)
                 for (int l = 0; l < SPEC.numLayers() && PackedGemm.USABLE; l++) {

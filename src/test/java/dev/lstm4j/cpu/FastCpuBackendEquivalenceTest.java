@@ -295,16 +295,17 @@ class FastCpuBackendEquivalenceTest {
     }
 
     /**
-     * The input projection on the packed kernel ({@link PackedProjection}), forward and every gradient: 80 rows split
-     * by panels between 2 threads (the partial last panel of 4H = 84 with the second), and 576 rows split by rows
-     * (each thread's 288 in chunks of 256 and 32). One direction and one batch chunk, so that no step is fused.
+     * The input projection and the input gradient on the packed kernel ({@link WholeSequenceProducts}), forward and
+     * every gradient: 80 rows split by panels between 2 threads (the partial last panels, of 4H = 84 and I = 30, with
+     * the second), and 576 rows split by rows (each thread's 288 in chunks). One direction and one batch chunk, so
+     * that no step is fused.
      */
     @Test
-    void matchesTheReferenceWithTheInputProjectionOnThePackedKernel() {
+    void matchesTheReferenceWithTheWholeSequenceProductsOnThePackedKernel() {
         LstmSpec spec = LstmSpec.builder(30, 21).peepholes(true).build();
         try (FastCpuBackend fast = new FastCpuBackend(spec, 2)) {
             assumeTrue(PackedGemm.USABLE, "the packed kernel needs vectors of 8 floats or more");
-            assertTrue(fast.plan().projectsOnPackedKernel());
+            assertTrue(fast.plan().sequenceProductsOnPackedKernel());
             assertFalse(fast.plan().fusesSteps(8) || fast.plan().fusesSteps(16), "the whole-sequence projection");
         }
         compare(spec, Opts.ALL, 8, 10, 2);

@@ -132,7 +132,7 @@ class FrozenPacksTest {
     /**
      * A batch of one row takes the weights as they are, for sgemv, where they are too large to fuse: then even frozen
      * parameters' W_hh is not packed (FastCpuPlan.gemvSteps), for a lone recurrence's team and for two directions,
-     * only W_ih for the input projection (PackedProjection);
+     * only W_ih for the input projection and the input gradient (WholeSequenceProducts);
      * eight rows of the same layer are packed, once. (Frozen weights small enough to fuse are packed for one row too:
      * {@link #packsOnceAndGivesTheSameResults}.)
      */
@@ -147,11 +147,12 @@ class FrozenPacksTest {
             assertEquals(FastCpuWorkspace.Layout.PLAIN, fast.plan().layout(), "weights too large to fuse");
             Tensor x1 = random(arena, Shape.of(4, 1, spec.inputSize()), 1);
             FrozenParamsCheck.trainingStep(fast, frozen, x1, random(arena, LstmShapes.outputShape(spec, 4, 1), 2));
-            assertTrue(fast.frozenPackLayouts().stream().allMatch(layout -> layout.startsWith("projection ")),
+            assertTrue(fast.frozenPackLayouts().stream().allMatch(layout -> layout.startsWith("projection ")
+                            || layout.startsWith("input gradient ")),
                     "one row: the steps forward and backward on the weights as they are, only W_ih packed for the"
-                            + " input projection; packed: " + fast.frozenPackLayouts());
+                            + " whole-sequence products; packed: " + fast.frozenPackLayouts());
             int projections = fast.frozenPackCount();
-            assertEquals(spec.numDirections(), projections, "W_ih of each direction packed once");
+            assertEquals(2 * spec.numDirections(), projections, "W_ih of each direction packed once a product");
             Tensor x8 = random(arena, Shape.of(4, 8, spec.inputSize()), 3);
             FrozenParamsCheck.trainingStep(fast, frozen, x8, random(arena, LstmShapes.outputShape(spec, 4, 8), 4));
             assertTrue(fast.frozenPackCount() > projections, "eight rows: packed weights");

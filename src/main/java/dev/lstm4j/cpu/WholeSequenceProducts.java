@@ -1,0 +1,217 @@
+package dev.lstm4j.cpu;
+
+import dev.lstm4j.lstm.LstmParams;
+import dev.lstm4j.lstm.LstmSpec;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The products over a whole sequence with W_ih on the packed kernel ({@link PackedGemm}): the input projection
+ * g = X W_ih^T ([T*B, I_l] x [I_l, 4H] per direction) and the input gradient dX = sum over directions of dA W_ih
+ * ([T*B, 4H] x [4H, I_l]). Blocked for the caches as a BLAS blocks a large GEMM: W_ih packed once per call (or once
+ * for frozen parameters), k cut into slabs ({@link #slabDepth}), and within a slab the rows of A taken
+ * {@link #chunkRows} at a time into a heap copy that stays in L2 while every panel of the slab passes over it. Each
+ * part (thread) takes its own rows, or where there are too few rows for a chunk each, its own panels.
+ */
+final class WholeSequenceProducts {
+    /**
+     * The fewest rows for which a call packs W_ih (parameters that are not frozen): below them OpenBLAS, which needs
+     * no packed copy, multiplies. Two layers of 650 on 2 threads, the projection paired against OpenBLAS (Haswell
+     * kernels, the Zen 5 VM), inference: 35 rows 1.044 of the time, 70 rows 0.979, 140 rows 0.827, 700 rows 0.799.
+     */
+    static final int MIN_ROWS_TO_PACK = 64;
+    /**
+     * The most bytes of a slab of packed W_ih (depth x n): it stays in L3 (32 MiB on the VMs here, shared by the
+     * cores) while every chunk of rows passes over it.
+     */
+    static final long SLAB_BYTES = 8L << 20;
+    /** The fewest rows of a chunk the slab depth allows: each panel's trip from L3 is shared by 16 row blocks. */
+    static final int MIN_CHUNK_ROWS = 128;
+    /** The most rows of a chunk. */
+    static final int MAX_CHUNK_ROWS = 256;
+
+    private final LstmSpec spec;
+    private final CpuThreads threadPool;
+    private final FrozenPacks frozenPacks;
+    private final long l2Bytes;
+
+    WholeSequenceProducts(LstmSpec spec, CpuThreads threadPool, FrozenPacks frozenPacks, long l2Bytes) {
+        this.spec = spec;
+        this.threadPool = threadPool;
+        this.frozenPacks = frozenPacks;
+        this.l2Bytes = l2Bytes;
+    }
+
+    /**
+     * The depth of each slab of k for a product with n columns: k cut evenly into slabs of at most
+     * {@value #SLAB_BYTES} bytes of B and few enough floats that {@value #MIN_CHUNK_ROWS} rows of A take a quarter
+     * of a core's L2.
+     */
+    static int slabDepth(int k, int n, long l2Bytes) {
+        long byB = SLAB_BYTES / ((long) n * Float.BYTES);
+        long byA = l2Bytes / 4 / ((long) MIN_CHUNK_ROWS * Float.BYTES);
+        long most = Math.max(64, Math.min(byB, byA));
+        long slabs = (k + most - 1) / most;
+        return (int) ((k + slabs - 1) / slabs);
+    }
+
+    /**
+     * Rows of A per chunk of a slab: a quarter of a core's L2 (the rest for the panels' slabs, C's rows and what else
+     * runs), a multiple of 8 rows (the kernel's row block), 8 to {@value #MAX_CHUNK_ROWS}.
+     */
+    static int chunkRows(int k, int n, long l2Bytes) {
+        long rows = l2Bytes / 4 / ((long) slabDepth(k, n, l2Bytes) * Float.BYTES);
+        return (int) Math.max(8, Math.min(MAX_CHUNK_ROWS, rows / 8 * 8));
+    }
+
+    /** Floats of a part's copy of a chunk of A's rows. */
+    static int bufferFloats(int k, int n, long l2Bytes) {
+        return chunkRows(k, n, l2Bytes) * slabDepth(k, n, l2Bytes);
+    }
+
+    /** Whether a call of this many rows takes its products here rather than on OpenBLAS. */
+    static boolean takes(LstmParams params, int rows) {
+        return params.isFrozen() || rows >= MIN_ROWS_TO_PACK;
+    }
+
+    /**
+     * g = X W_ih^T for every direction of layer l. x [rows, I_l] at leading dimension xStride; g [rows, 4H] per
+     * direction ({@code ws.dir(l, d).g[l]}), overwritten.
+     */
+    void project(LstmParams params, FastCpuWorkspace ws, int l, int rows, MemorySegment x, int xStride,
+                 Set<String> ran) {
+        int h4 = 4 * spec.hiddenSize();
+        int in = spec.layerInputSize(l);
+        int dirs = spec.numDirections();
+        int covering = PackedGemm.coveringPanels(h4);
+        float[][] packed = new float[dirs][];
+        MemorySegment[] a = new MemorySegment[dirs];
+        MemorySegment[] c = new MemorySegment[dirs];
+        for (int d = 0; d < dirs; d++) {
+            MemorySegment wih = params.weightIh(l, d).segment(); // [4H, I_l]
+            packed[d] = packed(params, ws, "projection layer " + l + " direction " + d, d,
+                    PackedGemm.coveredSize(in, h4), covering, (into, p0, p1) ->
+                            PackedGemm.packTransposed(wih, in, null, 0, h4, into, p0, p1), ran);
+            a[d] = x;
+            c[d] = ws.dir(l, d).g[l];
+        }
+        multiply(ws.products(), rows, in, h4, a, xStride, packed, c, false, ran);
+    }
+
+    /**
+     * dX = sum over directions d of dA_d W_ih(l, d): dA_d [rows, 4H] ({@code ws.dir(l, d).dA}); dX [rows, I_l],
+     * overwritten.
+     */
+    void inputGradient(LstmParams params, FastCpuWorkspace ws, int l, int rows, MemorySegment dX, Set<String> ran) {
+        int h4 = 4 * spec.hiddenSize();
+        int in = spec.layerInputSize(l);
+        int dirs = spec.numDirections();
+        int covering = PackedGemm.coveringPanels(in);
+        float[][] packed = new float[dirs][];
+        MemorySegment[] a = new MemorySegment[dirs];
+        MemorySegment[] c = new MemorySegment[dirs];
+        for (int d = 0; d < dirs; d++) {
+            MemorySegment wih = params.weightIh(l, d).segment(); // [4H, I_l] = B [k, n]
+            packed[d] = packed(params, ws, "input gradient layer " + l + " direction " + d, d,
+                    PackedGemm.coveredSize(h4, in), covering, (into, p0, p1) ->
+                            PackedGemm.packPlain(wih, in, null, 0, h4, into, p0, p1), ran);
+            a[d] = ws.dir(l, d).dA;
+            c[d] = dX;
+        }
+        multiply(ws.products(), rows, h4, in, a, h4, packed, c, true, ran);
+    }
+
+    private interface PanelPacking {
+        /** Packs panels p0..p1-1 into the array. */
+        void pack(float[] into, int p0, int p1);
+    }
+
+    /**
+     * The packed B of one direction: frozen parameters' kept array under the given layout name, or the workspace's
+     * own, packed now; panels split over the threads.
+     */
+    private float[] packed(LstmParams params, FastCpuWorkspace ws, String layout, int d, int floats, int covering,
+                           PanelPacking packing, Set<String> ran) {
+        int parts = Math.max(1, Math.min(threadPool.threads(), covering));
+        Consumer<float[]> pack = into -> threadPool.parallel(parts, k ->
+                packing.pack(into, covering * k / parts, covering * (k + 1) / parts), ran);
+        if (params.isFrozen()) {
+            return frozenPacks.get(params, layout, floats, pack);
+        }
+        float[] own = ws.products().ownPacked(d);
+        pack.accept(own);
+        return own;
+    }
+
+    /**
+     * For each direction d in turn, C_d [rows, n] = A_d [rows, k] (leading dimension aStride) B_d, B_d packed in
+     * covering panels; where {@code sumDirections}, C_d is one array and the directions after the first add to it.
+     */
+    private void multiply(FastCpuWorkspace.ProductBuffers buffers, int rows, int k, int n, MemorySegment[] a,
+                          int aStride, float[][] b, MemorySegment[] c, boolean sumDirections, Set<String> ran) {
+        int depth0 = slabDepth(k, n, l2Bytes);
+        int chunk = chunkRows(k, n, l2Bytes);
+        int covering = PackedGemm.coveringPanels(n);
+        int panels = PackedGemm.panels(n);
+        int parts = Math.min(threadPool.threads(), buffers.rowsOfA.length);
+        boolean byRows = rows >= parts * chunk;
+        int used = byRows ? parts : Math.max(1, Math.min(parts, covering));
+        threadPool.parallel(used, part -> {
+            int r0 = byRows ? CpuThreads.cut(rows, used, part) : 0;
+            int r1 = byRows ? CpuThreads.cut(rows, used, part + 1) : rows;
+            // the panels of this part: all where it has its own rows; else its share of the covering panels, the
+            // last, partial one (when n mod NR > 0) with the last part
+            int p0 = byRows ? 0 : covering * part / used;
+            int p1 = byRows ? covering : covering * (part + 1) / used;
+            float[] rowsOfA = buffers.rowsOfA[part];
+            long scratchOff = (long) part * chunk * PackedGemm.NR;
+            for (int d = 0; d < a.length; d++) {
+                for (int k0 = 0; k0 < k; k0 += depth0) {
+                    int depth = Math.min(depth0, k - k0);
+                    boolean add = k0 > 0 || sumDirections && d > 0;
+                    for (int c0 = r0; c0 < r1; c0 += chunk) {
+                        int m = Math.min(chunk, r1 - c0);
+                        copyRows(a[d], aStride, c0, m, k0, depth, rowsOfA);
+                        PackedGemm.multiplySlab(k0, depth, m, n, k, rowsOfA, 0, depth, b[d], add, c[d],
+                                (long) c0 * n, n, p0, Math.min(p1, panels));
+                        if (p1 > panels) {
+                            PackedGemm.lastPanelSlab(k0, depth, m, n, k, rowsOfA, 0, depth, b[d], buffers.scratch,
+                                    scratchOff);
+                            lastColumns(buffers.scratch, scratchOff, c[d], c0, m, n, add);
+                        }
+                    }
+                }
+            }
+        }, ran);
+    }
+
+    /** A [m, depth] = rows c0..c0+m-1 of a (leading dimension stride), columns k0..k0+depth-1. */
+    private static void copyRows(MemorySegment a, int stride, int c0, int m, int k0, int depth, float[] into) {
+        for (int r = 0; r < m; r++) {
+            MemorySegment.copy(a, ValueLayout.JAVA_FLOAT, ((long) (c0 + r) * stride + k0) * Float.BYTES, into,
+                    r * depth, depth);
+        }
+    }
+
+    /** C's last n mod NR columns of rows c0..c0+m-1 = (or +=, when add) the first of scratch [m, NR]'s columns. */
+    private static void lastColumns(MemorySegment scratch, long scratchOff, MemorySegment c, int c0, int m, int n,
+                                    boolean add) {
+        int col0 = PackedGemm.panels(n) * PackedGemm.NR;
+        int cols = n - col0;
+        for (int r = 0; r < m; r++) {
+            long from = scratchOff + (long) r * PackedGemm.NR;
+            long to = (long) (c0 + r) * n + col0;
+            if (!add) {
+                MemorySegment.copy(scratch, from * Float.BYTES, c, to * Float.BYTES, (long) cols * Float.BYTES);
+                continue;
+            }
+            for (int col = 0; col < cols; col++) {
+                float v = c.getAtIndex(ValueLayout.JAVA_FLOAT, to + col)
+                        + scratch.getAtIndex(ValueLayout.JAVA_FLOAT, from + col);
+                c.setAtIndex(ValueLayout.JAVA_FLOAT, to + col, v);
+            }
+        }
+    }
+}
