@@ -19,9 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The fast CPU LSTM, float32: a packed-weight Vector API kernel for the per-step matrix products, the input
- * projection and the weight gradients ({@link PackedGemm}), OpenBLAS for the other large products (and for all of
- * them with {@link RecurrentGemm#BLAS}), one fused Vector API pass for the pointwise part of a step
- * ({@link FusedPointwise}).
+ * projection, the input gradient and the weight gradients ({@link PackedGemm}), OpenBLAS for the other large
+ * products (and for all of them with {@link RecurrentGemm#BLAS}), one fused Vector API pass for the pointwise part
+ * of a step ({@link FusedPointwise}).
  *
  * <ul>
  *   <li>forward, per layer and direction: the input projection of all T steps in one GEMM ([T*B, I] x [I, 4H]; on
@@ -629,9 +629,9 @@ public final class FastCpuBackend implements LstmBackend {
 
     /**
      * g = X W_ih^T for every direction of layer l, the whole sequence at once: on the packed kernel where the plan
-     * says so and the call takes it there ({@link WholeSequenceProducts#takes}), else on OpenBLAS, split by columns (gates) or rows as
-     * {@link FastCpuPlan#projectsByColumns} says. x [rows, I_l] at leading dimension xStride; g [rows, 4H] per
-     * direction.
+     * says so and the call takes it there ({@link WholeSequenceProducts#takes}), else on OpenBLAS, split by columns
+     * (gates) or rows as {@link FastCpuPlan#projectsByColumns} says. x [rows, I_l] at leading dimension xStride;
+     * g [rows, 4H] per direction.
      */
     private void projectInput(LstmParams params, FastCpuWorkspace ws, int l, int rows, MemorySegment x, int xStride,
                               Set<String> ran) {

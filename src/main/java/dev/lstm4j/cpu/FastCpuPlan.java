@@ -73,10 +73,11 @@ final class FastCpuPlan {
     /**
      * Whether the whole-sequence products with W_ih (the input projection X W_ih^T, the input gradient dA W_ih) run
      * on the packed kernel ({@link WholeSequenceProducts}) rather than OpenBLAS: wherever the per-step GEMMs do, and
-     * some call may take them (not where every call fuses its steps, {@link #everyCallFuses}). On the Zen 5 VM, whose environment pins OpenBLAS to its Haswell (AVX2)
-     * kernels (sgemm at 97 GFLOP/s a core of a 233 peak), the projection paired against OpenBLAS's, 2 threads:
-     * ptb-medium inference 0.799 of the time, large-batch inference 0.772, ptb-medium training 0.985, ptb-large
-     * inference 0.980.
+     * some call may take them (not where every call fuses its steps, {@link #everyCallFuses}). On the Zen 5 VM,
+     * whose environment pins OpenBLAS to its Haswell (AVX2) kernels (sgemm at 97 GFLOP/s a core of a 233 peak), the
+     * projection paired against OpenBLAS's, 2 threads: ptb-medium inference 0.799 of the time, large-batch inference
+     * 0.772, ptb-medium training 0.985, ptb-large inference 0.980; the input gradient at large-batch's shape 190-242
+     * GFLOP/s against OpenBLAS's 95-136.
      */
     boolean sequenceProductsOnPackedKernel() {
         return packed && !everyCallFuses();
