@@ -151,6 +151,11 @@ public final class FastCpuBackend implements LstmBackend {
         return plan.packedGradients() ? threads : 0;
     }
 
+    /** Whether a call of this many sequence rows takes its products with W_ih on the packed kernel. */
+    private boolean packedSequenceProducts(LstmParams params, int rows) {
+        return sequenceProducts != null && WholeSequenceProducts.takes(params, rows);
+    }
+
     /** The parts of the whole-sequence products on the packed kernel (buffers in each workspace); 0 without. */
     int productParts() {
         return plan.sequenceProductsOnPackedKernel() ? threads : 0;
@@ -542,7 +547,7 @@ public final class FastCpuBackend implements LstmBackend {
                 long at = (long) r0 * layerIn;
                 VectorMath.add(dXf, at, ws.dXReverse, at, dXf, at, (r1 - r0) * layerIn);
             }, ran);
-            if (!fused && sequenceProducts != null && WholeSequenceProducts.takes(params, rows)) {
+            if (!fused && packedSequenceProducts(params, rows)) {
                 sequenceProducts.inputGradient(params, ws, layer, rows, dX, ran);
             } else if (!fused) threadPool.parallel(rowParts, k -> {
                 int r0 = CpuThreads.cut(rows, rowParts, k);
@@ -635,7 +640,7 @@ public final class FastCpuBackend implements LstmBackend {
      */
     private void projectInput(LstmParams params, FastCpuWorkspace ws, int l, int rows, MemorySegment x, int xStride,
                               Set<String> ran) {
-        if (sequenceProducts != null && WholeSequenceProducts.takes(params, rows)) {
+        if (packedSequenceProducts(params, rows)) {
             sequenceProducts.project(params, ws, l, rows, x, xStride, ran);
             return;
         }

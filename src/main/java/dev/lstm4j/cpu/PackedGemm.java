@@ -291,7 +291,7 @@ final class PackedGemm {
     /** {@link #multiply} in slabs of at most kc rows of k (0: one slab), whatever this machine's {@link #KC}. */
     static void multiply(int kc, int m, int n, int k, float[] a, int aOff, int lda, float[] packed,
                          boolean accumulate, MemorySegment c, long cOff, int ldc, int p0, int p1) {
-        multiplyFirstRows(kc, k, m, n, k, a, aOff, lda, packed, accumulate, c, cOff, ldc, p0, p1);
+        multiplySlab(kc, 0, k, m, n, k, a, aOff, lda, packed, accumulate, c, cOff, ldc, p0, p1);
     }
 
     /**
@@ -300,13 +300,7 @@ final class PackedGemm {
      */
     static void multiplyFirstRows(int depth, int m, int n, int k, float[] a, int aOff, int lda, float[] packed,
                                   boolean accumulate, MemorySegment c, long cOff, int ldc, int p0, int p1) {
-        multiplyFirstRows(KC, depth, m, n, k, a, aOff, lda, packed, accumulate, c, cOff, ldc, p0, p1);
-    }
-
-    private static void multiplyFirstRows(int kc, int depth, int m, int n, int k, float[] a, int aOff, int lda,
-                                          float[] packed, boolean accumulate, MemorySegment c, long cOff, int ldc,
-                                          int p0, int p1) {
-        multiplySlab(kc, 0, depth, m, n, k, a, aOff, lda, packed, accumulate, c, cOff, ldc, p0, p1);
+        multiplySlab(KC, 0, depth, m, n, k, a, aOff, lda, packed, accumulate, c, cOff, ldc, p0, p1);
     }
 
     /**
@@ -369,22 +363,13 @@ final class PackedGemm {
     static void multiplyLastPanelFirstRows(int depth, int m, int n, int k, float[] a, int aOff, int lda,
                                            float[] packed, MemorySegment c, long cOff, int ldc,
                                            MemorySegment scratch, long scratchOff) {
-        int j = panels(n);
-        int cols = n - j * NR;
-        if (m < 0 || n < 0 || depth < 1 || depth > k || lda < depth || ldc < n) {
-            throw new IllegalArgumentException("packed gemm: m " + m + ", n " + n + ", depth " + depth + " of k " + k
-                    + ", lda " + lda + ", ldc " + ldc);
+        if (ldc < n) {
+            throw new IllegalArgumentException("packed gemm: n " + n + ", ldc " + ldc);
         }
-        if (cols == 0 || m == 0) {
-            return;
+        lastPanelSlab(0, depth, m, n, k, a, aOff, lda, packed, scratch, scratchOff);
+        if (n % NR != 0 && m > 0) {
+            copyLastPanel(scratch, scratchOff, c, cOff, ldc, 0, m, panels(n), n % NR);
         }
-        requireOperands(m, n, depth, a, aOff, lda, packed, coveredSize(k, n));
-        if (scratchOff < 0 || scratch.byteSize() < (scratchOff + (long) m * NR) * Float.BYTES) {
-            throw new IndexOutOfBoundsException("packed gemm scratch: needs " + m + "x" + NR + " floats at "
-                    + scratchOff + ", has " + scratch.byteSize() / Float.BYTES);
-        }
-        panel(KC, m, depth, a, aOff, lda, packed, j * NR * k, false, scratch, scratchOff, NR);
-        copyLastPanel(scratch, scratchOff, c, cOff, ldc, 0, m, j, cols);
     }
 
     /**
