@@ -55,7 +55,7 @@ final class CpuThreads implements AutoCloseable {
 
     /**
      * Counts the parts run on workers as they end, keeps the first failure, and lets the calling thread wait for
-     * them all: spinning for {@link #SPIN_NANOS}, then parked until the last part wakes it.
+     * them all: spinning ({@link Backoff#spin}), then parked until the last part wakes it.
      */
     private static final class Finished {
         private final AtomicInteger left;
@@ -79,11 +79,9 @@ final class CpuThreads implements AutoCloseable {
 
         /** Waits for every part, through interrupts (this thread's interrupt status is kept). */
         void await() {
-            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            long since = System.nanoTime();
             while (left.get() > 0) {
-                if (System.nanoTime() < spinUntil) {
-                    Thread.onSpinWait();
-                } else {
+                if (!Backoff.spin(since)) {
                     waiterParked = true;
                     if (left.get() > 0) LockSupport.park(this);
                     waiterParked = false;
@@ -107,8 +105,8 @@ final class CpuThreads implements AutoCloseable {
      *
      * <p>A step's parts are claimed, not assigned: the caller and whichever workers are awake take parts from a
      * counter until none are left, so a worker that the OS has not scheduled costs nothing but its share of
-     * parallelism; the caller never waits for a worker that has not started. A waiting worker spins for
-     * {@link #SPIN_NANOS} and then parks until the next step. (With parts assigned to threads and spinning, a
+     * parallelism; the caller never waits for a worker that has not started. A waiting worker spins, then yields,
+     * then parks until the next step ({@link Backoff#spinOrYield}). (With parts assigned to threads and spinning, a
      * build running beside ptb-small made 2 threads take 7.8 to 43 ms per step, against 5.6 on one.) Close the
      * team when the recurrence ends; open it on a thread that is not a worker.
      */
@@ -118,9 +116,6 @@ final class CpuThreads implements AutoCloseable {
         }
         return new Team(parts, ran);
     }
-
-    /** How long a team's thread spins before it parks: a few per-step handoffs of a small LSTM (~10-50 us each). */
-    static final long SPIN_NANOS = 50_000;
 
     final class Team implements AutoCloseable {
         private final int parts;
@@ -172,11 +167,9 @@ final class CpuThreads implements AutoCloseable {
         private void member(int me) {
             long seen = 0;
             while (true) {
-                long spinUntil = System.nanoTime() + SPIN_NANOS;
+                long since = System.nanoTime();
                 while (generation == seen && !stopping) {
-                    if (System.nanoTime() < spinUntil) {
-                        Thread.onSpinWait();
-                    } else {
+                    if (!Backoff.spinOrYield(since)) {
                         parked.set(me, 1);
                         if (generation == seen && !stopping) LockSupport.park(this);
                         parked.set(me, 0);
@@ -222,11 +215,9 @@ final class CpuThreads implements AutoCloseable {
                 if (parked.get(k) == 1) LockSupport.unpark(memberThreads[k]);
             }
             claimParts();
-            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            long since = System.nanoTime();
             while (done.get() < parts) { // a member is finishing a part it claimed
-                if (System.nanoTime() < spinUntil) {
-                    Thread.onSpinWait();
-                } else {
+                if (!Backoff.spinOrYield(since)) {
                     leaderParked = true;
                     if (done.get() < parts) LockSupport.park(this);
                     leaderParked = false;

@@ -6,7 +6,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Daemon threads that run tasks in the order they were given, for {@link CpuThreads}. A worker with nothing to do
- * spins for {@link CpuThreads#SPIN_NANOS}, looking for a task, before it parks: the parallel parts of one LSTM call
+ * spins for {@link Backoff#SPIN_NANOS}, looking for a task, before it parks: the parallel parts of one LSTM call
  * come tens of microseconds apart, and on this project's VMs a task handed to a parked thread (an executor's) started
  * about 40 us late (a 2-part {@code parallel} of 20 us parts took 41-55 us more than its parts, median, whatever the
  * pause between calls).
@@ -66,11 +66,9 @@ final class SpinningWorkers implements AutoCloseable {
                 continue;
             }
             if (closed) return;
-            long spinUntil = System.nanoTime() + CpuThreads.SPIN_NANOS;
+            long since = System.nanoTime();
             while (tasks.isEmpty() && !closed) {
-                if (System.nanoTime() < spinUntil) {
-                    Thread.onSpinWait();
-                } else {
+                if (!Backoff.spin(since)) {
                     parked.set(me, 1);
                     if (tasks.isEmpty() && !closed) LockSupport.park(this);
                     parked.set(me, 0);

@@ -11,7 +11,7 @@ import java.util.function.IntConsumer;
  * for a neighbour that has died.
  */
 final class StageProgress {
-    /** How long a waiting stage sleeps between looks once it has spun for {@link CpuThreads#SPIN_NANOS}. */
+    /** How long a waiting stage sleeps between looks once it has waited {@link Backoff#YIELD_NANOS}. */
     private static final long PARK_NANOS = 20_000;
 
     private final AtomicIntegerArray finished;
@@ -56,14 +56,12 @@ final class StageProgress {
     /** Waits until stage l has finished {@code steps} steps; throws if a stage has failed meanwhile. */
     void await(int stage, int steps) {
         if (finished.getAcquire(stage) >= steps) return;
-        long spinUntil = System.nanoTime() + CpuThreads.SPIN_NANOS;
+        long since = System.nanoTime();
         while (finished.getAcquire(stage) < steps) {
             if (failure != null) {
                 throw new IllegalStateException("pipeline stage " + stage + " failed: " + failure, failure);
             }
-            if (System.nanoTime() < spinUntil) {
-                Thread.onSpinWait();
-            } else {
+            if (!Backoff.spinOrYield(since)) {
                 LockSupport.parkNanos(this, PARK_NANOS);
             }
         }

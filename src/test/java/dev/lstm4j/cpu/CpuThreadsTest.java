@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The per-step team of {@link CpuThreads}: parts are claimed by whichever thread is ready, so what must hold is that
  * every part of every step runs exactly once and the step is over when run() returns, whether the workers were
- * spinning, parked (pauses longer than {@link CpuThreads#SPIN_NANOS}) or not scheduled at all (3 threads on this
+ * spinning, parked (pauses longer than {@link Backoff#YIELD_NANOS}) or not scheduled at all (3 threads on this
  * 2-core machine).
  */
 class CpuThreadsTest {
@@ -37,7 +37,8 @@ class CpuThreadsTest {
                             assertEquals(q + 1, seen[q], "step " + step + ", part " + q + " not visible");
                         }
                         if (step % 500 == 0) {
-                            Thread.sleep(1); // members spin out and park; the next step must wake or do without them
+                            // members spin, yield and park; the next step must wake or do without them
+                            Thread.sleep(Backoff.YIELD_NANOS / 1_000_000 + 2);
                         }
                     }
                 }
