@@ -18,7 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  * few rows, that packing, not the arithmetic, sets the time. Here B is packed once per forward or backward call into
  * column panels of {@link #NR} columns (two vectors), each panel stored k-major ({@code [k][NR]}), so that
  * one step streams every panel once and a register block of 8 rows (4 without AVX-512) does 2 FMAs per row for
- * every 2 vector loads.
+ * every 2 vector loads; with AVX-512, pairs of panels go through a block of 5 rows doing 4 FMAs per row for every 4
+ * loads ({@link #block5}).
  *
  * <p>A lives in a heap array (a copy of the step's rows, a few KiB); C is a segment of the workspace. Work is split
  * by panel ranges: different panels write different columns of C, so ranges can run on different threads.
@@ -66,6 +67,8 @@ final class PackedGemm {
     private static final int ROW_CHUNK = 128;
     /** NR zeros, never written: the starting accumulators of a product that does not add to C. */
     private static final MemorySegment ZERO_PANEL = Arena.global().allocate((long) NR * Float.BYTES, 64);
+    /** 2 NR zeros, for a product over two panels at once ({@link #block5}). */
+    private static final MemorySegment ZERO_PAIR = Arena.global().allocate(2L * NR * Float.BYTES, 64);
     /** Weight rows (columns of B) per transposed block: 8, in vectors of 8 floats; NR is a multiple of it. */
     private static final int TRANSPOSE_ROWS = 8;
     private static final VectorSpecies<Integer> BLOCK = IntVector.SPECIES_256;
@@ -322,7 +325,14 @@ final class PackedGemm {
                     + " of k " + k + ", lda " + lda + ", ldc " + ldc + ", panels " + p0 + ".." + p1);
         }
         requireOperands(m, n, depth, a, aOff, lda, packed, packedSize(k, n));
-        for (int j = p0; j < p1; j++) {
+        int j = p0;
+        if (MR == 8) {
+            for (; j + 1 < p1; j += 2) {
+                panelPair(kc, m, depth, a, aOff, lda, packed, j * NR * k + k0 * NR, (j + 1) * NR * k + k0 * NR,
+                        accumulate, c, cOff + (long) j * NR, ldc);
+            }
+        }
+        for (; j < p1; j++) {
             panel(kc, m, depth, a, aOff, lda, packed, j * NR * k + k0 * NR, accumulate, c, cOff + (long) j * NR, ldc);
         }
     }
@@ -562,6 +572,35 @@ final class PackedGemm {
         }
     }
 
+    /**
+     * Two adjacent panels (packed at bBase0 and bBase1) of C's columns starting at cAt, 2 NR of them: the rows that
+     * 5-row blocks leave over first, each panel on its own ({@link #panel}), then the rest in blocks of 5 rows over
+     * both panels at once ({@link #block5}), in slabs of k half as deep as a panel's. The 5-row blocks have a loop
+     * of their own, so that no method holds block5 beside the other kernels.
+     */
+    private static void panelPair(int kc, int m, int k, float[] a, int aOff, int lda, float[] packed, int bBase0,
+                                  int bBase1, boolean accumulate, MemorySegment c, long cAt, int ldc) {
+        // 4, 8, 12 or 16 rows, whichever leaves a multiple of 5 (blocks of 8 and 4, no single rows); fewer rows than
+        // that: m mod 5 single rows
+        int lead = (5 - m % 5) % 5 * 4;
+        if (lead > m) lead = m % 5;
+        if (lead > 0) {
+            panel(kc, lead, k, a, aOff, lda, packed, bBase0, accumulate, c, cAt, ldc);
+            panel(kc, lead, k, a, aOff, lda, packed, bBase1, accumulate, c, cAt + NR, ldc);
+        }
+        int slab = slab(k, kc / 2); // two panels' slab in L1 where one panel's was
+        for (int k0 = 0; k0 < k; k0 += slab) {
+            int depth = Math.min(slab, k - k0);
+            boolean add = accumulate || k0 > 0;
+            MemorySegment init = add ? c : ZERO_PAIR;
+            for (int r = lead; r + 5 <= m; r += 5) {
+                long at = cAt + (long) r * ldc;
+                block5(depth, a, aOff + r * lda + k0, lda, 1, packed, bBase0 + k0 * NR, bBase1 + k0 * NR, init,
+                        add ? at : 0, add ? ldc : 0, c, at, ldc);
+            }
+        }
+    }
+
     /*
      * C[rows, NR] (at float offset c0, leading dimension ldc) = INIT + A[rows, k] B-panel[k, NR], where INIT is read
      * from init at i0 with leading dimension ldi (C itself to accumulate; the zero panel with ldi 0 otherwise).
@@ -581,6 +620,110 @@ final class PackedGemm {
      * [64 x 128] x [128 x 512] 106 against 111, block4 alone at [4 x 650] x [650 x 2592] 102 against 105; one core's
      * peak is 117).
      */
+    /**
+     * 5 rows of C over two panels (b0, b1) at once: 20 accumulators, 5 broadcasts of A and 4 loads of B for 20 FMAs,
+     * where {@link #block8} takes 8 and 2 for 16 (0.45 loads an FMA against 0.63). C's 2 NR columns of a row are
+     * contiguous (the panels are adjacent). Not 6 rows (24 accumulators, 0.42): C1 gave that method up ("out of
+     * virtual registers in linear scan"), and until C2 compiled it, seconds later, its tier-2 code, which keeps every
+     * vector on the heap, made seed-mnist inference 83-96 times slower.
+     */
+    private static void block5(int k, float[] a, int a0, int lda, int aStep, float[] b, int b0, int b1,
+                               MemorySegment init, long i0, int ldi, MemorySegment c, long c0, int ldc) {
+        long ld = (long) ldc * Float.BYTES;
+        long li = (long) ldi * Float.BYTES;
+        long q1 = (long) LANES * Float.BYTES;
+        long q2 = 2 * q1;
+        long q3 = 3 * q1;
+        long r0 = c0 * Float.BYTES;
+        long s0 = i0 * Float.BYTES;
+        long r1 = r0 + ld;
+        long s1 = s0 + li;
+        long r2 = r1 + ld;
+        long s2 = s1 + li;
+        long r3 = r2 + ld;
+        long s3 = s2 + li;
+        long r4 = r3 + ld;
+        long s4 = s3 + li;
+        FloatVector c00 = FloatVector.fromMemorySegment(S, init, s0, ORDER);
+        FloatVector c01 = FloatVector.fromMemorySegment(S, init, s0 + q1, ORDER);
+        FloatVector c02 = FloatVector.fromMemorySegment(S, init, s0 + q2, ORDER);
+        FloatVector c03 = FloatVector.fromMemorySegment(S, init, s0 + q3, ORDER);
+        FloatVector c10 = FloatVector.fromMemorySegment(S, init, s1, ORDER);
+        FloatVector c11 = FloatVector.fromMemorySegment(S, init, s1 + q1, ORDER);
+        FloatVector c12 = FloatVector.fromMemorySegment(S, init, s1 + q2, ORDER);
+        FloatVector c13 = FloatVector.fromMemorySegment(S, init, s1 + q3, ORDER);
+        FloatVector c20 = FloatVector.fromMemorySegment(S, init, s2, ORDER);
+        FloatVector c21 = FloatVector.fromMemorySegment(S, init, s2 + q1, ORDER);
+        FloatVector c22 = FloatVector.fromMemorySegment(S, init, s2 + q2, ORDER);
+        FloatVector c23 = FloatVector.fromMemorySegment(S, init, s2 + q3, ORDER);
+        FloatVector c30 = FloatVector.fromMemorySegment(S, init, s3, ORDER);
+        FloatVector c31 = FloatVector.fromMemorySegment(S, init, s3 + q1, ORDER);
+        FloatVector c32 = FloatVector.fromMemorySegment(S, init, s3 + q2, ORDER);
+        FloatVector c33 = FloatVector.fromMemorySegment(S, init, s3 + q3, ORDER);
+        FloatVector c40 = FloatVector.fromMemorySegment(S, init, s4, ORDER);
+        FloatVector c41 = FloatVector.fromMemorySegment(S, init, s4 + q1, ORDER);
+        FloatVector c42 = FloatVector.fromMemorySegment(S, init, s4 + q2, ORDER);
+        FloatVector c43 = FloatVector.fromMemorySegment(S, init, s4 + q3, ORDER);
+        int a1 = a0 + lda;
+        int a2 = a1 + lda;
+        int a3 = a2 + lda;
+        int a4 = a3 + lda;
+        for (int kk = 0; kk < k; kk++) {
+            int bi = b0 + kk * NR;
+            int bj = b1 + kk * NR;
+            int ak = kk * aStep;
+            FloatVector w0 = FloatVector.fromArray(S, b, bi);
+            FloatVector w1 = FloatVector.fromArray(S, b, bi + LANES);
+            FloatVector w2 = FloatVector.fromArray(S, b, bj);
+            FloatVector w3 = FloatVector.fromArray(S, b, bj + LANES);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + ak]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
+            c02 = w2.fma(x0, c02);
+            c03 = w3.fma(x0, c03);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + ak]);
+            c10 = w0.fma(x1, c10);
+            c11 = w1.fma(x1, c11);
+            c12 = w2.fma(x1, c12);
+            c13 = w3.fma(x1, c13);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + ak]);
+            c20 = w0.fma(x2, c20);
+            c21 = w1.fma(x2, c21);
+            c22 = w2.fma(x2, c22);
+            c23 = w3.fma(x2, c23);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + ak]);
+            c30 = w0.fma(x3, c30);
+            c31 = w1.fma(x3, c31);
+            c32 = w2.fma(x3, c32);
+            c33 = w3.fma(x3, c33);
+            FloatVector x4 = FloatVector.broadcast(S, a[a4 + ak]);
+            c40 = w0.fma(x4, c40);
+            c41 = w1.fma(x4, c41);
+            c42 = w2.fma(x4, c42);
+            c43 = w3.fma(x4, c43);
+        }
+        c00.intoMemorySegment(c, r0, ORDER);
+        c01.intoMemorySegment(c, r0 + q1, ORDER);
+        c02.intoMemorySegment(c, r0 + q2, ORDER);
+        c03.intoMemorySegment(c, r0 + q3, ORDER);
+        c10.intoMemorySegment(c, r1, ORDER);
+        c11.intoMemorySegment(c, r1 + q1, ORDER);
+        c12.intoMemorySegment(c, r1 + q2, ORDER);
+        c13.intoMemorySegment(c, r1 + q3, ORDER);
+        c20.intoMemorySegment(c, r2, ORDER);
+        c21.intoMemorySegment(c, r2 + q1, ORDER);
+        c22.intoMemorySegment(c, r2 + q2, ORDER);
+        c23.intoMemorySegment(c, r2 + q3, ORDER);
+        c30.intoMemorySegment(c, r3, ORDER);
+        c31.intoMemorySegment(c, r3 + q1, ORDER);
+        c32.intoMemorySegment(c, r3 + q2, ORDER);
+        c33.intoMemorySegment(c, r3 + q3, ORDER);
+        c40.intoMemorySegment(c, r4, ORDER);
+        c41.intoMemorySegment(c, r4 + q1, ORDER);
+        c42.intoMemorySegment(c, r4 + q2, ORDER);
+        c43.intoMemorySegment(c, r4 + q3, ORDER);
+    }
+
     private static void block8(int k, float[] a, int a0, int lda, int aStep, float[] b, int b0, MemorySegment init,
                                long i0, int ldi, MemorySegment c, long c0, int ldc) {
         long ld = (long) ldc * Float.BYTES;

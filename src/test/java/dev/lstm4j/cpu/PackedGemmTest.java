@@ -32,7 +32,13 @@ class PackedGemmTest {
 
     @ParameterizedTest(name = "m={0} k={1} n={2}")
     @CsvSource({"1, 1, 64", "3, 7, 40", "4, 33, 96", "5, 129, 70", "20, 200, 160", "20, 300, 33", "8, 2, 31",
-        "13, 150, 64", "9, 513, 40"}) // 13 rows: an 8-row block (AVX-512), a 4-row one and a single row
+        "13, 150, 64", "9, 513, 40", // 13 rows: an 8-row block (AVX-512), a 4-row one and a single row
+        // pairs of panels in 5-row blocks (AVX-512), with the rows they leave taken first: 10 (none), 9 (a 4-row
+        // block), 13 (8), 12 (8 and 4, no 5-row block), 17 (8 and 4, then 5), 16 and 21 (two 8-row blocks), 32 (12,
+        // then 20), 6 and 7 (too few for those: one or two single rows); 3 and 5 panels leave one panel for the
+        // one-panel path
+        "10, 40, 64", "9, 129, 130", "13, 30, 160", "12, 20, 96", "17, 300, 200", "16, 33, 64", "21, 513, 128",
+        "32, 650, 128", "6, 10, 64", "7, 33, 64"})
     void matchesATripleLoop(int m, int k, int n) {
         for (int kc : new int[] {MACHINE_SLABS, 256}) {
             for (boolean transposed : new boolean[] {true, false}) {
