@@ -13,6 +13,7 @@ import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
@@ -162,7 +163,7 @@ public final class FastCpuBackend implements LstmBackend {
     }
 
     /** The layouts of the packed weight arrays of frozen parameters this backend has made (for tests). */
-    java.util.List<String> frozenPackLayouts() {
+    List<String> frozenPackLayouts() {
         return frozenPacks.packedLayouts();
     }
 

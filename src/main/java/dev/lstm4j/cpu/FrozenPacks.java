@@ -2,6 +2,7 @@ package dev.lstm4j.cpu;
 
 import dev.lstm4j.lstm.LstmParams;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
 import java.util.function.Consumer;
@@ -64,7 +65,7 @@ final class FrozenPacks {
     }
 
     /** The layouts packed so far, over all parameters ("fused layer 0 direction 1", ...; for tests). */
-    synchronized java.util.List<String> packedLayouts() {
+    synchronized List<String> packedLayouts() {
         return packs.values().stream().flatMap(m -> m.keySet().stream()).sorted().toList();
     }
 }

@@ -620,110 +620,6 @@ final class PackedGemm {
      * [64 x 128] x [128 x 512] 106 against 111, block4 alone at [4 x 650] x [650 x 2592] 102 against 105; one core's
      * peak is 117).
      */
-    /**
-     * 5 rows of C over two panels (b0, b1) at once: 20 accumulators, 5 broadcasts of A and 4 loads of B for 20 FMAs,
-     * where {@link #block8} takes 8 and 2 for 16 (0.45 loads an FMA against 0.63). C's 2 NR columns of a row are
-     * contiguous (the panels are adjacent). Not 6 rows (24 accumulators, 0.42): C1 gave that method up ("out of
-     * virtual registers in linear scan"), and until C2 compiled it, seconds later, its tier-2 code, which keeps every
-     * vector on the heap, made seed-mnist inference 83-96 times slower.
-     */
-    private static void block5(int k, float[] a, int a0, int lda, int aStep, float[] b, int b0, int b1,
-                               MemorySegment init, long i0, int ldi, MemorySegment c, long c0, int ldc) {
-        long ld = (long) ldc * Float.BYTES;
-        long li = (long) ldi * Float.BYTES;
-        long q1 = (long) LANES * Float.BYTES;
-        long q2 = 2 * q1;
-        long q3 = 3 * q1;
-        long r0 = c0 * Float.BYTES;
-        long s0 = i0 * Float.BYTES;
-        long r1 = r0 + ld;
-        long s1 = s0 + li;
-        long r2 = r1 + ld;
-        long s2 = s1 + li;
-        long r3 = r2 + ld;
-        long s3 = s2 + li;
-        long r4 = r3 + ld;
-        long s4 = s3 + li;
-        FloatVector c00 = FloatVector.fromMemorySegment(S, init, s0, ORDER);
-        FloatVector c01 = FloatVector.fromMemorySegment(S, init, s0 + q1, ORDER);
-        FloatVector c02 = FloatVector.fromMemorySegment(S, init, s0 + q2, ORDER);
-        FloatVector c03 = FloatVector.fromMemorySegment(S, init, s0 + q3, ORDER);
-        FloatVector c10 = FloatVector.fromMemorySegment(S, init, s1, ORDER);
-        FloatVector c11 = FloatVector.fromMemorySegment(S, init, s1 + q1, ORDER);
-        FloatVector c12 = FloatVector.fromMemorySegment(S, init, s1 + q2, ORDER);
-        FloatVector c13 = FloatVector.fromMemorySegment(S, init, s1 + q3, ORDER);
-        FloatVector c20 = FloatVector.fromMemorySegment(S, init, s2, ORDER);
-        FloatVector c21 = FloatVector.fromMemorySegment(S, init, s2 + q1, ORDER);
-        FloatVector c22 = FloatVector.fromMemorySegment(S, init, s2 + q2, ORDER);
-        FloatVector c23 = FloatVector.fromMemorySegment(S, init, s2 + q3, ORDER);
-        FloatVector c30 = FloatVector.fromMemorySegment(S, init, s3, ORDER);
-        FloatVector c31 = FloatVector.fromMemorySegment(S, init, s3 + q1, ORDER);
-        FloatVector c32 = FloatVector.fromMemorySegment(S, init, s3 + q2, ORDER);
-        FloatVector c33 = FloatVector.fromMemorySegment(S, init, s3 + q3, ORDER);
-        FloatVector c40 = FloatVector.fromMemorySegment(S, init, s4, ORDER);
-        FloatVector c41 = FloatVector.fromMemorySegment(S, init, s4 + q1, ORDER);
-        FloatVector c42 = FloatVector.fromMemorySegment(S, init, s4 + q2, ORDER);
-        FloatVector c43 = FloatVector.fromMemorySegment(S, init, s4 + q3, ORDER);
-        int a1 = a0 + lda;
-        int a2 = a1 + lda;
-        int a3 = a2 + lda;
-        int a4 = a3 + lda;
-        for (int kk = 0; kk < k; kk++) {
-            int bi = b0 + kk * NR;
-            int bj = b1 + kk * NR;
-            int ak = kk * aStep;
-            FloatVector w0 = FloatVector.fromArray(S, b, bi);
-            FloatVector w1 = FloatVector.fromArray(S, b, bi + LANES);
-            FloatVector w2 = FloatVector.fromArray(S, b, bj);
-            FloatVector w3 = FloatVector.fromArray(S, b, bj + LANES);
-            FloatVector x0 = FloatVector.broadcast(S, a[a0 + ak]);
-            c00 = w0.fma(x0, c00);
-            c01 = w1.fma(x0, c01);
-            c02 = w2.fma(x0, c02);
-            c03 = w3.fma(x0, c03);
-            FloatVector x1 = FloatVector.broadcast(S, a[a1 + ak]);
-            c10 = w0.fma(x1, c10);
-            c11 = w1.fma(x1, c11);
-            c12 = w2.fma(x1, c12);
-            c13 = w3.fma(x1, c13);
-            FloatVector x2 = FloatVector.broadcast(S, a[a2 + ak]);
-            c20 = w0.fma(x2, c20);
-            c21 = w1.fma(x2, c21);
-            c22 = w2.fma(x2, c22);
-            c23 = w3.fma(x2, c23);
-            FloatVector x3 = FloatVector.broadcast(S, a[a3 + ak]);
-            c30 = w0.fma(x3, c30);
-            c31 = w1.fma(x3, c31);
-            c32 = w2.fma(x3, c32);
-            c33 = w3.fma(x3, c33);
-            FloatVector x4 = FloatVector.broadcast(S, a[a4 + ak]);
-            c40 = w0.fma(x4, c40);
-            c41 = w1.fma(x4, c41);
-            c42 = w2.fma(x4, c42);
-            c43 = w3.fma(x4, c43);
-        }
-        c00.intoMemorySegment(c, r0, ORDER);
-        c01.intoMemorySegment(c, r0 + q1, ORDER);
-        c02.intoMemorySegment(c, r0 + q2, ORDER);
-        c03.intoMemorySegment(c, r0 + q3, ORDER);
-        c10.intoMemorySegment(c, r1, ORDER);
-        c11.intoMemorySegment(c, r1 + q1, ORDER);
-        c12.intoMemorySegment(c, r1 + q2, ORDER);
-        c13.intoMemorySegment(c, r1 + q3, ORDER);
-        c20.intoMemorySegment(c, r2, ORDER);
-        c21.intoMemorySegment(c, r2 + q1, ORDER);
-        c22.intoMemorySegment(c, r2 + q2, ORDER);
-        c23.intoMemorySegment(c, r2 + q3, ORDER);
-        c30.intoMemorySegment(c, r3, ORDER);
-        c31.intoMemorySegment(c, r3 + q1, ORDER);
-        c32.intoMemorySegment(c, r3 + q2, ORDER);
-        c33.intoMemorySegment(c, r3 + q3, ORDER);
-        c40.intoMemorySegment(c, r4, ORDER);
-        c41.intoMemorySegment(c, r4 + q1, ORDER);
-        c42.intoMemorySegment(c, r4 + q2, ORDER);
-        c43.intoMemorySegment(c, r4 + q3, ORDER);
-    }
-
     private static void block8(int k, float[] a, int a0, int lda, int aStep, float[] b, int b0, MemorySegment init,
                                long i0, int ldi, MemorySegment c, long c0, int ldc) {
         long ld = (long) ldc * Float.BYTES;
@@ -885,5 +781,109 @@ final class PackedGemm {
         }
         c00.intoMemorySegment(c, r0, ORDER);
         c01.intoMemorySegment(c, r0 + half, ORDER);
+    }
+
+    /**
+     * 5 rows of C over two panels (b0, b1) at once: 20 accumulators, 5 broadcasts of A and 4 loads of B for 20 FMAs,
+     * where {@link #block8} takes 8 and 2 for 16 (0.45 loads an FMA against 0.63). C's 2 NR columns of a row are
+     * contiguous (the panels are adjacent). Not 6 rows (24 accumulators, 0.42): C1 gave that method up ("out of
+     * virtual registers in linear scan"), and until C2 compiled it, seconds later, its tier-2 code, which keeps every
+     * vector on the heap, made seed-mnist inference 83-96 times slower.
+     */
+    private static void block5(int k, float[] a, int a0, int lda, int aStep, float[] b, int b0, int b1,
+                               MemorySegment init, long i0, int ldi, MemorySegment c, long c0, int ldc) {
+        long ld = (long) ldc * Float.BYTES;
+        long li = (long) ldi * Float.BYTES;
+        long q1 = (long) LANES * Float.BYTES;
+        long q2 = 2 * q1;
+        long q3 = 3 * q1;
+        long r0 = c0 * Float.BYTES;
+        long s0 = i0 * Float.BYTES;
+        long r1 = r0 + ld;
+        long s1 = s0 + li;
+        long r2 = r1 + ld;
+        long s2 = s1 + li;
+        long r3 = r2 + ld;
+        long s3 = s2 + li;
+        long r4 = r3 + ld;
+        long s4 = s3 + li;
+        FloatVector c00 = FloatVector.fromMemorySegment(S, init, s0, ORDER);
+        FloatVector c01 = FloatVector.fromMemorySegment(S, init, s0 + q1, ORDER);
+        FloatVector c02 = FloatVector.fromMemorySegment(S, init, s0 + q2, ORDER);
+        FloatVector c03 = FloatVector.fromMemorySegment(S, init, s0 + q3, ORDER);
+        FloatVector c10 = FloatVector.fromMemorySegment(S, init, s1, ORDER);
+        FloatVector c11 = FloatVector.fromMemorySegment(S, init, s1 + q1, ORDER);
+        FloatVector c12 = FloatVector.fromMemorySegment(S, init, s1 + q2, ORDER);
+        FloatVector c13 = FloatVector.fromMemorySegment(S, init, s1 + q3, ORDER);
+        FloatVector c20 = FloatVector.fromMemorySegment(S, init, s2, ORDER);
+        FloatVector c21 = FloatVector.fromMemorySegment(S, init, s2 + q1, ORDER);
+        FloatVector c22 = FloatVector.fromMemorySegment(S, init, s2 + q2, ORDER);
+        FloatVector c23 = FloatVector.fromMemorySegment(S, init, s2 + q3, ORDER);
+        FloatVector c30 = FloatVector.fromMemorySegment(S, init, s3, ORDER);
+        FloatVector c31 = FloatVector.fromMemorySegment(S, init, s3 + q1, ORDER);
+        FloatVector c32 = FloatVector.fromMemorySegment(S, init, s3 + q2, ORDER);
+        FloatVector c33 = FloatVector.fromMemorySegment(S, init, s3 + q3, ORDER);
+        FloatVector c40 = FloatVector.fromMemorySegment(S, init, s4, ORDER);
+        FloatVector c41 = FloatVector.fromMemorySegment(S, init, s4 + q1, ORDER);
+        FloatVector c42 = FloatVector.fromMemorySegment(S, init, s4 + q2, ORDER);
+        FloatVector c43 = FloatVector.fromMemorySegment(S, init, s4 + q3, ORDER);
+        int a1 = a0 + lda;
+        int a2 = a1 + lda;
+        int a3 = a2 + lda;
+        int a4 = a3 + lda;
+        for (int kk = 0; kk < k; kk++) {
+            int bi = b0 + kk * NR;
+            int bj = b1 + kk * NR;
+            int ak = kk * aStep;
+            FloatVector w0 = FloatVector.fromArray(S, b, bi);
+            FloatVector w1 = FloatVector.fromArray(S, b, bi + LANES);
+            FloatVector w2 = FloatVector.fromArray(S, b, bj);
+            FloatVector w3 = FloatVector.fromArray(S, b, bj + LANES);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + ak]);
+            c00 = w0.fma(x0, c00);
+            c01 = w1.fma(x0, c01);
+            c02 = w2.fma(x0, c02);
+            c03 = w3.fma(x0, c03);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + ak]);
+            c10 = w0.fma(x1, c10);
+            c11 = w1.fma(x1, c11);
+            c12 = w2.fma(x1, c12);
+            c13 = w3.fma(x1, c13);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + ak]);
+            c20 = w0.fma(x2, c20);
+            c21 = w1.fma(x2, c21);
+            c22 = w2.fma(x2, c22);
+            c23 = w3.fma(x2, c23);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + ak]);
+            c30 = w0.fma(x3, c30);
+            c31 = w1.fma(x3, c31);
+            c32 = w2.fma(x3, c32);
+            c33 = w3.fma(x3, c33);
+            FloatVector x4 = FloatVector.broadcast(S, a[a4 + ak]);
+            c40 = w0.fma(x4, c40);
+            c41 = w1.fma(x4, c41);
+            c42 = w2.fma(x4, c42);
+            c43 = w3.fma(x4, c43);
+        }
+        c00.intoMemorySegment(c, r0, ORDER);
+        c01.intoMemorySegment(c, r0 + q1, ORDER);
+        c02.intoMemorySegment(c, r0 + q2, ORDER);
+        c03.intoMemorySegment(c, r0 + q3, ORDER);
+        c10.intoMemorySegment(c, r1, ORDER);
+        c11.intoMemorySegment(c, r1 + q1, ORDER);
+        c12.intoMemorySegment(c, r1 + q2, ORDER);
+        c13.intoMemorySegment(c, r1 + q3, ORDER);
+        c20.intoMemorySegment(c, r2, ORDER);
+        c21.intoMemorySegment(c, r2 + q1, ORDER);
+        c22.intoMemorySegment(c, r2 + q2, ORDER);
+        c23.intoMemorySegment(c, r2 + q3, ORDER);
+        c30.intoMemorySegment(c, r3, ORDER);
+        c31.intoMemorySegment(c, r3 + q1, ORDER);
+        c32.intoMemorySegment(c, r3 + q2, ORDER);
+        c33.intoMemorySegment(c, r3 + q3, ORDER);
+        c40.intoMemorySegment(c, r4, ORDER);
+        c41.intoMemorySegment(c, r4 + q1, ORDER);
+        c42.intoMemorySegment(c, r4 + q2, ORDER);
+        c43.intoMemorySegment(c, r4 + q3, ORDER);
     }
 }
