@@ -575,8 +575,11 @@ final class PackedGemm {
     /**
      * Two adjacent panels (packed at bBase0 and bBase1) of C's columns starting at cAt, 2 NR of them: the rows that
      * 5-row blocks leave over first, each panel on its own ({@link #panel}), then the rest in blocks of 5 rows over
-     * both panels at once ({@link #block5}), in slabs of k half as deep as a panel's. The 5-row blocks have a loop
-     * of their own, so that no method holds block5 beside the other kernels.
+     * both panels at once ({@link #block5}), in slabs of k as deep as a panel's, though two panels' slab may then
+     * not fit in L1: each slab costs every block its accumulators' loads and stores, and slabs of at most 128 had
+     * split seed-mnist's k of 156 in two (one core: the fused step's [64 x 156] x [156 x 512] 229 -> 238 GFLOP/s in
+     * one slab; [20 x 650] x [650 x 1300] 1.03 times as fast in 5 slabs as in 6; 160 or 256 deep, level). The 5-row
+     * blocks have a loop of their own, so that no method holds block5 beside the other kernels.
      */
     private static void panelPair(int kc, int m, int k, float[] a, int aOff, int lda, float[] packed, int bBase0,
                                   int bBase1, boolean accumulate, MemorySegment c, long cAt, int ldc) {
@@ -588,7 +591,7 @@ final class PackedGemm {
             panel(kc, lead, k, a, aOff, lda, packed, bBase0, accumulate, c, cAt, ldc);
             panel(kc, lead, k, a, aOff, lda, packed, bBase1, accumulate, c, cAt + NR, ldc);
         }
-        int slab = slab(k, kc / 2); // two panels' slab in L1 where one panel's was
+        int slab = slab(k, kc);
         for (int k0 = 0; k0 < k; k0 += slab) {
             int depth = Math.min(slab, k - k0);
             boolean add = accumulate || k0 > 0;
