@@ -44,17 +44,8 @@ final class PackedGemm {
     /** MR floats: one row block's k-th column, as {@link #multiplyTransposed} packs it. */
     private static final VectorSpecies<Float> BLOCK_COLUMN =
             VectorSpecies.of(float.class, VectorShape.forBitSize(MR * Float.SIZE));
-    /**
-     * Most k rows per slab, 0 for the whole of k in one slab; k is split evenly into slabs of at most this, so that
-     * a slab of a panel (32 KiB at KC = 256, NR = 32) stays in L1 while every row block reads it. Where L1 holds
-     * 48 KiB or more (the Intel VM) that paid: against 128, one core, [20 x 400] x [400 x 800] 84 -> 79 us,
-     * [20 x 800] x [800 x 416] 91 -> 81 us, [32 x 768] x [768 x 2048] 756 -> 694 us; 512 was slower again. With
-     * Zen 4's 32 KiB, where such a slab fills L1, one slab is faster (same JVM, alternating, one core: [32 x 512] x
-     * [512 x 2048] 98.6-107.5 -> 102.8-112.5 GFLOP/s, [20 x 650] x [650 x 2592] 107-109 -> 110-112, [20 x 2600] x
-     * [2600 x 640] 102-107 -> 111.5-112.8, [20 x 6000] x [6000 x 1500] 85-88 -> 92-95), and so was nothing else
-     * tried there (128: ptb-medium inference 55.8-58.2 against 54.8-57.3 ms, large-batch 123-125 against 113-119).
-     */
-    private static final int KC = CacheSize.l1DataBytes() >= 48L << 10 ? 256 : 0;
+    /** Most k rows per slab on this machine, 0 for the whole of k in one slab ({@link #slabDepth}). */
+    private static final int KC = slabDepth(CpuVendor.vendor(), CacheSize.l1DataBytes());
     /**
      * Most k rows per slab for {@link #multiplyTransposed}, whose k is a whole sequence's T * B rows: a panel's slab
      * of 1024 is 128 KiB, which L2 keeps while every row block reads it. Measured on Zen 4 only (one core, GFLOP/s,
@@ -95,6 +86,25 @@ final class PackedGemm {
     /** Panels covering n columns: the whole ones and, when n mod NR > 0, a last one padded with zero columns. */
     static int coveringPanels(int n) {
         return (n + NR - 1) / NR;
+    }
+
+    /**
+     * Most k rows per slab, 0 for the whole of k in one slab; k is split evenly into slabs of at most this, so that
+     * a slab of a panel (32 KiB at 256 rows, NR = 32) stays in L1 while every row block reads it. That paid on the
+     * one Intel machine measured, whose L1 holds 48 KiB: against 128, one core, [20 x 400] x [400 x 800] 84 -> 79
+     * us, [20 x 800] x [800 x 416] 91 -> 81 us, [32 x 768] x [768 x 2048] 756 -> 694 us; 512 was slower again. On
+     * both AMD machines measured one slab is faster, whatever their L1: Zen 4's 32 KiB (same JVM, alternating, one
+     * core: [32 x 512] x [512 x 2048] 98.6-107.5 -> 102.8-112.5 GFLOP/s, [20 x 650] x [650 x 2592] 107-109 ->
+     * 110-112, [20 x 2600] x [2600 x 640] 102-107 -> 111.5-112.8, [20 x 6000] x [6000 x 1500] 85-88 -> 92-95; 128:
+     * ptb-medium inference 55.8-58.2 against 54.8-57.3 ms, large-batch 123-125 against 113-119) and Zen 5's 48 KiB
+     * (one slab against 256, same JVM, alternating, one core: [20 x 650] x [650 x 1300] 1.07 times as fast,
+     * [20 x 1500] x [1500 x 3000] 1.27, [128 x 1500] x [1500 x 3000] 1.07, [64 x 768] x [768 x 2048] 1.06,
+     * [20 x 400] x [400 x 800] 1.04, [32 x 512] x [512 x 2048] level), where each slab costs every row block its
+     * accumulators' loads and stores and L2 keeps up with the rest. Elsewhere: slabs of 256 where L1 holds 48 KiB
+     * or more, as on the Intel machine, one slab otherwise.
+     */
+    static int slabDepth(String vendor, long l1DataBytes) {
+        return vendor.equals(CpuVendor.AMD) || l1DataBytes < 48L << 10 ? 0 : 256;
     }
 
     /** Floats of the packed whole panels of a B of k rows and n columns. */

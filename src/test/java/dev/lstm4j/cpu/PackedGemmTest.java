@@ -296,6 +296,16 @@ class PackedGemmTest {
         }
     }
 
+    /** Slabs of 256 only where they were measured to pay: an L1 of 48 KiB or more that is not an AMD one. */
+    @Test
+    void slabsAsMeasuredPerMachine() {
+        assertEquals(0, PackedGemm.slabDepth(CpuVendor.AMD, 48L << 10), "Zen 5: one slab");
+        assertEquals(0, PackedGemm.slabDepth(CpuVendor.AMD, 32L << 10), "Zen 4: one slab");
+        assertEquals(256, PackedGemm.slabDepth("GenuineIntel", 48L << 10), "the Intel VM: slabs of 256");
+        assertEquals(0, PackedGemm.slabDepth("GenuineIntel", 32L << 10));
+        assertEquals(256, PackedGemm.slabDepth("", 64L << 10), "vendor unknown: by L1 alone");
+    }
+
     /**
      * The transposed packing moves floats, so it must be exact: every packed float is its weight's bits, or +0 past
      * column n, for one weight or two (k1 and k2 with and without a tail past whole blocks of 8, a last panel whose
