@@ -59,6 +59,12 @@ final class FusedPointwise {
      * turns into their exps in place; the general kernels' sigmoid and tanh use its first row the same way.
      */
     private final ThreadLocal<float[]> exps;
+    /**
+     * Rows per call of the standard forward ({@link StandardPointwise#forwardRows}): up to 8, fewer where H is so
+     * long that their exps would not fit in about 30 KiB (a row's 5 x Hp floats each).
+     */
+    private final int rowsPerCall;
+    private static final int ROWS_EXP_FLOATS = 1536;
 
     FusedPointwise(LstmSpec spec) {
         this.h = spec.hiddenSize();
@@ -73,7 +79,8 @@ final class FusedPointwise {
         // the general kernels' 6 rows, or the standard ones' last block ([lanes] in forward, [8, lanes] in backward)
         long scratchBytes = Math.max(6L * h, 8L * S.length()) * Float.BYTES;
         this.scratch = ThreadLocal.withInitial(() -> java.lang.foreign.Arena.ofAuto().allocate(scratchBytes, 64));
-        int expFloats = 5 * VectorExp.padded(h);
+        this.rowsPerCall = Math.max(1, Math.min(8, ROWS_EXP_FLOATS / VectorExp.padded(h)));
+        int expFloats = StandardPointwise.expFloats(h, rowsPerCall);
         this.exps = ThreadLocal.withInitial(() -> new float[expFloats]);
     }
 
@@ -110,6 +117,11 @@ final class FusedPointwise {
         MemorySegment s = scratch.get();
         float[] e = exps.get();
         boolean keep = cPrevOut != null;
+        if (standard && active == null) {
+            forwardStandardRows(rows, g, gOff, bias, pe, peep != null, cState, cPrevOut, cPrevOff, cOut, cOutOff,
+                    mOut, mOff, mLd, hState, stateOff, keep, s, e);
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             if (active != null && !active[activeOff + r]) {
                 VectorMath.zero(mOut, mOff + (long) r * mLd, n);
@@ -125,14 +137,40 @@ final class FusedPointwise {
             MemorySegment hOut = hState != null ? hState : mOut;
             long hRow = hState != null ? cRow : mRow;
             if (standard) {
-                StandardPointwise.forwardRow(n, g, gRow, bias, pe, peep != null, cState, cRow, mOut, mRow, hOut, hRow,
-                        keep, s, e);
+                StandardPointwise.forwardRows(n, 1, g, gRow, 0, bias, pe, peep != null, cState, cRow, 0, mOut, mRow, 0,
+                        hOut, hRow, 0, keep, s, e);
             } else {
                 forwardRowGeneral(n, g, gRow, bias, pe, cState, cRow, cRawOut,
                         (cOutOff + (long) r * n) * Float.BYTES, mOut, mRow, hOut, hRow, s, e);
             }
             if (cOut != null) {
                 MemorySegment.copy(cState, cRow, cOut, (cOutOff + (long) r * n) * Float.BYTES, rowBytes);
+            }
+        }
+    }
+
+    /** {@link #forward} with the standard kernels and every row active, {@link #rowsPerCall} rows a call. */
+    private void forwardStandardRows(int rows, MemorySegment g, long gOff, MemorySegment bias, MemorySegment pe,
+                                     boolean peepholes, MemorySegment cState, MemorySegment cPrevOut, long cPrevOff,
+                                     MemorySegment cOut, long cOutOff, MemorySegment mOut, long mOff, int mLd,
+                                     MemorySegment hState, long stateOff, boolean keep, MemorySegment s, float[] e) {
+        int n = h;
+        long rowBytes = (long) n * Float.BYTES;
+        long mStride = (long) mLd * Float.BYTES;
+        for (int r0 = 0; r0 < rows; r0 += rowsPerCall) {
+            int count = Math.min(rowsPerCall, rows - r0);
+            long cRow = (stateOff + (long) r0 * n) * Float.BYTES;
+            long mRow = (mOff + (long) r0 * mLd) * Float.BYTES;
+            if (cPrevOut != null) {
+                MemorySegment.copy(cState, cRow, cPrevOut, (cPrevOff + (long) r0 * n) * Float.BYTES,
+                        count * rowBytes);
+            }
+            // without a second target, m is simply written twice to the same place
+            StandardPointwise.forwardRows(n, count, g, (gOff + (long) r0 * 4 * n) * Float.BYTES, 4 * rowBytes, bias,
+                    pe, peepholes, cState, cRow, rowBytes, mOut, mRow, mStride, hState != null ? hState : mOut,
+                    hState != null ? cRow : mRow, hState != null ? rowBytes : mStride, keep, s, e);
+            if (cOut != null) {
+                MemorySegment.copy(cState, cRow, cOut, (cOutOff + (long) r0 * n) * Float.BYTES, count * rowBytes);
             }
         }
     }

@@ -34,15 +34,19 @@ final class StandardPointwise {
      */
     static void primeProfiles() {
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-            long bytes = 4L * 17 * Float.BYTES;
+            long bytes = 2 * 4L * 17 * Float.BYTES; // two rows of 4 x 17
             MemorySegment[] m = new MemorySegment[8];
             for (int i = 0; i < m.length; i++) m[i] = arena.allocate(bytes, 64);
             MemorySegment tail = arena.allocate(8L * S.length() * Float.BYTES, 64);
-            float[] e = new float[5 * VectorExp.padded(17)];
+            float[] e = new float[expFloats(17, 2)];
             for (int n : new int[] {7, 16, 17}) {
+                long g = 4L * n * Float.BYTES;
+                long row = (long) n * Float.BYTES;
                 for (boolean peepholes : new boolean[] {false, true}) {
-                    forwardRow(n, m[0], 0, m[1], m[2], peepholes, m[3], 0, m[4], 0, m[4], 0, false, tail, e);
-                    forwardRow(n, m[0], 0, m[1], m[2], peepholes, m[3], 0, m[4], 0, m[4], 0, true, tail, e);
+                    for (boolean keep : new boolean[] {false, true}) {
+                        forwardRows(n, 2, m[0], 0, g, m[1], m[2], peepholes, m[3], 0, row, m[4], 0, row, m[4], 0,
+                                row, keep, tail, e);
+                    }
                 }
                 backwardRow(n, m[4], 0, m[5], 0, m[0], 0, m[6], m[3], 0, m[2], false, m[7], 0, m[1], tail, e);
                 backwardRow(n, m[4], 0, m[5], 0, m[0], 0, m[6], m[3], 0, m[2], true, m[7], 0, m[1], tail, e);
@@ -50,29 +54,41 @@ final class StandardPointwise {
         }
     }
 
+    /** Floats of e for {@link #forwardRows} of this many rows of n. */
+    static int expFloats(int n, int rows) {
+        return 5 * rows * VectorExp.padded(n);
+    }
+
     /**
-     * The standard forward of one row in three passes over it, with the exps between them in passes of their own
-     * ({@link VectorExp}) over the thread's row e [5, Hp]: first the arguments -a_i, -a_f and 2 a_g, then i, f, g,
-     * the new c and the arguments -a_o and 2 c, then o and m = o tanh(c). Sigmoid is 1 / (1 + e^-a) and tanh(a) is
-     * 1 - 2 / (1 + e^2a) (at most 1.8e-7 off, against the Vector API TANH's 3.2e-8, and exactly +-1 where e^2a
-     * saturates; TANH costs twice EXP). Offsets count bytes; with {@code keep} the activations i, f, g, o go back to
-     * g for backward. Without {@code peepholes} (peep then zeros) the first two passes are methods of their own
-     * without the peephole terms, as in backward: they had cost a tenth of the step (H = 128, one core: 2.34 -> 2.15
-     * ns per cell). Same bits: fma(0, c, a) is a for every finite c.
+     * The standard forward of rows rows in three passes over them, with the exps between them in passes of their
+     * own ({@link VectorExp}) over e [5, rows, Hp] (at least {@link #expFloats}): first the arguments -a_i, -a_f and
+     * 2 a_g, then i, f, g, the new c and the arguments -a_o and 2 c, then o and m = o tanh(c). Row r of g, cState,
+     * mOut and hOut is at its row 0's offset plus r times its stride; offsets and strides count bytes. Sigmoid is
+     * 1 / (1 + e^-a) and tanh(a) is 1 - 2 / (1 + e^2a) (at most 1.8e-7 off, against the Vector API TANH's 3.2e-8,
+     * and exactly +-1 where e^2a saturates; TANH costs twice EXP). With {@code keep} the activations i, f, g, o go
+     * back to g for backward. Without {@code peepholes} (peep then zeros) the first two passes are methods of their
+     * own without the peephole terms, as in backward: they had cost a tenth of the step (H = 128, one core: 2.34 ->
+     * 2.15 ns per cell). Same bits: fma(0, c, a) is a for every finite c. Several rows a call, not one: each pass and
+     * each exp is then one call and one loop setup for them all (H = 128, 64 rows, one core, alternating: 8 rows a
+     * call 0.90 of the time of one, 64 rows 0.91).
      *
-     * <p>Where H is not a multiple of the vector length, each pass ends with a whole block at H - lanes that overlaps
-     * the one before it, as backward does; the overlapped lanes get the same values twice, except that the middle
-     * pass must read the previous c before it replaces it, so its last block runs first and leaves its c in
-     * {@code tail} [lanes] until the others are done. Scalar lanes there had cost a fifth of the step at H = 200
-     * (one core, 64 rows: 2.62 ns per cell, against 2.12 at H = 192). A row shorter than one vector takes
+     * <p>Where H is not a multiple of the vector length, each pass ends each row with a whole block at H - lanes that
+     * overlaps the one before it, as backward does; the overlapped lanes get the same values twice, except that the
+     * middle pass must read the previous c before it replaces it, so a row's last block runs first and leaves its c
+     * in {@code tail} [lanes] until the row's others are done. Scalar lanes there had cost a fifth of the step at H =
+     * 200 (one core, 64 rows: 2.62 ns per cell, against 2.12 at H = 192). Rows shorter than one vector take
      * {@link #forwardRowScalar}. Every path runs the same float32 operations, so that a value does not depend on its
      * lane ({@code UnitPlacementTest}); the exps run on e's padded rows whole.
      */
-    static void forwardRow(int n, MemorySegment g, long gRow, MemorySegment bias, MemorySegment peep,
-                           boolean peepholes, MemorySegment cState, long cRow, MemorySegment mOut, long mRow,
-                           MemorySegment hOut, long hRow, boolean keep, MemorySegment tail, float[] e) {
+    static void forwardRows(int n, int rows, MemorySegment g, long gRow, long gStride, MemorySegment bias,
+                            MemorySegment peep, boolean peepholes, MemorySegment cState, long cRow, long cStride,
+                            MemorySegment mOut, long mRow, long mStride, MemorySegment hOut, long hRow, long hStride,
+                            boolean keep, MemorySegment tail, float[] e) {
         if (n < S.length()) {
-            forwardRowScalar(n, g, gRow, bias, peep, cState, cRow, mOut, mRow, hOut, hRow, keep, e);
+            for (int r = 0; r < rows; r++) {
+                forwardRowScalar(n, g, gRow + r * gStride, bias, peep, cState, cRow + r * cStride, mOut,
+                        mRow + r * mStride, hOut, hRow + r * hStride, keep, e);
+            }
             return;
         }
         // three methods, not one: in one, C1 runs out of virtual registers, gives up, and the method then stays
@@ -80,234 +96,272 @@ final class StandardPointwise {
         // ends at a multiple of the lanes it computes itself: with its bounds passed in, as backward's are, the
         // passes took 10-20 % longer (H = 192).
         int hp = VectorExp.padded(n);
+        int plane = rows * hp;
         if (peepholes) {
-            gateArguments(n, hp, g, gRow, bias, peep, cState, cRow, e);
+            gateArguments(n, hp, rows, g, gRow, gStride, bias, peep, cState, cRow, cStride, e);
         } else {
-            gateArgumentsWithoutPeepholes(n, hp, g, gRow, bias, e);
+            gateArgumentsWithoutPeepholes(n, hp, rows, g, gRow, gStride, bias, e);
         }
-        VectorExp.inPlace(e, 0, 3 * hp);
+        VectorExp.inPlace(e, 0, 3 * plane);
         if (peepholes) {
-            cellAndOutputArguments(n, hp, g, gRow, bias, peep, cState, cRow, keep, tail, e);
+            cellAndOutputArguments(n, hp, rows, g, gRow, gStride, bias, peep, cState, cRow, cStride, keep, tail, e);
         } else {
-            cellAndOutputArgumentsWithoutPeepholes(n, hp, g, gRow, bias, cState, cRow, keep, tail, e);
+            cellAndOutputArgumentsWithoutPeepholes(n, hp, rows, g, gRow, gStride, bias, cState, cRow, cStride, keep,
+                    tail, e);
         }
-        VectorExp.inPlace(e, 3 * hp, 5 * hp);
-        standardOutput(n, hp, g, gRow, mOut, mRow, hOut, hRow, keep, e);
+        VectorExp.inPlace(e, 3 * plane, 5 * plane);
+        standardOutput(n, hp, rows, g, gRow, gStride, mOut, mRow, mStride, hOut, hRow, hStride, keep, e);
     }
 
-    /** e rows 0..2 = -a_i, -a_f, 2 a_g of the row (bias and peepholes added). n is at least one vector's lanes. */
-    private static void gateArguments(int n, int hp, MemorySegment g, long gRow, MemorySegment bias,
-                                      MemorySegment peep, MemorySegment cState, long cRow, float[] e) {
+    /**
+     * e planes 0..2 = -a_i, -a_f, 2 a_g of each row (bias and peepholes added), row r at r * hp of its plane
+     * (rows * hp floats). n is at least one vector's lanes.
+     */
+    private static void gateArguments(int n, int hp, int rows, MemorySegment g, long gRow0, long gStride,
+                                      MemorySegment bias, MemorySegment peep, MemorySegment cState, long cRow0,
+                                      long cStride, float[] e) {
         long nb = (long) n * Float.BYTES;
         int lanes = S.length();
         int full = n - n % lanes;
-        for (int j = 0; j < full; j += lanes) {
-            long bj = (long) j * Float.BYTES;
-            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
-            FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
-            FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
-            FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
-            FloatVector.fromMemorySegment(S, peep, bj, LE).fma(cp, ai).neg().intoArray(e, j);
-            FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af).neg().intoArray(e, hp + j);
-            ag.add(ag).intoArray(e, 2 * hp + j);
-        }
-        if (full < n) { // the last block, overlapping the one before
-            int j = n - lanes;
-            long bj = (long) j * Float.BYTES;
-            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
-            FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
-            FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
-            FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
-            FloatVector.fromMemorySegment(S, peep, bj, LE).fma(cp, ai).neg().intoArray(e, j);
-            FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af).neg().intoArray(e, hp + j);
-            ag.add(ag).intoArray(e, 2 * hp + j);
+        int plane = rows * hp;
+        for (int r = 0; r < rows; r++) {
+            long gRow = gRow0 + r * gStride;
+            long cRow = cRow0 + r * cStride;
+            int eo = r * hp;
+            for (int j = 0; j < full; j += lanes) {
+                long bj = (long) j * Float.BYTES;
+                FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
+                FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
+                        .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
+                FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
+                        .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
+                FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
+                        .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
+                FloatVector.fromMemorySegment(S, peep, bj, LE).fma(cp, ai).neg().intoArray(e, eo + j);
+                FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af).neg().intoArray(e, plane + eo + j);
+                ag.add(ag).intoArray(e, 2 * plane + eo + j);
+            }
+            if (full < n) { // the last block, overlapping the one before
+                int j = n - lanes;
+                long bj = (long) j * Float.BYTES;
+                FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
+                FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
+                        .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
+                FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
+                        .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
+                FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
+                        .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
+                FloatVector.fromMemorySegment(S, peep, bj, LE).fma(cp, ai).neg().intoArray(e, eo + j);
+                FloatVector.fromMemorySegment(S, peep, nb + bj, LE).fma(cp, af).neg().intoArray(e, plane + eo + j);
+                ag.add(ag).intoArray(e, 2 * plane + eo + j);
+            }
         }
     }
 
     /**
-     * From e rows 0..2 (now e^-a_i, e^-a_f, e^2a_g): i, f, g (back to g with keep), the new c into cState, and e
-     * rows 3 and 4 = -a_o, 2 c. The overlapping last block runs first, since the loop still reads the previous c
-     * there; its c waits in tail [lanes].
+     * From e planes 0..2 (now e^-a_i, e^-a_f, e^2a_g): i, f, g (back to g with keep), the new c into cState, and e
+     * planes 3 and 4 = -a_o, 2 c. A row's overlapping last block runs first, since the loop still reads the previous
+     * c there; its c waits in tail [lanes].
      */
-    private static void cellAndOutputArguments(int n, int hp, MemorySegment g, long gRow, MemorySegment bias,
-                                               MemorySegment peep, MemorySegment cState, long cRow, boolean keep,
-                                               MemorySegment tail, float[] e) {
+    private static void cellAndOutputArguments(int n, int hp, int rows, MemorySegment g, long gRow0, long gStride,
+                                               MemorySegment bias, MemorySegment peep, MemorySegment cState, long cRow0,
+                                               long cStride, boolean keep, MemorySegment tail, float[] e) {
         long nb = (long) n * Float.BYTES;
         int lanes = S.length();
         int full = n - n % lanes;
         FloatVector one = FloatVector.broadcast(S, 1f);
         FloatVector two = FloatVector.broadcast(S, 2f);
-        if (full < n) {
-            int j = n - lanes;
-            long bj = (long) j * Float.BYTES;
-            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
-            FloatVector i = one.div(one.add(FloatVector.fromArray(S, e, j)));
-            FloatVector f = one.div(one.add(FloatVector.fromArray(S, e, hp + j)));
-            FloatVector gg = one.sub(two.div(one.add(FloatVector.fromArray(S, e, 2 * hp + j))));
-            FloatVector c = f.mul(cp).add(i.mul(gg));
-            FloatVector ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE)
-                    .fma(c, FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
-                            .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE)));
-            ao.neg().intoArray(e, 3 * hp + j);
-            c.add(c).intoArray(e, 4 * hp + j);
-            c.intoMemorySegment(tail, 0, LE);
-            if (keep) {
-                i.intoMemorySegment(g, gRow + bj, LE);
-                f.intoMemorySegment(g, gRow + nb + bj, LE);
-                gg.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
+        int plane = rows * hp;
+        for (int r = 0; r < rows; r++) {
+            long gRow = gRow0 + r * gStride;
+            long cRow = cRow0 + r * cStride;
+            int eo = r * hp;
+            if (full < n) {
+                int j = n - lanes;
+                long bj = (long) j * Float.BYTES;
+                FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
+                FloatVector i = one.div(one.add(FloatVector.fromArray(S, e, eo + j)));
+                FloatVector f = one.div(one.add(FloatVector.fromArray(S, e, plane + eo + j)));
+                FloatVector gg = one.sub(two.div(one.add(FloatVector.fromArray(S, e, 2 * plane + eo + j))));
+                FloatVector c = f.mul(cp).add(i.mul(gg));
+                FloatVector ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE)
+                        .fma(c, FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
+                                .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE)));
+                ao.neg().intoArray(e, 3 * plane + eo + j);
+                c.add(c).intoArray(e, 4 * plane + eo + j);
+                c.intoMemorySegment(tail, 0, LE);
+                if (keep) {
+                    i.intoMemorySegment(g, gRow + bj, LE);
+                    f.intoMemorySegment(g, gRow + nb + bj, LE);
+                    gg.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
+                }
             }
-        }
-        for (int j = 0; j < full; j += lanes) {
-            long bj = (long) j * Float.BYTES;
-            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
-            FloatVector i = one.div(one.add(FloatVector.fromArray(S, e, j)));
-            FloatVector f = one.div(one.add(FloatVector.fromArray(S, e, hp + j)));
-            FloatVector gg = one.sub(two.div(one.add(FloatVector.fromArray(S, e, 2 * hp + j))));
-            FloatVector c = f.mul(cp).add(i.mul(gg));
-            FloatVector ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE)
-                    .fma(c, FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
-                            .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE)));
-            ao.neg().intoArray(e, 3 * hp + j);
-            c.add(c).intoArray(e, 4 * hp + j);
-            c.intoMemorySegment(cState, cRow + bj, LE);
-            if (keep) {
-                i.intoMemorySegment(g, gRow + bj, LE);
-                f.intoMemorySegment(g, gRow + nb + bj, LE);
-                gg.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
+            for (int j = 0; j < full; j += lanes) {
+                long bj = (long) j * Float.BYTES;
+                FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
+                FloatVector i = one.div(one.add(FloatVector.fromArray(S, e, eo + j)));
+                FloatVector f = one.div(one.add(FloatVector.fromArray(S, e, plane + eo + j)));
+                FloatVector gg = one.sub(two.div(one.add(FloatVector.fromArray(S, e, 2 * plane + eo + j))));
+                FloatVector c = f.mul(cp).add(i.mul(gg));
+                FloatVector ao = FloatVector.fromMemorySegment(S, peep, 2 * nb + bj, LE)
+                        .fma(c, FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
+                                .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE)));
+                ao.neg().intoArray(e, 3 * plane + eo + j);
+                c.add(c).intoArray(e, 4 * plane + eo + j);
+                c.intoMemorySegment(cState, cRow + bj, LE);
+                if (keep) {
+                    i.intoMemorySegment(g, gRow + bj, LE);
+                    f.intoMemorySegment(g, gRow + nb + bj, LE);
+                    gg.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
+                }
             }
-        }
-        if (full < n) {
-            long fb = (long) full * Float.BYTES;
-            MemorySegment.copy(tail, fb - (long) (n - lanes) * Float.BYTES, cState, cRow + fb,
-                    (long) (n - full) * Float.BYTES);
+            if (full < n) {
+                long fb = (long) full * Float.BYTES;
+                MemorySegment.copy(tail, fb - (long) (n - lanes) * Float.BYTES, cState, cRow + fb,
+                        (long) (n - full) * Float.BYTES);
+            }
         }
     }
 
     /** {@link #gateArguments} without peepholes. */
-    private static void gateArgumentsWithoutPeepholes(int n, int hp, MemorySegment g, long gRow, MemorySegment bias,
-                                                      float[] e) {
+    private static void gateArgumentsWithoutPeepholes(int n, int hp, int rows, MemorySegment g, long gRow0,
+                                                      long gStride, MemorySegment bias, float[] e) {
         long nb = (long) n * Float.BYTES;
         int lanes = S.length();
         int full = n - n % lanes;
-        for (int j = 0; j < full; j += lanes) {
-            long bj = (long) j * Float.BYTES;
-            FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
-            FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
-            FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
-            ai.neg().intoArray(e, j);
-            af.neg().intoArray(e, hp + j);
-            ag.add(ag).intoArray(e, 2 * hp + j);
-        }
-        if (full < n) {
-            int j = n - lanes;
-            long bj = (long) j * Float.BYTES;
-            FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
-            FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
-            FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
-            ai.neg().intoArray(e, j);
-            af.neg().intoArray(e, hp + j);
-            ag.add(ag).intoArray(e, 2 * hp + j);
+        int plane = rows * hp;
+        for (int r = 0; r < rows; r++) {
+            long gRow = gRow0 + r * gStride;
+            int eo = r * hp;
+            for (int j = 0; j < full; j += lanes) {
+                long bj = (long) j * Float.BYTES;
+                FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
+                        .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
+                FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
+                        .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
+                FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
+                        .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
+                ai.neg().intoArray(e, eo + j);
+                af.neg().intoArray(e, plane + eo + j);
+                ag.add(ag).intoArray(e, 2 * plane + eo + j);
+            }
+            if (full < n) {
+                int j = n - lanes;
+                long bj = (long) j * Float.BYTES;
+                FloatVector ai = FloatVector.fromMemorySegment(S, g, gRow + bj, LE)
+                        .add(FloatVector.fromMemorySegment(S, bias, bj, LE));
+                FloatVector af = FloatVector.fromMemorySegment(S, g, gRow + nb + bj, LE)
+                        .add(FloatVector.fromMemorySegment(S, bias, nb + bj, LE));
+                FloatVector ag = FloatVector.fromMemorySegment(S, g, gRow + 2 * nb + bj, LE)
+                        .add(FloatVector.fromMemorySegment(S, bias, 2 * nb + bj, LE));
+                ai.neg().intoArray(e, eo + j);
+                af.neg().intoArray(e, plane + eo + j);
+                ag.add(ag).intoArray(e, 2 * plane + eo + j);
+            }
         }
     }
 
     /** {@link #cellAndOutputArguments} without peepholes. */
-    private static void cellAndOutputArgumentsWithoutPeepholes(int n, int hp, MemorySegment g, long gRow,
-                                                               MemorySegment bias, MemorySegment cState, long cRow,
-                                                               boolean keep, MemorySegment tail, float[] e) {
+    private static void cellAndOutputArgumentsWithoutPeepholes(int n, int hp, int rows, MemorySegment g, long gRow0,
+                                                               long gStride, MemorySegment bias, MemorySegment cState,
+                                                               long cRow0, long cStride, boolean keep,
+                                                               MemorySegment tail, float[] e) {
         long nb = (long) n * Float.BYTES;
         int lanes = S.length();
         int full = n - n % lanes;
         FloatVector one = FloatVector.broadcast(S, 1f);
         FloatVector two = FloatVector.broadcast(S, 2f);
-        if (full < n) {
-            int j = n - lanes;
-            long bj = (long) j * Float.BYTES;
-            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
-            FloatVector i = one.div(one.add(FloatVector.fromArray(S, e, j)));
-            FloatVector f = one.div(one.add(FloatVector.fromArray(S, e, hp + j)));
-            FloatVector gg = one.sub(two.div(one.add(FloatVector.fromArray(S, e, 2 * hp + j))));
-            FloatVector c = f.mul(cp).add(i.mul(gg));
-            FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE));
-            ao.neg().intoArray(e, 3 * hp + j);
-            c.add(c).intoArray(e, 4 * hp + j);
-            c.intoMemorySegment(tail, 0, LE);
-            if (keep) {
-                i.intoMemorySegment(g, gRow + bj, LE);
-                f.intoMemorySegment(g, gRow + nb + bj, LE);
-                gg.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
+        int plane = rows * hp;
+        for (int r = 0; r < rows; r++) {
+            long gRow = gRow0 + r * gStride;
+            long cRow = cRow0 + r * cStride;
+            int eo = r * hp;
+            if (full < n) {
+                int j = n - lanes;
+                long bj = (long) j * Float.BYTES;
+                FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
+                FloatVector i = one.div(one.add(FloatVector.fromArray(S, e, eo + j)));
+                FloatVector f = one.div(one.add(FloatVector.fromArray(S, e, plane + eo + j)));
+                FloatVector gg = one.sub(two.div(one.add(FloatVector.fromArray(S, e, 2 * plane + eo + j))));
+                FloatVector c = f.mul(cp).add(i.mul(gg));
+                FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
+                        .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE));
+                ao.neg().intoArray(e, 3 * plane + eo + j);
+                c.add(c).intoArray(e, 4 * plane + eo + j);
+                c.intoMemorySegment(tail, 0, LE);
+                if (keep) {
+                    i.intoMemorySegment(g, gRow + bj, LE);
+                    f.intoMemorySegment(g, gRow + nb + bj, LE);
+                    gg.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
+                }
             }
-        }
-        for (int j = 0; j < full; j += lanes) {
-            long bj = (long) j * Float.BYTES;
-            FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
-            FloatVector i = one.div(one.add(FloatVector.fromArray(S, e, j)));
-            FloatVector f = one.div(one.add(FloatVector.fromArray(S, e, hp + j)));
-            FloatVector gg = one.sub(two.div(one.add(FloatVector.fromArray(S, e, 2 * hp + j))));
-            FloatVector c = f.mul(cp).add(i.mul(gg));
-            FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
-                    .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE));
-            ao.neg().intoArray(e, 3 * hp + j);
-            c.add(c).intoArray(e, 4 * hp + j);
-            c.intoMemorySegment(cState, cRow + bj, LE);
-            if (keep) {
-                i.intoMemorySegment(g, gRow + bj, LE);
-                f.intoMemorySegment(g, gRow + nb + bj, LE);
-                gg.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
+            for (int j = 0; j < full; j += lanes) {
+                long bj = (long) j * Float.BYTES;
+                FloatVector cp = FloatVector.fromMemorySegment(S, cState, cRow + bj, LE);
+                FloatVector i = one.div(one.add(FloatVector.fromArray(S, e, eo + j)));
+                FloatVector f = one.div(one.add(FloatVector.fromArray(S, e, plane + eo + j)));
+                FloatVector gg = one.sub(two.div(one.add(FloatVector.fromArray(S, e, 2 * plane + eo + j))));
+                FloatVector c = f.mul(cp).add(i.mul(gg));
+                FloatVector ao = FloatVector.fromMemorySegment(S, g, gRow + 3 * nb + bj, LE)
+                        .add(FloatVector.fromMemorySegment(S, bias, 3 * nb + bj, LE));
+                ao.neg().intoArray(e, 3 * plane + eo + j);
+                c.add(c).intoArray(e, 4 * plane + eo + j);
+                c.intoMemorySegment(cState, cRow + bj, LE);
+                if (keep) {
+                    i.intoMemorySegment(g, gRow + bj, LE);
+                    f.intoMemorySegment(g, gRow + nb + bj, LE);
+                    gg.intoMemorySegment(g, gRow + 2 * nb + bj, LE);
+                }
             }
-        }
-        if (full < n) {
-            long fb = (long) full * Float.BYTES;
-            MemorySegment.copy(tail, fb - (long) (n - lanes) * Float.BYTES, cState, cRow + fb,
-                    (long) (n - full) * Float.BYTES);
+            if (full < n) {
+                long fb = (long) full * Float.BYTES;
+                MemorySegment.copy(tail, fb - (long) (n - lanes) * Float.BYTES, cState, cRow + fb,
+                        (long) (n - full) * Float.BYTES);
+            }
         }
     }
 
-    /** From e rows 3 and 4 (now e^-a_o, e^2c): o (back to g with keep) and m = o tanh(c) into mOut and hOut. */
-    private static void standardOutput(int n, int hp, MemorySegment g, long gRow, MemorySegment mOut, long mRow,
-                                       MemorySegment hOut, long hRow, boolean keep, float[] e) {
+    /** From e planes 3 and 4 (now e^-a_o, e^2c): o (back to g with keep) and m = o tanh(c) into mOut and hOut. */
+    private static void standardOutput(int n, int hp, int rows, MemorySegment g, long gRow0, long gStride,
+                                       MemorySegment mOut, long mRow0, long mStride, MemorySegment hOut, long hRow0,
+                                       long hStride, boolean keep, float[] e) {
         long nb = (long) n * Float.BYTES;
         int lanes = S.length();
         int full = n - n % lanes;
         FloatVector one = FloatVector.broadcast(S, 1f);
         FloatVector two = FloatVector.broadcast(S, 2f);
-        for (int j = 0; j < full; j += lanes) {
-            long bj = (long) j * Float.BYTES;
-            FloatVector o = one.div(one.add(FloatVector.fromArray(S, e, 3 * hp + j)));
-            FloatVector mv = o.mul(one.sub(two.div(one.add(FloatVector.fromArray(S, e, 4 * hp + j)))));
-            mv.intoMemorySegment(mOut, mRow + bj, LE);
-            mv.intoMemorySegment(hOut, hRow + bj, LE);
-            if (keep) {
-                o.intoMemorySegment(g, gRow + 3 * nb + bj, LE);
+        int plane = rows * hp;
+        for (int r = 0; r < rows; r++) {
+            long gRow = gRow0 + r * gStride;
+            long mRow = mRow0 + r * mStride;
+            long hRow = hRow0 + r * hStride;
+            int eo = r * hp;
+            for (int j = 0; j < full; j += lanes) {
+                long bj = (long) j * Float.BYTES;
+                FloatVector o = one.div(one.add(FloatVector.fromArray(S, e, 3 * plane + eo + j)));
+                FloatVector mv = o.mul(one.sub(two.div(one.add(FloatVector.fromArray(S, e, 4 * plane + eo + j)))));
+                mv.intoMemorySegment(mOut, mRow + bj, LE);
+                mv.intoMemorySegment(hOut, hRow + bj, LE);
+                if (keep) {
+                    o.intoMemorySegment(g, gRow + 3 * nb + bj, LE);
+                }
             }
-        }
-        if (full < n) {
-            int j = n - lanes;
-            long bj = (long) j * Float.BYTES;
-            FloatVector o = one.div(one.add(FloatVector.fromArray(S, e, 3 * hp + j)));
-            FloatVector mv = o.mul(one.sub(two.div(one.add(FloatVector.fromArray(S, e, 4 * hp + j)))));
-            mv.intoMemorySegment(mOut, mRow + bj, LE);
-            mv.intoMemorySegment(hOut, hRow + bj, LE);
-            if (keep) {
-                o.intoMemorySegment(g, gRow + 3 * nb + bj, LE);
+            if (full < n) {
+                int j = n - lanes;
+                long bj = (long) j * Float.BYTES;
+                FloatVector o = one.div(one.add(FloatVector.fromArray(S, e, 3 * plane + eo + j)));
+                FloatVector mv = o.mul(one.sub(two.div(one.add(FloatVector.fromArray(S, e, 4 * plane + eo + j)))));
+                mv.intoMemorySegment(mOut, mRow + bj, LE);
+                mv.intoMemorySegment(hOut, hRow + bj, LE);
+                if (keep) {
+                    o.intoMemorySegment(g, gRow + 3 * nb + bj, LE);
+                }
             }
         }
     }
 
     /**
-     * {@link #forwardRow} for a row of fewer than one vector's lanes, in scalar code with the same float32
+     * {@link #forwardRows} for a row of fewer than one vector's lanes, in scalar code with the same float32
      * operations and the same exp passes (peep zeros without peepholes).
      */
     private static void forwardRowScalar(int n, MemorySegment g, long gRow, MemorySegment bias, MemorySegment peep,
