@@ -81,6 +81,68 @@ class UnitPlacementTest {
         assertEquals(2 * POOL, first.size(), "every unit of the pool was placed in both modes");
     }
 
+    /**
+     * The standard forward takes several rows a call (FusedPointwise's rows per call, 8 at these H): 19 rows in one
+     * call (groups of 8, 8 and 3) must give the bits of the same rows one call each, with m's rows wider than H, in
+     * inference and in training (c before and after, activations back into g), with and without an h state.
+     */
+    @ParameterizedTest(name = "peepholes {0}")
+    @ValueSource(booleans = {false, true})
+    void forwardResultsDoNotDependOnTheRowsCalledTogether(boolean peepholes) {
+        int rows = 19;
+        for (int h : HIDDEN) {
+            FusedPointwise pointwise = new FusedPointwise(LstmSpec.builder(3, h).peepholes(peepholes).build());
+            int mLd = h + 3;
+            for (boolean training : new boolean[] {false, true}) {
+                for (boolean withH : new boolean[] {false, true}) {
+                    float[][] together = forwardRows(pointwise, h, rows, mLd, training, withH, peepholes, rows);
+                    float[][] alone = forwardRows(pointwise, h, rows, mLd, training, withH, peepholes, 1);
+                    for (int t = 0; t < together.length; t++) {
+                        for (int i = 0; i < together[t].length; i++) {
+                            assertEquals(Float.floatToRawIntBits(alone[t][i]), Float.floatToRawIntBits(together[t][i]),
+                                    "H=" + h + (training ? " training" : " inference") + (withH ? " h state" : "")
+                                            + " output " + t + " float " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** g, cState, m, h, c before and after of a forward over rows rows, perCall rows a call (same inputs each time). */
+    private static float[][] forwardRows(FusedPointwise pointwise, int h, int rows, int mLd, boolean training,
+                                         boolean withH, boolean peepholes, int perCall) {
+        SplittableRandom r = new SplittableRandom(h * 7L + rows);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment g = random(arena, 4L * h * rows, r, 3);       // [rows, 4H]
+            MemorySegment bias = random(arena, 4L * h, r, 1);           // [4H]
+            MemorySegment peep = random(arena, 3L * h, r, 1);           // [3H]
+            MemorySegment cState = random(arena, (long) h * rows, r, 2); // [rows, H]
+            MemorySegment cPrev = arena.allocate((long) h * rows * Float.BYTES, 64); // [rows, H]
+            MemorySegment cOut = arena.allocate((long) h * rows * Float.BYTES, 64);  // [rows, H]
+            MemorySegment m = arena.allocate((long) mLd * rows * Float.BYTES, 64);   // [rows, mLd]
+            MemorySegment hState = arena.allocate((long) h * rows * Float.BYTES, 64); // [rows, H]
+            for (int r0 = 0; r0 < rows; r0 += perCall) {
+                int n = Math.min(perCall, rows - r0);
+                pointwise.forward(n, g, 4L * h * r0, bias, peepholes ? peep : null, cState,
+                        training ? cPrev : null, (long) h * r0, training ? cOut : null, null, (long) h * r0, m,
+                        (long) mLd * r0, mLd, withH ? hState : null, (long) h * r0, null, 0);
+            }
+            return new float[][] {g.toArray(ValueLayout.JAVA_FLOAT), cState.toArray(ValueLayout.JAVA_FLOAT),
+                    m.toArray(ValueLayout.JAVA_FLOAT), hState.toArray(ValueLayout.JAVA_FLOAT),
+                    cPrev.toArray(ValueLayout.JAVA_FLOAT), cOut.toArray(ValueLayout.JAVA_FLOAT)};
+        }
+    }
+
+    /** count floats uniform in [-scale, scale]. */
+    private static MemorySegment random(Arena arena, long count, SplittableRandom r, double scale) {
+        MemorySegment s = arena.allocate(count * Float.BYTES, 64);
+        for (long i = 0; i < count; i++) {
+            set(s, i, (float) ((r.nextDouble() * 2 - 1) * scale));
+        }
+        return s;
+    }
+
     @ParameterizedTest(name = "peepholes {0}")
     @ValueSource(booleans = {false, true})
     void backwardResultsDoNotDependOnTheUnitsPlace(boolean peepholes) {
