@@ -44,8 +44,8 @@ final class PackedGemm {
     /** MR floats: one row block's k-th column, as {@link #multiplyTransposed} packs it. */
     private static final VectorSpecies<Float> BLOCK_COLUMN =
             VectorSpecies.of(float.class, VectorShape.forBitSize(MR * Float.SIZE));
-    /** Most k rows per slab on this machine, 0 for the whole of k in one slab ({@link #slabDepth}). */
-    private static final int KC = slabDepth(CpuVendor.vendor(), CacheSize.l1DataBytes());
+    /** Most k rows per slab on this machine, 0 for the whole of k in one slab ({@link #slabRowsFor}). */
+    private static final int KC = slabRowsFor(CpuVendor.vendor(), CacheSize.l1DataBytes());
     /**
      * Most k rows per slab for {@link #multiplyTransposed}, whose k is a whole sequence's T * B rows: a panel's slab
      * of 1024 is 128 KiB, which L2 keeps while every row block reads it. Measured on Zen 4 only (one core, GFLOP/s,
@@ -103,7 +103,7 @@ final class PackedGemm {
      * accumulators' loads and stores and L2 keeps up with the rest. Elsewhere: slabs of 256 where L1 holds 48 KiB
      * or more, as on the Intel machine, one slab otherwise.
      */
-    static int slabDepth(String vendor, long l1DataBytes) {
+    static int slabRowsFor(String vendor, long l1DataBytes) {
         return vendor.equals(CpuVendor.AMD) || l1DataBytes < 48L << 10 ? 0 : 256;
     }
 

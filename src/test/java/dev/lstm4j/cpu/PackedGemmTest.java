@@ -299,11 +299,11 @@ class PackedGemmTest {
     /** Slabs of 256 only where they were measured to pay: an L1 of 48 KiB or more that is not an AMD one. */
     @Test
     void slabsAsMeasuredPerMachine() {
-        assertEquals(0, PackedGemm.slabDepth(CpuVendor.AMD, 48L << 10), "Zen 5: one slab");
-        assertEquals(0, PackedGemm.slabDepth(CpuVendor.AMD, 32L << 10), "Zen 4: one slab");
-        assertEquals(256, PackedGemm.slabDepth("GenuineIntel", 48L << 10), "the Intel VM: slabs of 256");
-        assertEquals(0, PackedGemm.slabDepth("GenuineIntel", 32L << 10));
-        assertEquals(256, PackedGemm.slabDepth("", 64L << 10), "vendor unknown: by L1 alone");
+        assertEquals(0, PackedGemm.slabRowsFor(CpuVendor.AMD, 48L << 10), "Zen 5: one slab");
+        assertEquals(0, PackedGemm.slabRowsFor(CpuVendor.AMD, 32L << 10), "Zen 4: one slab");
+        assertEquals(256, PackedGemm.slabRowsFor("GenuineIntel", 48L << 10), "the Intel VM: slabs of 256");
+        assertEquals(0, PackedGemm.slabRowsFor("GenuineIntel", 32L << 10));
+        assertEquals(256, PackedGemm.slabRowsFor("", 64L << 10), "vendor unknown: by L1 alone");
     }
 
     /**
