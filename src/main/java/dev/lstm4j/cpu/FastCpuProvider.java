@@ -82,14 +82,16 @@ public final class FastCpuProvider implements LstmBackendProvider {
     /**
      * What a backend of the default provider runs with on this JVM, for {@code lstm4j info} and benchmark reports:
      * its threads, where its per-step GEMMs run (the packed kernel only where the Vector API's vectors hold 8 floats
-     * or more; OpenBLAS otherwise, whatever {@value #GEMM_PROPERTY} asks for) and OpenBLAS's kernels.
+     * or more, with this machine's slabs of k; OpenBLAS otherwise, whatever {@value #GEMM_PROPERTY} asks for) and
+     * OpenBLAS's kernels.
      */
     public static String defaultSettings() {
         String gemms;
         if (defaultGemm() == RecurrentGemm.BLAS) {
             gemms = "per-step GEMMs on OpenBLAS, as " + GEMM_PROPERTY + "=blas asks";
         } else if (PackedGemm.USABLE) {
-            gemms = "per-step GEMMs on the packed kernel, " + PackedGemm.LANES + "-float vectors";
+            gemms = "per-step GEMMs on the packed kernel, " + PackedGemm.LANES + "-float vectors, "
+                    + PackedGemm.slabSetting();
         } else {
             gemms = "per-step GEMMs on OpenBLAS, as the packed kernel needs vectors of 8 floats or more and this JVM's"
                     + " hold " + PackedGemm.LANES;

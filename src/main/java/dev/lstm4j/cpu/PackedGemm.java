@@ -107,6 +107,11 @@ final class PackedGemm {
         return vendor.equals(CpuVendor.AMD) || l1DataBytes < 48L << 10 ? 0 : 256;
     }
 
+    /** This machine's slabs of k in words, for {@code lstm4j info} and benchmark reports. */
+    static String slabSetting() {
+        return KC == 0 ? "all of k in one slab" : "k in slabs of at most " + KC;
+    }
+
     /** Floats of the packed whole panels of a B of k rows and n columns. */
     static int packedSize(int k, int n) {
         return Math.multiplyExact(panels(n) * NR, k);
