@@ -116,10 +116,22 @@ final class FusedPointwise {
         MemorySegment pe = peep != null ? peep : zeros;
         MemorySegment s = scratch.get();
         float[] e = exps.get();
-        boolean keep = cPrevOut != null;
-        if (standard && active == null) {
-            forwardStandardRows(rows, g, gOff, bias, pe, peep != null, cState, cPrevOut, cPrevOff, cOut, cOutOff,
-                    mOut, mOff, mLd, hState, stateOff, keep, s, e);
+        if (standard) {
+            // each run of active rows together; an inactive row's m is zero
+            int r = 0;
+            while (r < rows) {
+                if (active != null && !active[activeOff + r]) {
+                    VectorMath.zero(mOut, mOff + (long) r * mLd, n);
+                    r++;
+                    continue;
+                }
+                int end = r + 1;
+                while (end < rows && (active == null || active[activeOff + end])) end++;
+                forwardStandardRows(end - r, g, gOff + (long) r * 4 * n, bias, peep, cState, cPrevOut,
+                        cPrevOff + (long) r * n, cOut, cOutOff + (long) r * n, mOut, mOff + (long) r * mLd, mLd, hState,
+                        stateOff + (long) r * n, s, e);
+                r = end;
+            }
             return;
         }
         for (int r = 0; r < rows; r++) {
@@ -136,25 +148,22 @@ final class FusedPointwise {
             // without a second target, m is simply written twice to the same place
             MemorySegment hOut = hState != null ? hState : mOut;
             long hRow = hState != null ? cRow : mRow;
-            if (standard) {
-                StandardPointwise.forwardRows(n, 1, g, gRow, 0, bias, pe, peep != null, cState, cRow, 0, mOut, mRow, 0,
-                        hOut, hRow, 0, keep, s, e);
-            } else {
-                forwardRowGeneral(n, g, gRow, bias, pe, cState, cRow, cRawOut,
-                        (cOutOff + (long) r * n) * Float.BYTES, mOut, mRow, hOut, hRow, s, e);
-            }
+            forwardRowGeneral(n, g, gRow, bias, pe, cState, cRow, cRawOut, (cOutOff + (long) r * n) * Float.BYTES,
+                    mOut, mRow, hOut, hRow, s, e);
             if (cOut != null) {
                 MemorySegment.copy(cState, cRow, cOut, (cOutOff + (long) r * n) * Float.BYTES, rowBytes);
             }
         }
     }
 
-    /** {@link #forward} with the standard kernels and every row active, {@link #rowsPerCall} rows a call. */
-    private void forwardStandardRows(int rows, MemorySegment g, long gOff, MemorySegment bias, MemorySegment pe,
-                                     boolean peepholes, MemorySegment cState, MemorySegment cPrevOut, long cPrevOff,
-                                     MemorySegment cOut, long cOutOff, MemorySegment mOut, long mOff, int mLd,
-                                     MemorySegment hState, long stateOff, boolean keep, MemorySegment s, float[] e) {
+    /** {@link #forward} with the standard kernels over rows that are all active, {@link #rowsPerCall} rows a call. */
+    private void forwardStandardRows(int rows, MemorySegment g, long gOff, MemorySegment bias, MemorySegment peep,
+                                     MemorySegment cState, MemorySegment cPrevOut, long cPrevOff, MemorySegment cOut,
+                                     long cOutOff, MemorySegment mOut, long mOff, int mLd, MemorySegment hState,
+                                     long stateOff, MemorySegment s, float[] e) {
         int n = h;
+        MemorySegment pe = peep != null ? peep : zeros;
+        boolean keep = cPrevOut != null; // training: the activations go back to g for backward
         long rowBytes = (long) n * Float.BYTES;
         long mStride = (long) mLd * Float.BYTES;
         for (int r0 = 0; r0 < rows; r0 += rowsPerCall) {
@@ -167,7 +176,7 @@ final class FusedPointwise {
             }
             // without a second target, m is simply written twice to the same place
             StandardPointwise.forwardRows(n, count, g, (gOff + (long) r0 * 4 * n) * Float.BYTES, 4 * rowBytes, bias,
-                    pe, peepholes, cState, cRow, rowBytes, mOut, mRow, mStride, hState != null ? hState : mOut,
+                    pe, peep != null, cState, cRow, rowBytes, mOut, mRow, mStride, hState != null ? hState : mOut,
                     hState != null ? cRow : mRow, hState != null ? rowBytes : mStride, keep, s, e);
             if (cOut != null) {
                 MemorySegment.copy(cState, cRow, cOut, (cOutOff + (long) r0 * n) * Float.BYTES, count * rowBytes);

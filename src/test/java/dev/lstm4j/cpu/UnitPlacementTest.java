@@ -83,8 +83,9 @@ class UnitPlacementTest {
 
     /**
      * The standard forward takes several rows a call (FusedPointwise's rows per call, 8 at these H): 19 rows in one
-     * call (groups of 8, 8 and 3) must give the bits of the same rows one call each, with m's rows wider than H, in
-     * inference and in training (c before and after, activations back into g), with and without an h state.
+     * call (groups of 8, 8 and 3; with a mask, runs of active rows) must give the bits of the same rows one call
+     * each, with m's rows wider than H, in inference and in training (c before and after, activations back into g),
+     * with and without an h state, all rows active or 4 of them past their sequence's end.
      */
     @ParameterizedTest(name = "peepholes {0}")
     @ValueSource(booleans = {false, true})
@@ -93,15 +94,22 @@ class UnitPlacementTest {
         for (int h : HIDDEN) {
             FusedPointwise pointwise = new FusedPointwise(LstmSpec.builder(3, h).peepholes(peepholes).build());
             int mLd = h + 3;
-            for (boolean training : new boolean[] {false, true}) {
-                for (boolean withH : new boolean[] {false, true}) {
-                    float[][] together = forwardRows(pointwise, h, rows, mLd, training, withH, peepholes, rows);
-                    float[][] alone = forwardRows(pointwise, h, rows, mLd, training, withH, peepholes, 1);
-                    for (int t = 0; t < together.length; t++) {
-                        for (int i = 0; i < together[t].length; i++) {
-                            assertEquals(Float.floatToRawIntBits(alone[t][i]), Float.floatToRawIntBits(together[t][i]),
-                                    "H=" + h + (training ? " training" : " inference") + (withH ? " h state" : "")
-                                            + " output " + t + " float " + i);
+            boolean[] masked = new boolean[rows];
+            java.util.Arrays.fill(masked, true);
+            for (int r : new int[] {0, 9, 10, 17}) masked[r] = false;
+            for (boolean[] active : new boolean[][] {null, masked}) {
+                for (boolean training : new boolean[] {false, true}) {
+                    for (boolean withH : new boolean[] {false, true}) {
+                        float[][] together = forwardRows(pointwise, h, rows, mLd, training, withH, peepholes, active,
+                                rows);
+                        float[][] alone = forwardRows(pointwise, h, rows, mLd, training, withH, peepholes, active, 1);
+                        for (int t = 0; t < together.length; t++) {
+                            for (int i = 0; i < together[t].length; i++) {
+                                assertEquals(Float.floatToRawIntBits(alone[t][i]),
+                                        Float.floatToRawIntBits(together[t][i]), "H=" + h
+                                                + (training ? " training" : " inference") + (withH ? " h state" : "")
+                                                + (active != null ? " masked" : "") + " output " + t + " float " + i);
+                            }
                         }
                     }
                 }
@@ -109,9 +117,12 @@ class UnitPlacementTest {
         }
     }
 
-    /** g, cState, m, h, c before and after of a forward over rows rows, perCall rows a call (same inputs each time). */
+    /**
+     * g, cState, m, h, c before and after of a forward over rows rows (active null: all), perCall rows a call (same
+     * inputs each time).
+     */
     private static float[][] forwardRows(FusedPointwise pointwise, int h, int rows, int mLd, boolean training,
-                                         boolean withH, boolean peepholes, int perCall) {
+                                         boolean withH, boolean peepholes, boolean[] active, int perCall) {
         SplittableRandom r = new SplittableRandom(h * 7L + rows);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment g = random(arena, 4L * h * rows, r, 3);       // [rows, 4H]
@@ -126,7 +137,7 @@ class UnitPlacementTest {
                 int n = Math.min(perCall, rows - r0);
                 pointwise.forward(n, g, 4L * h * r0, bias, peepholes ? peep : null, cState,
                         training ? cPrev : null, (long) h * r0, training ? cOut : null, null, (long) h * r0, m,
-                        (long) mLd * r0, mLd, withH ? hState : null, (long) h * r0, null, 0);
+                        (long) mLd * r0, mLd, withH ? hState : null, (long) h * r0, active, r0);
             }
             return new float[][] {g.toArray(ValueLayout.JAVA_FLOAT), cState.toArray(ValueLayout.JAVA_FLOAT),
                     m.toArray(ValueLayout.JAVA_FLOAT), hState.toArray(ValueLayout.JAVA_FLOAT),
