@@ -133,7 +133,7 @@ final class FastCpuWorkspace implements AutoCloseable {
         final MemorySegment mStep;    // [B, H] m of one step before the projection (inference with projection)
         final boolean[] active;       // [B]
         final MemorySegment[] g;      // [rows, 4H] per layer; inference: one for all layers, [B, 4H] if all fuse
-        final MemorySegment gStep;    // training with fused steps: [B, 4H], one step's gates (RecurrentStep#fusedGates)
+        final MemorySegment gStep;    // [B, 4H] one step's gates (RecurrentStep#fusedGates, #stepGates)
         final MemorySegment[] cPrev;  // [rows, H] per layer, training
         final MemorySegment[] c;      // [rows, H] per layer, training
         final MemorySegment[] cRaw;   // [rows, H] per layer, training with a cell clip
@@ -198,7 +198,8 @@ final class FastCpuWorkspace implements AutoCloseable {
             g = new MemorySegment[layers];
             MemorySegment shared = training ? null : a.floats((long) gateRows * 4 * h);
             for (int l = from; l < to; l++) g[l] = training ? a.floats((long) rows * 4 * h) : shared;
-            gStep = training && fused ? a.floats((long) batch * 4 * h) : null;
+            // where g holds one step's rows already (inference, every call fused or T = 1), g is that step's
+            gStep = training || gateRows > batch ? a.floats((long) batch * 4 * h) : shared;
             cPrev = new MemorySegment[layers];
             c = new MemorySegment[layers];
             cRaw = new MemorySegment[layers];

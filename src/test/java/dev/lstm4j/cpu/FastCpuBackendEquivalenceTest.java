@@ -204,6 +204,24 @@ class FastCpuBackendEquivalenceTest {
         compare(spec, opts, 64, 3, 4);
     }
 
+    /**
+     * Batch 64 on 2 threads with weights too large to fuse (I = H = 256: 2 MB of packed [W_ih W_hh], past 3/2 of
+     * these machines' L2): two chunks of 32 rows, each adding h W_hh^T to the whole-sequence projection on its own
+     * thread, in its own rows of the Dir's one-step gates ({@link RecurrentStep#stepGates}), variable lengths and
+     * training included.
+     */
+    @Test
+    void matchesTheReferenceWhenUnfusedChunksGatherTheirStepsGates() {
+        LstmSpec spec = LstmSpec.builder(256, 256).peepholes(true).build();
+        try (FastCpuBackend fast = new FastCpuBackend(spec, 2)) {
+            Assumptions.assumeTrue(fast.plan().packed() && fast.plan().recurrences(64) == 2
+                            && !fast.plan().fusesSteps(64),
+                    "not two unfused chunks here: vectors of " + PackedGemm.LANES + " floats (fewer than 8: no packed"
+                    + " kernel), or an L2 of " + CacheSize.l2Bytes() + " bytes, where 2 MB of weights fuse");
+        }
+        compare(spec, Opts.ALL, 64, 3, 2);
+    }
+
     static Stream<Arguments> chunkedVariants() {
         return Stream.of(
                 Arguments.of("standard, peepholes, bidirectional", LstmSpec.builder(I, 20).peepholes(true)
