@@ -52,6 +52,45 @@ class PackedGemmTest {
     }
 
     /**
+     * Every block runs the same FMAs per row in the same order of k, from zero or from C's row, so a row's result
+     * is the same bits whichever block computes it: each row of an m-row product against that row alone (a one-row
+     * block). The m cover 6- and 5-row blocks from zero (6, 12, 17, 64; AVX-512), 8- and 4-row blocks before 5-row
+     * ones (9, 13, 32, accumulating), in one slab of k and in slabs of 256 (k = 300).
+     */
+    @ParameterizedTest(name = "m={0} k={1}")
+    @CsvSource({"6, 156", "12, 40", "17, 300", "64, 156", "9, 300", "13, 33", "32, 650"})
+    void aRowsBitsDoNotDependOnTheBlockThatComputesIt(int m, int k) {
+        int n = 4 * PackedGemm.NR; // two pairs of panels
+        SplittableRandom r = new SplittableRandom(m * 131L + k);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment w = random(arena, (long) n * k, r); // [n, k]
+            float[] packed = new float[PackedGemm.packedSize(k, n)];
+            PackedGemm.packTransposed(w, k, null, 0, n, packed, 0, PackedGemm.panels(n));
+            float[] a = new float[m * k];
+            for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextDouble() * 2 - 1);
+            MemorySegment start = random(arena, (long) m * n, r);
+            for (int kc : new int[] {0, 256}) {
+                for (boolean accumulate : new boolean[] {false, true}) {
+                    MemorySegment together = arena.allocate((long) m * n * Float.BYTES, 64).copyFrom(start);
+                    MemorySegment alone = arena.allocate((long) m * n * Float.BYTES, 64).copyFrom(start);
+                    PackedGemm.multiply(kc, m, n, k, a, 0, k, packed, accumulate, together, 0, n, 0,
+                            PackedGemm.panels(n));
+                    for (int i = 0; i < m; i++) {
+                        PackedGemm.multiply(kc, 1, n, k, a, i * k, k, packed, accumulate, alone, (long) i * n, n, 0,
+                                PackedGemm.panels(n));
+                    }
+                    for (int i = 0; i < m * n; i++) {
+                        int bits = Float.floatToRawIntBits(together.getAtIndex(ValueLayout.JAVA_FLOAT, i));
+                        int one = Float.floatToRawIntBits(alone.getAtIndex(ValueLayout.JAVA_FLOAT, i));
+                        assertEquals(one, bits, "m=" + m + " k=" + k + " kc=" + kc + " accumulate=" + accumulate
+                                + " row " + i / n + " column " + i % n);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * B from one weight, or from two (split 1/3 : 2/3 along k for the transposed packing, along n for the plain one,
      * so that a panel straddles the two); without accumulation the partial last panel goes through
      * {@link PackedGemm#multiplyLastPanel}, with it those columns must stay untouched.
