@@ -420,13 +420,15 @@ public final class FastCpuBackend implements LstmBackend {
                     stepGemms.fusedForward(params.weightIh(l, d).segment(), whh, dir, spec.layerInputSize(l), rows, x,
                             row0, xLd, b0, gates, gOff, gemv, zeroState);
                 } else if (!zeroState) { // from a zero state g[t] is the input projection alone
-                    if (colParts > 0) {
-                        if (parts == null) {
-                            gates = step.stepGates(dir, g, row0, b0, rows);
-                            gOff = (long) b0 * 4 * h;
-                        }
-                        // gates += h_prev W_hh^T, [rows, P] x [P, 4H] with W_hh packed once per call (one row: sgemv)
-                        stepGemms.recurrent(dir, whh, false, rows, hp, hpOff, b0, gates, gOff, parts, gemv);
+                    if (colParts > 0 && parts == null) {
+                        // gStep's rows = h_prev W_hh^T + g[t], W_hh packed once per call (one row: sgemv)
+                        gates = dir.gStep;
+                        gOff = (long) b0 * 4 * h;
+                        stepGemms.recurrentOnProjection(dir, whh, rows, hp, hpOff, b0, g, row0 * 4 * h, gates, gOff,
+                                gemv);
+                    } else if (colParts > 0) {
+                        // g[t] += h_prev W_hh^T over the team
+                        stepGemms.recurrent(dir, whh, false, rows, hp, hpOff, b0, g, row0 * 4 * h, parts, gemv);
                     } else {
                         OpenBlas.sgemm(false, true, rows, 4 * h, p, 1f, hp, hpOff, p, whh, 0, p, 1f, g,
                                 row0 * 4 * h, 4 * h);

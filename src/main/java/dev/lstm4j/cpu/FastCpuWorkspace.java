@@ -133,7 +133,8 @@ final class FastCpuWorkspace implements AutoCloseable {
         final MemorySegment mStep;    // [B, H] m of one step before the projection (inference with projection)
         final boolean[] active;       // [B]
         final MemorySegment[] g;      // [rows, 4H] per layer; inference: one for all layers, [B, 4H] if all fuse
-        final MemorySegment gStep;    // [B, 4H] one step's gates (RecurrentStep#fusedGates, #stepGates)
+        // [B, 4H] one step's gates (RecurrentStep#fusedGates, StepGemms#recurrentOnProjection)
+        final MemorySegment gStep;
         final MemorySegment[] cPrev;  // [rows, H] per layer, training
         final MemorySegment[] c;      // [rows, H] per layer, training
         final MemorySegment[] cRaw;   // [rows, H] per layer, training with a cell clip
@@ -166,9 +167,13 @@ final class FastCpuWorkspace implements AutoCloseable {
         final float[] stepRows;       // [B, max(P, 4H)] heap copy of the step's A rows; fused [B, max(I+P, 4H)]
         final MemorySegment stepOut;  // fused: [B, NR * covering panels of max(4H, I+P)] a fused step's product
 
-        /** @param gateRows rows of g: every sequence row, or the batch's where every step reuses them */
-        private Dir(Allocator a, LstmSpec s, int batch, int rows, int gateRows, boolean training, int chunks, int from,
-                    int to, boolean fused) {
+        /**
+         * @param gateRows     rows of g: every sequence row, or the batch's where every step reuses them
+         * @param ownStepGates whether gStep is needed: in training, and in inference where some call adds its steps
+         *                     to a whole-sequence projection (not every call fuses its steps)
+         */
+        private Dir(Allocator a, LstmSpec s, int batch, int rows, int gateRows, boolean ownStepGates, boolean training,
+                    int chunks, int from, int to, boolean fused) {
             int h = s.hiddenSize();
             int p = s.outputSize();
             int layers = s.numLayers();
@@ -198,8 +203,7 @@ final class FastCpuWorkspace implements AutoCloseable {
             g = new MemorySegment[layers];
             MemorySegment shared = training ? null : a.floats((long) gateRows * 4 * h);
             for (int l = from; l < to; l++) g[l] = training ? a.floats((long) rows * 4 * h) : shared;
-            // where g holds one step's rows already (inference, every call fused or T = 1), g is that step's
-            gStep = training || gateRows > batch ? a.floats((long) batch * 4 * h) : shared;
+            gStep = ownStepGates ? a.floats((long) batch * 4 * h) : null;
             cPrev = new MemorySegment[layers];
             c = new MemorySegment[layers];
             cRaw = new MemorySegment[layers];
@@ -312,17 +316,18 @@ final class FastCpuWorkspace implements AutoCloseable {
         }
         dirOf = new Dir[layers][directions];
         int gateRows = oneStepOfGates && !training ? batchCap : rowsCap;
+        boolean ownStepGates = training || !oneStepOfGates;
         long heap = 0;
         if (pipelined) {
             for (int l = 0; l < layers; l++) {
-                Dir d = new Dir(a, spec, batchCap, rowsCap, gateRows, training, chunks, l, l + 1, true);
+                Dir d = new Dir(a, spec, batchCap, rowsCap, gateRows, ownStepGates, training, chunks, l, l + 1, true);
                 dirOf[l][0] = d;
                 dirs.add(d);
                 heap += 4L * d.stepRows.length;
             }
         } else {
             for (int k = 0; k < directions; k++) {
-                Dir d = new Dir(a, spec, batchCap, rowsCap, gateRows, training, chunks, 0, layers,
+                Dir d = new Dir(a, spec, batchCap, rowsCap, gateRows, ownStepGates, training, chunks, 0, layers,
                         layout == Layout.FUSED);
                 for (int l = 0; l < layers; l++) dirOf[l][k] = d;
                 dirs.add(d);

@@ -29,30 +29,11 @@ final class RecurrentStep {
      * product's scattered stores (8 rows of 32 columns a block) had waited on fresh lines, a sequential copy does not:
      * in ptb-small's pipeline the product's median per call went from 134 to 115-119 us (117.5 in inference), and a
      * training step took 0.963-0.966 of the time (paired as above; seed-mnist 0.987, seed-mnist-bidirectional
-     * 0.973, seed-mnist-peephole 1.006). Steps that add to a whole-sequence projection: {@link #stepGates}.
+     * 0.973, seed-mnist-peephole 1.006). Steps on a whole-sequence projection: see
+     * {@link StepGemms#recurrentOnProjection}.
      */
     static MemorySegment fusedGates(FastCpuWorkspace.Dir dir, int l, boolean training) {
         return training ? dir.gStep : dir.g[l];
-    }
-
-    /**
-     * Where a step that adds h_{t-1} W_hh^T to the whole-sequence projection gathers its gates, when one thread
-     * runs the step (no team): the Dir's gStep, [B, 4H], at the step's batch rows (b0 * 4H), with the projection's
-     * rows of step t (row0..row0 + rows - 1 of g [T*B, 4H]) copied in first. The packed kernel's accumulators
-     * start from C: from g[l] itself, each row block waits on 5 rows of 4 lines 8 KB apart (large-batch), which
-     * come from memory where g outgrows L3 (large-batch's is 52 MB); the copy reads them as one sequential run,
-     * and the product then starts from, and writes to, rows in cache (one core, [32 x 512] x [512 x 2048] adding
-     * to the same cached C each call 240 GFLOP/s, to the next of 200 such Cs, 52 MB, 211). Training copies the
-     * activations back to g[l] ({@link #forward}). Time with over time without, 2 threads, alternating 1-s blocks
-     * in one JVM, both orders: large-batch inference 0.936 and 0.955, training 1.012 and 0.988;
-     * ptb-medium-bidirectional inference 1.006, ptb-medium inference on one thread 0.998. Steps split over a team
-     * keep adding to g[l] in place: there the copy, on the leader alone, made ptb-medium inference 1.071 and 1.008
-     * as slow.
-     */
-    MemorySegment stepGates(FastCpuWorkspace.Dir dir, MemorySegment g, long row0, int b0, int rows) {
-        long h4 = 4L * spec.hiddenSize();
-        MemorySegment.copy(g, row0 * h4 * Float.BYTES, dir.gStep, b0 * h4 * Float.BYTES, rows * h4 * Float.BYTES);
-        return dir.gStep;
     }
 
     /**

@@ -248,6 +248,37 @@ final class StepGemms {
     }
 
     /**
+     * One forward step's gates where no team splits it: gates [rows, 4H] at gOff (the Dir's gStep at the step's
+     * batch rows) = h [rows, P] (dense at hOff) x W_hh^T + the projection's rows of the step (proj [rows, 4H] at
+     * projOff, rows of the whole-sequence g [T*B, 4H]). The product runs from zero and the projection's rows are
+     * added after, in one sequential pass. Adding the product to g's rows in place, as a team's step does, starts
+     * each row block's accumulators from 5 rows of 4 lines 8 KB apart (large-batch), which come from memory where g
+     * outgrows L3 (large-batch's is 52 MB; one core, [32 x 512] x [512 x 2048] adding to the same cached C each
+     * call ran at 240 GFLOP/s, to the next of 200 such Cs at 211); and a product from zero takes 6-row blocks
+     * where 5-row ones leave rows ({@link PackedGemm}: 32 rows a batch chunk). Time with over time without, 2
+     * threads, alternating 1-s blocks in one JVM, both orders: large-batch inference 0.928 and 0.924 against the
+     * product added to a copy of the rows in gStep, which itself had been 0.936 and 0.955 against g in place;
+     * training 0.979 and 0.951; ptb-medium-bidirectional inference 0.976 and 1.010. A team's step keeps adding to
+     * g in place (a copy of the rows there, by the leader alone, made ptb-medium inference 1.071 and 1.008 as
+     * slow). With {@code gemv} (one row) sgemv adds to the projection's row copied into gates.
+     */
+    void recurrentOnProjection(FastCpuWorkspace.Dir dir, MemorySegment whh, int rows, MemorySegment h, long hOff,
+                               int b0, MemorySegment proj, long projOff, MemorySegment gates, long gOff,
+                               boolean gemv) {
+        int h4 = 4 * spec.hiddenSize();
+        int p = spec.outputSize();
+        if (gemv) {
+            MemorySegment.copy(proj, projOff * Float.BYTES, gates, gOff * Float.BYTES, (long) rows * h4 * Float.BYTES);
+            recurrent(dir, whh, false, rows, h, hOff, b0, gates, gOff, null, true);
+            return;
+        }
+        int at = b0 * p;
+        MemorySegment.copy(h, ValueLayout.JAVA_FLOAT, hOff * Float.BYTES, dir.stepRows, at, rows * p);
+        packedPart(dir.whhPacked, whh, false, false, rows, h4, p, dir.stepRows, at, h, hOff, gates, gOff, 0, 1);
+        VectorMath.add(gates, gOff, proj, projOff, gates, gOff, rows * h4);
+    }
+
+    /**
      * Part q of parts of {@link #recurrent}: its range of whole panels, and the unpacked tail columns if last; with
      * {@code gemv}, its range of outputs on sgemv ({@link OneRowStep#recurrentPart}).
      */
@@ -258,16 +289,27 @@ final class StepGemms {
             OneRowStep.recurrentPart(whh, backward, n, k, a, aOff, c, cOff, q, parts);
             return;
         }
+        packedPart(packed, whh, backward, !backward, rows, n, k, aRows, at, a, aOff, c, cOff, q, parts);
+    }
+
+    /**
+     * Part q of parts of a step's product on the packed kernel, its whole panels and, if last, the unpacked tail
+     * columns on OpenBLAS: forward C [rows, 4H] (+)= A W_hh^T, added to C where {@code add}; backward C [rows, P] =
+     * dA W_hh.
+     */
+    private static void packedPart(float[] packed, MemorySegment whh, boolean backward, boolean add, int rows, int n,
+                                   int k, float[] aRows, int at, MemorySegment a, long aOff, MemorySegment c, long cOff,
+                                   int q, int parts) {
         int panels = PackedGemm.panels(n);
-        PackedGemm.multiply(rows, n, k, aRows, at, k, packed, !backward, c, cOff, n, panels * q / parts,
+        PackedGemm.multiply(rows, n, k, aRows, at, k, packed, add, c, cOff, n, panels * q / parts,
                 panels * (q + 1) / parts);
         int tail0 = panels * PackedGemm.NR;
         if (q == parts - 1 && tail0 < n) {
             if (backward) { // W_hh [k = 4H, n = P]: its last columns
                 OpenBlas.sgemm(false, false, rows, n - tail0, k, 1f, a, aOff, k, whh, tail0, n, 0f, c, cOff + tail0, n);
             } else {        // W_hh [n = 4H, k = P]: its last rows, transposed
-                OpenBlas.sgemm(false, true, rows, n - tail0, k, 1f, a, aOff, k, whh, (long) tail0 * k, k, 1f, c,
-                        cOff + tail0, n);
+                OpenBlas.sgemm(false, true, rows, n - tail0, k, 1f, a, aOff, k, whh, (long) tail0 * k, k,
+                        add ? 1f : 0f, c, cOff + tail0, n);
             }
         }
     }

@@ -159,7 +159,8 @@ class FastCpuBackendEquivalenceTest {
 
     /**
      * One thread, weights past half of L2 (I = H = 200: 1.3 MB packed): the whole-sequence input projection and
-     * h W_hh^T a step on this thread alone, where small weights fuse their steps (the test above).
+     * h W_hh^T a step on this thread alone, where small weights fuse their steps (the test above); sequences of 4
+     * steps and of one.
      */
     @Test
     void matchesTheReferenceOnOneThreadWithTheWholeSequenceProducts() {
@@ -171,6 +172,8 @@ class FastCpuBackendEquivalenceTest {
                     + " bytes) holds twice the 1.3 MB of packed weights, so no test spec takes the unfused path");
         }
         compare(spec, Opts.ALL, 3, 4, 1);
+        // one step from a given state: g then holds no more rows than the step's own gates
+        compare(spec, Opts.STATE, 3, 1, 1);
     }
 
     /**
@@ -206,9 +209,9 @@ class FastCpuBackendEquivalenceTest {
 
     /**
      * Batch 64 on 2 threads with weights too large to fuse (I = H = 256: 2 MB of packed [W_ih W_hh], past 3/2 of
-     * these machines' L2): two chunks of 32 rows, each adding h W_hh^T to the whole-sequence projection on its own
-     * thread, in its own rows of the Dir's one-step gates ({@link RecurrentStep#stepGates}), variable lengths and
-     * training included.
+     * these machines' L2): two chunks of 32 rows, each on its own thread, each step's h W_hh^T plus the
+     * whole-sequence projection's rows in its own rows of the Dir's one-step gates
+     * ({@link StepGemms#recurrentOnProjection}); variable lengths and training included.
      */
     @Test
     void matchesTheReferenceWhenUnfusedChunksGatherTheirStepsGates() {
@@ -427,6 +430,14 @@ class FastCpuBackendEquivalenceTest {
             Pair dy = Pair.random(arena, LstmShapes.outputShape(spec, seqLength, batch), r, 1.0);
             Pair dhN = Pair.random(arena, LstmShapes.hiddenStateShape(spec, batch), r, 1.0);
             Pair dcN = Pair.random(arena, LstmShapes.cellStateShape(spec, batch), r, 1.0);
+            // inference mode (no dropout, nothing kept) computes the same forward; first, so that it runs in a
+            // workspace of its own (a training one, once made, serves inference calls too)
+            try (LstmOutput y64 = ref.forward(p64, in64.training(false));
+                 LstmOutput y32 = fast.forward(p32, in32.training(false))) {
+                assertClose("inference output", y64.output(), y32.output(), FORWARD_TOL, false);
+                assertClose("inference h_n", y64.hN(), y32.hN(), FORWARD_TOL, false);
+                assertClose("inference c_n", y64.cN(), y32.cN(), FORWARD_TOL, false);
+            }
             try (LstmOutput y64 = ref.forward(p64, in64); LstmOutput y32 = fast.forward(p32, in32)) {
                 assertClose("output", y64.output(), y32.output(), FORWARD_TOL, false);
                 assertClose("h_n", y64.hN(), y32.hN(), FORWARD_TOL, false);
@@ -440,13 +451,6 @@ class FastCpuBackendEquivalenceTest {
                         assertClose("d " + n, g64.params().get(n), g32.params().get(n), GRAD_TOL, true);
                     }
                 }
-            }
-            // inference mode (no dropout, nothing kept) computes the same forward
-            try (LstmOutput y64 = ref.forward(p64, in64.training(false));
-                 LstmOutput y32 = fast.forward(p32, in32.training(false))) {
-                assertClose("inference output", y64.output(), y32.output(), FORWARD_TOL, false);
-                assertClose("inference h_n", y64.hN(), y32.hN(), FORWARD_TOL, false);
-                assertClose("inference c_n", y64.cN(), y32.cN(), FORWARD_TOL, false);
             }
         }
     }
