@@ -39,7 +39,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *   except on frozen parameters small enough to fuse ({@link FastCpuPlan#gemvSteps}, {@link OneRowStep});</li>
  *   <li>fused steps: where every layer's packed [W_ih W_hh] is small beside a core's L2
  *   ({@link FastCpuPlan#fusedWeightsFitInCache}) and a layer has several recurrences (directions, batch chunks),
- *   or runs on one thread with those weights within half of L2 ({@link FastCpuPlan#loneRecurrenceFuses}), a step's
+ *   or runs on one thread with those weights within half of L2 ({@link FastCpuPlan#loneRecurrenceFuses}), or is
+ *   in batch chunks with weights that AMD processors stream from L3 ({@link FastCpuPlan#chunksFuseFromL3}), a step's
  *   GEMM is [x_t h_{t-1}] [W_ih W_hh]^T and there is no whole-sequence projection; a unidirectional multi-layer LSTM on
  *   one batch chunk runs its layers as a pipeline ({@link PipelinedLayers}, fused steps backward too). When a
  *   layer's recurrence is the only one otherwise (one direction, one batch chunk), each step's GEMM is split by

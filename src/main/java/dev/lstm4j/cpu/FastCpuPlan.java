@@ -39,6 +39,9 @@ final class FastCpuPlan {
     private final boolean fusedSteps;
     /** Whether a lone recurrence on one thread fuses its steps too ({@link #loneRecurrenceFuses}). */
     private final boolean loneFuses;
+    /** Whether batch chunks fuse their steps though the weights pass {@link #fusedWeightsFitInCache}
+     * ({@link #chunksFuseFromL3}). */
+    private final boolean chunksFuse;
     /**
      * Whether the weight gradients dW_ih = dA^T X and dW_hh = dA^T H_prev run on {@link PackedGemm} (dA^T packed
      * by row blocks, chunk by chunk) instead of OpenBLAS: packed GEMMs, and 4H a multiple of the kernel's row
@@ -56,11 +59,17 @@ final class FastCpuPlan {
      * @param l2Bytes one core's L2 cache
      */
     FastCpuPlan(LstmSpec spec, int threads, RecurrentGemm gemm, long l2Bytes) {
+        this(spec, threads, gemm, CpuVendor.vendor(), l2Bytes);
+    }
+
+    /** @param vendor the processor's vendor ({@link CpuVendor}) */
+    FastCpuPlan(LstmSpec spec, int threads, RecurrentGemm gemm, String vendor, long l2Bytes) {
         this.spec = spec;
         this.threads = threads;
         this.packed = gemm == RecurrentGemm.PACKED && PackedGemm.USABLE;
         this.fusedSteps = packed && fusedWeightsFitInCache(spec, l2Bytes);
         this.loneFuses = loneRecurrenceFuses(spec, l2Bytes);
+        this.chunksFuse = packed && !fusedSteps && chunksFuseFromL3(spec, vendor, l2Bytes);
         this.packedGradients = packed && 4 * spec.hiddenSize() % PackedGemm.MR == 0;
         this.pipelines = fusedSteps && pipelines(spec, threads);
     }
@@ -96,7 +105,7 @@ final class FastCpuPlan {
     /** The buffers the calls need: the pipeline's, fused steps', or the whole-sequence projection's. */
     FastCpuWorkspace.Layout layout() {
         return pipelines ? FastCpuWorkspace.Layout.PIPELINED
-                : fusedSteps ? FastCpuWorkspace.Layout.FUSED : FastCpuWorkspace.Layout.PLAIN;
+                : fusedSteps || chunksFuse ? FastCpuWorkspace.Layout.FUSED : FastCpuWorkspace.Layout.PLAIN;
     }
 
     /** The most batch chunks per direction: the recurrences of different batch rows are independent. */
@@ -131,12 +140,14 @@ final class FastCpuPlan {
 
     /**
      * Whether a call of this batch fuses its steps: where several recurrences (directions, batch chunks) share the
-     * threads and the weights fit ({@link #fusedWeightsFitInCache}). A lone recurrence on several threads splits each
-     * step's W_hh GEMM over a team instead; on one thread it fuses where the weights fit half of L2
-     * ({@link #loneRecurrenceFuses}) and keeps the whole-sequence products otherwise.
+     * threads and the weights fit ({@link #fusedWeightsFitInCache}), or the batch is in chunks and their weights
+     * are within {@link #chunksFuseFromL3}'s bound. A lone recurrence on several threads splits each step's W_hh GEMM
+     * over a team instead; on one thread it fuses where the weights fit half of L2 ({@link #loneRecurrenceFuses})
+     * and keeps the whole-sequence products otherwise.
      */
     boolean fusesSteps(int batch) {
-        return fusedSteps && (recurrences(batch) > 1 || threads == 1 && loneFuses);
+        return fusedSteps && (recurrences(batch) > 1 || threads == 1 && loneFuses)
+                || chunksFuse && chunks(batch) > 1;
     }
 
     /**
@@ -198,6 +209,21 @@ final class FastCpuPlan {
      */
     static boolean fusedWeightsFitInCache(LstmSpec spec, long l2Bytes) {
         return fusedWeightBytes(spec) <= l2Bytes * 3 / 2;
+    }
+
+    /**
+     * Whether the batch chunks of a unidirectional layer fuse their steps where its packed [W_ih W_hh] is past
+     * {@link #fusedWeightsFitInCache}: on AMD processors up to 8 times a core's L2. Each chunk's thread then streams
+     * the weights from L3 every step, in place of a whole-sequence projection that writes [T*B, 4H] to memory and
+     * reads it back (large-batch: 52 MB). Measured at large-batch (6.3 MB, 2 chunks of 32 rows, 2 threads,
+     * alternating 1-s blocks in one JVM, both orders): on the Zen 5 VM inference 0.927 and 0.945 of the time,
+     * training 0.958 and 1.013, since the fused step's product from zero takes 6-row blocks ({@link PackedGemm});
+     * on the Zen 4 VM within noise (108-113 against 111-116 ms). On the Intel VM large-batch was 10 % slower fused,
+     * so elsewhere the bound stays. Not for two directions, whose two sets of weights would share L3, nor for the
+     * layer pipeline (ptb-medium as a pipeline, 13.5 MB a layer: 1.54 times as slow on the Zen 5 VM).
+     */
+    static boolean chunksFuseFromL3(LstmSpec spec, String vendor, long l2Bytes) {
+        return spec.numDirections() == 1 && vendor.equals(CpuVendor.AMD) && fusedWeightBytes(spec) <= 8 * l2Bytes;
     }
 
     /**

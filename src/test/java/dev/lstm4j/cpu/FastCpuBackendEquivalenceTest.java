@@ -208,19 +208,39 @@ class FastCpuBackendEquivalenceTest {
     }
 
     /**
-     * Batch 64 on 2 threads with weights too large to fuse (I = H = 256: 2 MB of packed [W_ih W_hh], past 3/2 of
-     * these machines' L2): two chunks of 32 rows, each on its own thread, each step's h W_hh^T plus the
-     * whole-sequence projection's rows in its own rows of the Dir's one-step gates
-     * ({@link StepGemms#recurrentOnProjection}); variable lengths and training included.
+     * Batch 64 on 4 threads, two directions, weights too large to fuse (I = H = 256: 2 MB of packed [W_ih W_hh] a
+     * direction, past 3/2 of these machines' L2; one direction's chunks would fuse on AMD processors): each
+     * direction in two chunks of 32 rows, each on its own thread, each step's h W_hh^T plus the whole-sequence
+     * projection's rows in its own rows of the Dir's one-step gates ({@link StepGemms#recurrentOnProjection});
+     * variable lengths and training included.
      */
     @Test
     void matchesTheReferenceWhenUnfusedChunksGatherTheirStepsGates() {
+        LstmSpec spec = LstmSpec.builder(256, 256).peepholes(true).bidirectional(true).build();
+        try (FastCpuBackend fast = new FastCpuBackend(spec, 4)) {
+            Assumptions.assumeTrue(fast.plan().packed() && fast.plan().recurrences(64) == 4
+                            && !fast.plan().fusesSteps(64),
+                    "not unfused chunks here: vectors of " + PackedGemm.LANES + " floats (fewer than 8: no packed"
+                    + " kernel), or an L2 of " + CacheSize.l2Bytes() + " bytes, where 2 MB of weights fuse");
+        }
+        compare(spec, Opts.ALL, 64, 3, 4);
+    }
+
+    /**
+     * Batch 64 on 2 threads, one direction, weights past 3/2 of L2 (I = H = 256: 2 MB) but within the bound up to
+     * which a layer's batch chunks fuse on AMD processors ({@link FastCpuPlan#chunksFuseFromL3}): two chunks of 32
+     * rows, each step one fused product on its own thread; variable lengths and training included. Elsewhere these
+     * chunks take the whole-sequence projection, which the test above covers.
+     */
+    @Test
+    void matchesTheReferenceWhenChunksFuseTheirStepsPastL2() {
         LstmSpec spec = LstmSpec.builder(256, 256).peepholes(true).build();
         try (FastCpuBackend fast = new FastCpuBackend(spec, 2)) {
             Assumptions.assumeTrue(fast.plan().packed() && fast.plan().recurrences(64) == 2
-                            && !fast.plan().fusesSteps(64),
-                    "not two unfused chunks here: vectors of " + PackedGemm.LANES + " floats (fewer than 8: no packed"
-                    + " kernel), or an L2 of " + CacheSize.l2Bytes() + " bytes, where 2 MB of weights fuse");
+                            && fast.plan().fusesSteps(64) && !FastCpuPlan.fusedWeightsFitInCache(spec,
+                            CacheSize.l2Bytes()),
+                    "not chunks fused past L2 here: a processor other than AMD's (" + CpuVendor.vendor() + "), or"
+                    + " an L2 of " + CacheSize.l2Bytes() + " bytes, where 2 MB of weights fuse anyway");
         }
         compare(spec, Opts.ALL, 64, 3, 2);
     }
