@@ -590,12 +590,13 @@ final class PackedGemm {
     /**
      * Two adjacent panels (packed at bBase0 and bBase1) of C's columns starting at cAt, 2 NR of them.
      *
-     * <p>A product from zero in one slab of k (a fused step, a projection) takes every row over both panels: m mod 5
-     * blocks of 6 rows ({@link #block6}) and the rest in blocks of 5, where m >= 6 (m mod 5). The 4-row blocks that
-     * 5-row blocks leave of 64 rows had run at 0.7 times block5's rate (6.2 % of seed-mnist's inference samples for
-     * 1/16 of its rows). Time with over time without, 2 threads, alternating 1-s blocks in one JVM, both orders:
-     * seed-mnist inference 0.980 and 0.992, training 0.930 and 0.953; large-batch inference 0.985 and 0.985;
-     * ptb-medium inference 0.978 and 1.011.
+     * <p>A product from zero in one slab of k (a fused step, a projection) whose m is not a multiple of 5 takes
+     * every row over both panels: m mod 5 blocks of 6 rows ({@link #block6}) and the rest in blocks of 5, where
+     * m >= 6 (m mod 5). The 4-row blocks that 5-row blocks leave of 64 rows had run at 0.7 times block5's rate
+     * (6.2 % of seed-mnist's inference samples for 1/16 of its rows). Time with over time without, 2 threads,
+     * alternating 1-s blocks in one JVM, both orders: seed-mnist inference 0.980 and 0.992, training 0.930 and
+     * 0.953; large-batch inference 0.985 and 0.985; ptb-medium inference (20 rows a step: the path below)
+     * 0.978 and 1.011.
      *
      * <p>Otherwise the rows that 5-row blocks leave over first, each panel on its own ({@link #panel}), then the
      * rest in blocks of 5 rows over both panels at once ({@link #block5}), in slabs of k as deep as a panel's, though
@@ -608,7 +609,7 @@ final class PackedGemm {
     private static void panelPair(int kc, int m, int k, float[] a, int aOff, int lda, float[] packed, int bBase0,
                                   int bBase1, boolean accumulate, MemorySegment c, long cAt, int ldc) {
         int sixes = m % 5; // 6-row blocks that leave a multiple of 5 rows
-        if (!accumulate && slab(k, kc) == k && 6 * sixes <= m) {
+        if (sixes > 0 && !accumulate && slab(k, kc) == k && 6 * sixes <= m) {
             int r = 0;
             for (; r < 6 * sixes; r += 6) {
                 block6(k, a, aOff + r * lda, lda, packed, bBase0, bBase1, c, cAt + (long) r * ldc, ldc);
