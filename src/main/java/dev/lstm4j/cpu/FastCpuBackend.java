@@ -27,8 +27,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * <ul>
  *   <li>forward, per layer and direction: the input projection of all T steps in one GEMM ([T*B, I] x [I, 4H]; on
  *   the packed kernel, {@link WholeSequenceProducts}, where {@link FastCpuPlan#sequenceProductsOnPackedKernel}), then
- *   per step one recurrent GEMM ([B, P] x [P, 4H], accumulated into the projection) and the fused pointwise pass
- *   (plus one GEMM for the projection h = W_hr m);</li>
+ *   per step one recurrent GEMM ([B, P] x [P, 4H], added to the step's rows of the projection: in place on a
+ *   team, else in a one-step buffer, {@link StepGemms#recurrentOnProjection}) and the fused pointwise pass (plus
+ *   one GEMM for the projection h = W_hr m);</li>
  *   <li>the per-step recurrent GEMMs (forward h W_hh^T, backward dA W_hh) run on W_hh packed once per call into
  *   column panels ({@link PackedGemm}) where the machine has vectors of at least 8 floats and
  *   {@link RecurrentGemm#PACKED} is chosen: OpenBLAS re-packs W_hh on every call, and with few rows that packing

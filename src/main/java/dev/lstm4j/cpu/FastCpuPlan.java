@@ -39,8 +39,10 @@ final class FastCpuPlan {
     private final boolean fusedSteps;
     /** Whether a lone recurrence on one thread fuses its steps too ({@link #loneRecurrenceFuses}). */
     private final boolean loneFuses;
-    /** Whether batch chunks fuse their steps though the weights pass {@link #fusedWeightsFitInCache}
-     * ({@link #chunksFuseFromL3}). */
+    /**
+     * Whether batch chunks fuse their steps though the weights pass {@link #fusedWeightsFitInCache}
+     * ({@link #chunksFuseFromL3}).
+     */
     private final boolean chunksFuse;
     /**
      * Whether the weight gradients dW_ih = dA^T X and dW_hh = dA^T H_prev run on {@link PackedGemm} (dA^T packed
