@@ -615,7 +615,7 @@ final class PackedGemm {
                 block6(k, a, aOff + r * lda, lda, packed, bBase0, bBase1, c, cAt + (long) r * ldc, ldc);
             }
             for (; r < m; r += 5) {
-                block5(k, a, aOff + r * lda, lda, 1, packed, bBase0, bBase1, ZERO_PAIR, 0, 0, c,
+                block5(k, a, aOff + r * lda, lda, packed, bBase0, bBase1, ZERO_PAIR, 0, 0, c,
                         cAt + (long) r * ldc, ldc);
             }
             return;
@@ -635,7 +635,7 @@ final class PackedGemm {
             MemorySegment init = add ? c : ZERO_PAIR;
             for (int r = lead; r + 5 <= m; r += 5) {
                 long at = cAt + (long) r * ldc;
-                block5(depth, a, aOff + r * lda + k0, lda, 1, packed, bBase0 + k0 * NR, bBase1 + k0 * NR, init,
+                block5(depth, a, aOff + r * lda + k0, lda, packed, bBase0 + k0 * NR, bBase1 + k0 * NR, init,
                         add ? at : 0, add ? ldc : 0, c, at, ldc);
             }
         }
@@ -658,7 +658,8 @@ final class PackedGemm {
      * 4-15 % slower on Zen 4 (same JVM, alternating:
      * [20 x 650] x [650 x 2592] 87-93 against 102-103 GFLOP/s, [20 x 200] x [200 x 800] 107 against 111,
      * [64 x 128] x [128 x 512] 106 against 111, block4 alone at [4 x 650] x [650 x 2592] 102 against 105; one core's
-     * peak is 117).
+     * peak is 117). The pair blocks (block5, block6) only ever read rows of A and take the constant step: on Zen 5
+     * a constant step measured level with a passed one (0.997-1.022).
      */
     private static void block8(int k, float[] a, int a0, int lda, int aStep, float[] b, int b0, MemorySegment init,
                                long i0, int ldi, MemorySegment c, long c0, int ldc) {
@@ -830,7 +831,7 @@ final class PackedGemm {
      * C: C1 gave such a method up ("out of virtual registers in linear scan"), and until C2 compiled it, seconds
      * later, its tier-2 code, which keeps every vector on the heap, made seed-mnist inference 83-96 times slower.
      */
-    private static void block5(int k, float[] a, int a0, int lda, int aStep, float[] b, int b0, int b1,
+    private static void block5(int k, float[] a, int a0, int lda, float[] b, int b0, int b1,
                                MemorySegment init, long i0, int ldi, MemorySegment c, long c0, int ldc) {
         long ld = (long) ldc * Float.BYTES;
         long li = (long) ldi * Float.BYTES;
@@ -874,32 +875,31 @@ final class PackedGemm {
         for (int kk = 0; kk < k; kk++) {
             int bi = b0 + kk * NR;
             int bj = b1 + kk * NR;
-            int ak = kk * aStep;
             FloatVector w0 = FloatVector.fromArray(S, b, bi);
             FloatVector w1 = FloatVector.fromArray(S, b, bi + LANES);
             FloatVector w2 = FloatVector.fromArray(S, b, bj);
             FloatVector w3 = FloatVector.fromArray(S, b, bj + LANES);
-            FloatVector x0 = FloatVector.broadcast(S, a[a0 + ak]);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + kk]);
             c00 = w0.fma(x0, c00);
             c01 = w1.fma(x0, c01);
             c02 = w2.fma(x0, c02);
             c03 = w3.fma(x0, c03);
-            FloatVector x1 = FloatVector.broadcast(S, a[a1 + ak]);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + kk]);
             c10 = w0.fma(x1, c10);
             c11 = w1.fma(x1, c11);
             c12 = w2.fma(x1, c12);
             c13 = w3.fma(x1, c13);
-            FloatVector x2 = FloatVector.broadcast(S, a[a2 + ak]);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + kk]);
             c20 = w0.fma(x2, c20);
             c21 = w1.fma(x2, c21);
             c22 = w2.fma(x2, c22);
             c23 = w3.fma(x2, c23);
-            FloatVector x3 = FloatVector.broadcast(S, a[a3 + ak]);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + kk]);
             c30 = w0.fma(x3, c30);
             c31 = w1.fma(x3, c31);
             c32 = w2.fma(x3, c32);
             c33 = w3.fma(x3, c33);
-            FloatVector x4 = FloatVector.broadcast(S, a[a4 + ak]);
+            FloatVector x4 = FloatVector.broadcast(S, a[a4 + kk]);
             c40 = w0.fma(x4, c40);
             c41 = w1.fma(x4, c41);
             c42 = w2.fma(x4, c42);
