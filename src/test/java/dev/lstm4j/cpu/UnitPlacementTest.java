@@ -98,7 +98,7 @@ class UnitPlacementTest {
             FusedPointwise pointwise = new FusedPointwise(LstmSpec.builder(3, h).peepholes(peepholes).build());
             int mLd = h + 3;
             boolean[] masked = new boolean[rows];
-            java.util.Arrays.fill(masked, true);
+            Arrays.fill(masked, true);
             for (int r : new int[] {0, 9, 10, 17}) masked[r] = false;
             for (boolean[] active : new boolean[][] {null, masked}) {
                 for (boolean training : new boolean[] {false, true}) {
