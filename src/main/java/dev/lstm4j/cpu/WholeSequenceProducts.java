@@ -24,18 +24,22 @@ final class WholeSequenceProducts {
     static final int MIN_ROWS_TO_PACK = 64;
     /**
      * The most bytes of a slab of packed W_ih (depth x n): it stays in L3 (32 MiB on the VMs here, shared by the
-     * cores) while every chunk of rows passes over it.
+     * cores) while every chunk of rows passes over it. Slabs are few and deep rather than many and small: each slab
+     * after the first reads and writes C again, and a row block's accumulators then start from C's rows, which a
+     * large C (ptb-large's g is 16.8 MB) holds in memory, not cache.
      */
-    static final long SLAB_BYTES = 8L << 20;
+    static final long SLAB_BYTES = 20L << 20;
     /**
-     * The fewest rows of a chunk the slab depth allows: each panel's trip from L3 is shared by 19 row blocks of 5.
-     * Fewer rows than the 128 this was allow deeper slabs, and ptb-medium's projection ([350 x 650] x [650 x 2600] a
-     * thread) then takes k whole: one pass over C instead of two (one core beside another doing the same, Zen 5
-     * VM: 226-246 against 207-238 GFLOP/s for slabs of 325 and chunks of 200; its input gradient, 4 slabs of 650
-     * against 6 of 434, level). Two builds in one JVM, both orders: ptb-medium inference 0.97-0.99 of the time,
-     * training 0.97-0.99, ptb-medium-bidirectional inference 0.99.
+     * The fewest rows of a chunk the slab depth allows: each panel's trip from L3 is shared by 12 row blocks of 5.
+     * Was 128 rows and 8 MB slabs. One core beside another doing the same (Zen 5 VM): ptb-medium's projection,
+     * [350 x 650] x [650 x 2600] a thread, takes k whole in chunks of 96 rows, 226-246 GFLOP/s against 207-238 in
+     * slabs of 325 and chunks of 200; ptb-large's, [350 x 1500] x [1500 x 6000], 2 slabs of 750 and chunks of 80,
+     * 199-203 against 175-182 in 5 slabs of 300; ptb-medium's input gradient ([350 x 2600] x [2600 x 650]) level
+     * in 3 slabs of 867 and in 6 of 434. Two builds in one JVM, both orders: ptb-medium inference 0.97-0.99 of the
+     * time, training 0.97-1.00, ptb-medium-bidirectional inference 0.99, ptb-large inference 0.96-0.99, training
+     * 0.99-1.01.
      */
-    static final int MIN_CHUNK_ROWS = 96;
+    static final int MIN_CHUNK_ROWS = 64;
     /** The most rows of a chunk. */
     static final int MAX_CHUNK_ROWS = 256;
 

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * the input gradient dX = sum_d dA_d W_ih(d), on shapes that take each of its ways: rows split between the threads,
  * several chunks of rows a thread (640 rows); panels split instead (too few rows for a chunk each), the partial last
  * panel with the last part (4H = 84: two panels and 20 columns; I = 30: one panel and 30 columns); k in slabs (the
- * products here take a 512 KiB L2, no larger than any machine's in this project, so that a 96-row chunk holds 341
+ * products here take a 512 KiB L2, no larger than any machine's in this project, so that a 64-row chunk holds 512
  * floats of k: the projection's k = 600 and the gradient's k = 524 go in two slabs); two directions (the
  * gradient's second adding to the first's); one thread; frozen parameters (W_ih packed once per product and
  * direction for both calls). X rows are wider than the layer's input, as a strided view would be, and rows past the
