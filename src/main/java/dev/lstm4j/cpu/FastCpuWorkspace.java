@@ -85,8 +85,11 @@ final class FastCpuWorkspace implements AutoCloseable {
     static final class ProductBuffers {
         final float[][] rowsOfA;
         final MemorySegment scratch;    // [parts * chunk rows, NR]
+        private final int scratchRows;
         private final int packedFloats;
         private final float[][] ownPacked;
+        private float[] wholeA;         // [rows, I_l]: a projection that packs W_ih's panels as it goes
+        private final float[][] panelGroups;
 
         private ProductBuffers(Allocator a, LstmSpec spec, boolean training, int parts, long l2Bytes) {
             int bufferFloats = 0;
@@ -103,8 +106,27 @@ final class FastCpuWorkspace implements AutoCloseable {
             }
             rowsOfA = new float[parts][bufferFloats];
             scratch = a.floats((long) parts * chunkRows * PackedGemm.NR);
+            scratchRows = chunkRows;
             packedFloats = packed;
             ownPacked = new float[spec.numDirections()][];
+            panelGroups = new float[parts][];
+        }
+
+        /** Rows of each part's share of {@link #scratch}. */
+        int scratchRows() {
+            return scratchRows;
+        }
+
+        /** The heap copy of a projection's X, at least this many floats, made (or grown) on first use. */
+        float[] wholeA(int floats) {
+            if (wholeA == null || wholeA.length < floats) wholeA = new float[floats];
+            return wholeA;
+        }
+
+        /** Part q's buffer for a few packed panels of W_ih, at least this many floats, made on first use. */
+        float[] panelGroup(int q, int floats) {
+            if (panelGroups[q] == null || panelGroups[q].length < floats) panelGroups[q] = new float[floats];
+            return panelGroups[q];
         }
 
         /** This workspace's packed W_ih of direction d, made on first use; one call at a time uses a workspace. */
@@ -116,7 +138,8 @@ final class FastCpuWorkspace implements AutoCloseable {
         long heapBytes() {
             long total = 4L * rowsOfA.length * rowsOfA[0].length;
             for (float[] p : ownPacked) total += p == null ? 0 : 4L * p.length;
-            return total;
+            for (float[] p : panelGroups) total += p == null ? 0 : 4L * p.length;
+            return total + (wholeA == null ? 0 : 4L * wholeA.length);
         }
     }
 

@@ -24,8 +24,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * products here take a 512 KiB L2, no larger than any machine's in this project, so that a 64-row chunk holds 512
  * floats of k: the projection's k = 600 and the gradient's k = 524 go in two slabs); two directions (the
  * gradient's second adding to the first's); one thread; frozen parameters (W_ih packed once per product and
- * direction for both calls). X rows are wider than the layer's input, as a strided view would be, and rows past the
- * call's must stay as they were.
+ * direction for both calls); and the projection that packs W_ih a pair of panels at a time (rows <= 4H, parameters
+ * not frozen: every case here but the first and the fourth), each part several pairs and the last one's partial
+ * panel over more rows than one chunk of the scratch (300 rows, 4H = 400: 12 panels and 16 columns). X rows are
+ * wider than the layer's input, as a strided view would be, and rows past the call's must stay as they were.
  *
  * <p>Tolerance: each entry is a float32 dot product of k terms (2k for two directions' gradient), accumulated by FMA
  * in some order; its error is at most terms * 2^-24 * sum|terms| (recursive summation's bound), which is what each
@@ -42,7 +44,8 @@ class WholeSequenceProductsTest {
         "30, 21, 80, false, 2, false",    // by panels: the partial panels with the second part
         "600, 131, 72, false, 2, false",  // k in slabs, and tails of 12 (4H) and 24 (I) columns
         "200, 21, 640, true, 2, true",    // two directions, frozen: W_ih packed once per product and direction
-        "64, 32, 96, false, 1, false"})   // one thread, 4H and I multiples of the panel
+        "64, 32, 96, false, 1, false",    // one thread, 4H and I multiples of the panel
+        "40, 100, 300, true, 2, false"})  // panels packed as it goes, two directions, the tail in two chunks of rows
     void matchTripleLoops(int in, int hidden, int rows, boolean bidirectional, int threads, boolean frozen) {
         assumeTrue(PackedGemm.USABLE, "the packed kernel needs vectors of 8 floats or more; this JVM's hold "
                 + PackedGemm.LANES);
