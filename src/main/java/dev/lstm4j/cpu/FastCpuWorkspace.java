@@ -80,7 +80,9 @@ final class FastCpuWorkspace implements AutoCloseable {
      * in training the input gradient) need: per part, a heap copy of the rows of A it multiplies at a time
      * ({@link WholeSequenceProducts#bufferFloats}) and a scratch [chunk rows, NR] for a partial last panel; per
      * direction, the packed W_ih of parameters that are not frozen (either product's layout, one at a time), made on
-     * first use.
+     * first use; and for a projection that packs W_ih's panels as it goes
+     * ({@link WholeSequenceProducts#packsPanelsAsItGoes}), a heap copy of X [min(rows cap, 4H), max I_l] and per part
+     * a buffer of {@link WholeSequenceProducts#GROUP_PANELS} packed panels, made on first use.
      */
     static final class ProductBuffers {
         final float[][] rowsOfA;
@@ -88,10 +90,12 @@ final class FastCpuWorkspace implements AutoCloseable {
         private final int scratchRows;
         private final int packedFloats;
         private final float[][] ownPacked;
+        private final int wholeAFloats;
+        private final int panelGroupFloats;
         private float[] wholeA;         // [rows, I_l]: a projection that packs W_ih's panels as it goes
         private final float[][] panelGroups;
 
-        private ProductBuffers(Allocator a, LstmSpec spec, boolean training, int parts, long l2Bytes) {
+        private ProductBuffers(Allocator a, LstmSpec spec, boolean training, int parts, int rowsCap, long l2Bytes) {
             int bufferFloats = 0;
             int chunkRows = 0;
             int packed = 0;
@@ -110,6 +114,10 @@ final class FastCpuWorkspace implements AutoCloseable {
             packedFloats = packed;
             ownPacked = new float[spec.numDirections()][];
             panelGroups = new float[parts][];
+            int maxIn = 0;
+            for (int l = 0; l < spec.numLayers(); l++) maxIn = Math.max(maxIn, spec.layerInputSize(l));
+            wholeAFloats = Math.min(rowsCap, h4) * maxIn;
+            panelGroupFloats = WholeSequenceProducts.GROUP_PANELS * PackedGemm.NR * maxIn;
         }
 
         /** Rows of each part's share of {@link #scratch}. */
@@ -117,15 +125,15 @@ final class FastCpuWorkspace implements AutoCloseable {
             return scratchRows;
         }
 
-        /** The heap copy of a projection's X, at least this many floats, made (or grown) on first use. */
-        float[] wholeA(int floats) {
-            if (wholeA == null || wholeA.length < floats) wholeA = new float[floats];
+        /** The heap copy of a projection's X (at most 4H rows of the widest layer input), made on first use. */
+        float[] wholeA() {
+            if (wholeA == null) wholeA = new float[wholeAFloats];
             return wholeA;
         }
 
-        /** Part q's buffer for a few packed panels of W_ih, at least this many floats, made on first use. */
-        float[] panelGroup(int q, int floats) {
-            if (panelGroups[q] == null || panelGroups[q].length < floats) panelGroups[q] = new float[floats];
+        /** Part q's buffer for {@link WholeSequenceProducts#GROUP_PANELS} packed panels of W_ih, made on first use. */
+        float[] panelGroup(int q) {
+            if (panelGroups[q] == null) panelGroups[q] = new float[panelGroupFloats];
             return panelGroups[q];
         }
 
@@ -367,7 +375,7 @@ final class FastCpuWorkspace implements AutoCloseable {
             gradients = null;
         }
         products = productParts > 0
-                ? new ProductBuffers(a, spec, training, productParts, CacheSize.l2Bytes()) : null;
+                ? new ProductBuffers(a, spec, training, productParts, rowsCap, CacheSize.l2Bytes()) : null;
         this.fixedBytes = a.total + heap;
     }
 

@@ -143,7 +143,7 @@ final class WholeSequenceProducts {
         int in = spec.layerInputSize(l);
         int covering = PackedGemm.coveringPanels(h4);
         FastCpuWorkspace.ProductBuffers buffers = ws.products();
-        float[] a = buffers.wholeA(rows * in); // [rows, I_l]
+        float[] a = buffers.wholeA(); // [rows, I_l]
         int parts = Math.max(1, Math.min(threadPool.threads(), Math.min(buffers.rowsOfA.length, covering)));
         threadPool.parallel(parts, part -> {
             int r0 = CpuThreads.cut(rows, parts, part);
@@ -157,10 +157,11 @@ final class WholeSequenceProducts {
             MemorySegment wih = params.weightIh(l, d).segment(); // [4H, I_l]
             MemorySegment c = ws.dir(l, d).g[l];                // [rows, 4H]
             threadPool.parallel(parts, part -> {
-                float[] group = buffers.panelGroup(part, GROUP_PANELS * PackedGemm.NR * in);
+                float[] group = buffers.panelGroup(part);
                 long scratchOff = (long) part * scratchRows * PackedGemm.NR;
-                for (int g0 = covering * part / parts; g0 < covering * (part + 1) / parts; g0 += GROUP_PANELS) {
-                    int gp = Math.min(GROUP_PANELS, covering * (part + 1) / parts - g0);
+                int p1 = covering * (part + 1) / parts;
+                for (int g0 = covering * part / parts; g0 < p1; g0 += GROUP_PANELS) {
+                    int gp = Math.min(GROUP_PANELS, p1 - g0);
                     int col0 = g0 * PackedGemm.NR;
                     int n = Math.min(gp * PackedGemm.NR, h4 - col0); // the group's columns of C
                     PackedGemm.packTransposed(wih.asSlice((long) col0 * in * Float.BYTES), in, null, 0, n, group, 0,

@@ -22,12 +22,12 @@ import org.junit.jupiter.params.provider.CsvSource;
  * several chunks of rows a thread (640 rows); panels split instead (too few rows for a chunk each), the partial last
  * panel with the last part (4H = 84: two panels and 20 columns; I = 30: one panel and 30 columns); k in slabs (the
  * products here take a 512 KiB L2, no larger than any machine's in this project, so that a 64-row chunk holds 512
- * floats of k: the projection's k = 600 and the gradient's k = 524 go in two slabs); two directions (the
+ * floats of k: the projection's k = 600, frozen, and the gradient's k = 524 go in two slabs); two directions (the
  * gradient's second adding to the first's); one thread; frozen parameters (W_ih packed once per product and
  * direction for both calls); and the projection that packs W_ih a pair of panels at a time (rows <= 4H, parameters
- * not frozen: every case here but the first and the fourth), each part several pairs and the last one's partial
- * panel over more rows than one chunk of the scratch (300 rows, 4H = 400: 12 panels and 16 columns). X rows are
- * wider than the layer's input, as a strided view would be, and rows past the call's must stay as they were.
+ * not frozen: the cases with fewer rows), each part several pairs and the last one's partial panel over more rows
+ * than one chunk of the scratch (300 rows, 4H = 400: 12 panels and 16 columns). X rows are wider than the layer's
+ * input, as a strided view would be, and rows past the call's must stay as they were.
  *
  * <p>Tolerance: each entry is a float32 dot product of k terms (2k for two directions' gradient), accumulated by FMA
  * in some order; its error is at most terms * 2^-24 * sum|terms| (recursive summation's bound), which is what each
@@ -42,7 +42,8 @@ class WholeSequenceProductsTest {
     @CsvSource({
         "200, 21, 640, false, 2, false",  // by rows: 320 each, in chunks; the tails of 20 (4H) and 8 (I) columns
         "30, 21, 80, false, 2, false",    // by panels: the partial panels with the second part
-        "600, 131, 72, false, 2, false",  // k in slabs, and tails of 12 (4H) and 24 (I) columns
+        "600, 131, 72, false, 2, false",  // the gradient's k in slabs, and tails of 12 (4H) and 24 (I) columns
+        "600, 131, 72, false, 2, true",   // frozen: the projection's k in slabs too
         "200, 21, 640, true, 2, true",    // two directions, frozen: W_ih packed once per product and direction
         "64, 32, 96, false, 1, false",    // one thread, 4H and I multiples of the panel
         "40, 100, 300, true, 2, false"})  // panels packed as it goes, two directions, the tail in two chunks of rows
