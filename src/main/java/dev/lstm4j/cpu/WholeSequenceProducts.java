@@ -153,11 +153,13 @@ final class WholeSequenceProducts {
             }
         }, ran);
         int scratchRows = buffers.scratchRows();
+        float[][] groups = new float[parts][];
+        for (int q = 0; q < parts; q++) groups[q] = buffers.panelGroup(q); // made here, not on the workers
         for (int d = 0; d < spec.numDirections(); d++) {
             MemorySegment wih = params.weightIh(l, d).segment(); // [4H, I_l]
             MemorySegment c = ws.dir(l, d).g[l];                // [rows, 4H]
             threadPool.parallel(parts, part -> {
-                float[] group = buffers.panelGroup(part);
+                float[] group = groups[part];
                 long scratchOff = (long) part * scratchRows * PackedGemm.NR;
                 int p1 = covering * (part + 1) / parts;
                 for (int g0 = covering * part / parts; g0 < p1; g0 += GROUP_PANELS) {
