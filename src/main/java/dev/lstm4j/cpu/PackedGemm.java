@@ -48,10 +48,12 @@ final class PackedGemm {
     private static final int KC = slabRowsFor(CpuVendor.vendor(), CacheSize.l1DataBytes());
     /**
      * Most k rows per slab for {@link #multiplyTransposed}, whose k is a whole sequence's T * B rows: a panel's slab
-     * of 1024 is 128 KiB, which L2 keeps while every row block reads it. Measured on Zen 4 only (one core, GFLOP/s,
-     * one slab / 256 / 1024 / 2048): [2048 x 6400] x [6400 x 512] 95 / 105-107 / 106 / 96-97, [512 x 3584] x
-     * [3584 x 128] 112-113 / 109-111 / 94-113 / 113-114, [2600 x 700] x [700 x 640] 107-109 / 103-104 / 108-109 /
-     * 108-110.
+     * of 1024 is 128 KiB, which L2 keeps while every row block reads it. Zen 4 (one core, GFLOP/s, one slab / 256 /
+     * 1024 / 2048): [2048 x 6400] x [6400 x 512] 95 / 105-107 / 106 / 96-97, [512 x 3584] x [3584 x 128] 112-113 /
+     * 109-111 / 94-113 / 113-114, [2600 x 700] x [700 x 640] 107-109 / 103-104 / 108-109 / 108-110. Zen 5 (one
+     * core, one slab / 512 / 1024 / 2048): [2048 x 6400] x [6400 x 768] 199 / 227 / 228 / 229, [512 x 3584] x
+     * [3584 x 156] 187 / 183 / 185 / 180, [2600 x 700] x [700 x 1300] 234 / 219 / 232 / 237 (one slab at 1024 and
+     * 2048 alike): 1024 stays.
      */
     private static final int ROW_BLOCK_KC = 1024;
     /** Rows of A per chunk in {@link #multiplyTransposed}: 128 x 1024 floats of a slab, 512 KiB. */
