@@ -112,47 +112,52 @@ final class FusedPointwise {
                  long cOutOff, MemorySegment mOut, long mOff, int mLd, MemorySegment hState, long stateOff,
                  boolean[] active, int activeOff) {
         int n = h;
-        long rowBytes = (long) n * Float.BYTES;
-        MemorySegment pe = peep != null ? peep : zeros;
         MemorySegment s = scratch.get();
         float[] e = exps.get();
-        if (standard) {
-            // each run of active rows together; an inactive row's m is zero
-            int r = 0;
-            while (r < rows) {
-                if (active != null && !active[activeOff + r]) {
-                    VectorMath.zero(mOut, mOff + (long) r * mLd, n);
-                    r++;
-                    continue;
-                }
-                int end = r + 1;
-                while (end < rows && (active == null || active[activeOff + end])) end++;
+        // each run of active rows together; an inactive row's m is zero
+        int r = 0;
+        while (r < rows) {
+            if (active != null && !active[activeOff + r]) {
+                VectorMath.zero(mOut, mOff + (long) r * mLd, n);
+                r++;
+                continue;
+            }
+            int end = r + 1;
+            while (end < rows && (active == null || active[activeOff + end])) end++;
+            if (standard) {
                 forwardStandardRows(end - r, g, gOff + (long) r * 4 * n, bias, peep, cState, cPrevOut,
                         cPrevOff + (long) r * n, cOut, cOutOff + (long) r * n, mOut, mOff + (long) r * mLd, mLd, hState,
                         stateOff + (long) r * n, s, e);
-                r = end;
+            } else {
+                for (int q = r; q < end; q++) {
+                    forwardGeneralRow(q, g, gOff, bias, peep, cState, cPrevOut, cPrevOff, cOut, cRawOut, cOutOff, mOut,
+                            mOff, mLd, hState, stateOff, s, e);
+                }
             }
-            return;
+            r = end;
         }
-        for (int r = 0; r < rows; r++) {
-            if (active != null && !active[activeOff + r]) {
-                VectorMath.zero(mOut, mOff + (long) r * mLd, n);
-                continue;
-            }
-            long mRow = (mOff + (long) r * mLd) * Float.BYTES;
-            long gRow = (gOff + (long) r * 4 * n) * Float.BYTES;
-            long cRow = (stateOff + (long) r * n) * Float.BYTES;
-            if (cPrevOut != null) {
-                MemorySegment.copy(cState, cRow, cPrevOut, (cPrevOff + (long) r * n) * Float.BYTES, rowBytes);
-            }
-            // without a second target, m is simply written twice to the same place
-            MemorySegment hOut = hState != null ? hState : mOut;
-            long hRow = hState != null ? cRow : mRow;
-            forwardRowGeneral(n, g, gRow, bias, pe, cState, cRow, cRawOut, (cOutOff + (long) r * n) * Float.BYTES,
-                    mOut, mRow, hOut, hRow, s, e);
-            if (cOut != null) {
-                MemorySegment.copy(cState, cRow, cOut, (cOutOff + (long) r * n) * Float.BYTES, rowBytes);
-            }
+    }
+
+    /** {@link #forward}'s row r, active, with the general kernels. */
+    private void forwardGeneralRow(int r, MemorySegment g, long gOff, MemorySegment bias, MemorySegment peep,
+                                   MemorySegment cState, MemorySegment cPrevOut, long cPrevOff, MemorySegment cOut,
+                                   MemorySegment cRawOut, long cOutOff, MemorySegment mOut, long mOff, int mLd,
+                                   MemorySegment hState, long stateOff, MemorySegment s, float[] e) {
+        int n = h;
+        long rowBytes = (long) n * Float.BYTES;
+        long mRow = (mOff + (long) r * mLd) * Float.BYTES;
+        long gRow = (gOff + (long) r * 4 * n) * Float.BYTES;
+        long cRow = (stateOff + (long) r * n) * Float.BYTES;
+        if (cPrevOut != null) {
+            MemorySegment.copy(cState, cRow, cPrevOut, (cPrevOff + (long) r * n) * Float.BYTES, rowBytes);
+        }
+        // without a second target, m is simply written twice to the same place
+        MemorySegment hOut = hState != null ? hState : mOut;
+        long hRow = hState != null ? cRow : mRow;
+        forwardRowGeneral(n, g, gRow, bias, peep != null ? peep : zeros, cState, cRow, cRawOut,
+                (cOutOff + (long) r * n) * Float.BYTES, mOut, mRow, hOut, hRow, s, e);
+        if (cOut != null) {
+            MemorySegment.copy(cState, cRow, cOut, (cOutOff + (long) r * n) * Float.BYTES, rowBytes);
         }
     }
 

@@ -169,10 +169,12 @@ final class WholeSequenceProducts {
                     PackedGemm.packTransposed(wih.asSlice((long) col0 * in * Float.BYTES), in, null, 0, n, group, 0,
                             gp);
                     PackedGemm.multiply(rows, n, in, a, 0, in, group, false, c, col0, h4, 0, PackedGemm.panels(n));
-                    for (int r = 0; n % PackedGemm.NR != 0 && r < rows; r += scratchRows) {
-                        int m = Math.min(scratchRows, rows - r);
-                        PackedGemm.multiplyLastPanel(m, n, in, a, r * in, in, group, c, (long) r * h4 + col0, h4,
-                                buffers.scratch, scratchOff);
+                    if (n % PackedGemm.NR != 0) { // the partial last panel, a scratch's rows at a time
+                        for (int r = 0; r < rows; r += scratchRows) {
+                            int m = Math.min(scratchRows, rows - r);
+                            PackedGemm.multiplyLastPanel(m, n, in, a, r * in, in, group, c, (long) r * h4 + col0,
+                                    h4, buffers.scratch, scratchOff);
+                        }
                     }
                 }
             }, ran);
