@@ -391,6 +391,7 @@ public final class FastCpuBackend implements LstmBackend {
         int rows = b1 - b0;
         boolean proj = spec.projSize() > 0;
         MemorySegment g = dir.g[l];
+        MemorySegment wih = params.weightIh(l, d).segment(); // [4H, I_l]
         MemorySegment whh = params.weightHh(l, d).segment();
         MemorySegment whr = proj ? params.weightHr(l, d).segment() : null;
         MemorySegment peep = spec.peepholes() ? params.weightPeep(l, d).segment() : null;
@@ -419,8 +420,8 @@ public final class FastCpuBackend implements LstmBackend {
                 long gOff = x != null ? (long) b0 * 4 * h : row0 * 4 * h;
                 boolean zeroState = zeroStart && s == 0;
                 if (x != null) {
-                    stepGemms.fusedForward(params.weightIh(l, d).segment(), whh, dir, spec.layerInputSize(l), rows, x,
-                            row0, xLd, b0, gates, gOff, gemv, zeroState);
+                    stepGemms.fusedForward(wih, whh, dir, spec.layerInputSize(l), rows, x, row0, xLd, b0, gates, gOff,
+                            gemv, zeroState);
                 } else if (!zeroState) { // from a zero state g[t] is the input projection alone
                     if (colParts > 0 && parts == null) {
                         // gStep's rows = h_prev W_hh^T + g[t], W_hh packed once per call (one row: sgemv)
@@ -592,6 +593,7 @@ public final class FastCpuBackend implements LstmBackend {
         int width = spec.numDirections() * p;
         int rows = b1 - b0;
         boolean proj = spec.projSize() > 0;
+        MemorySegment wih = params.weightIh(l, d).segment(); // [4H, I_l]
         MemorySegment whh = params.weightHh(l, d).segment();
         MemorySegment whr = proj ? params.weightHr(l, d).segment() : null;
         MemorySegment peep = spec.peepholes() ? params.weightPeep(l, d).segment() : null;
@@ -620,7 +622,7 @@ public final class FastCpuBackend implements LstmBackend {
                     // [dx_t dh_{t-1}] into stepOut; an inactive row's dA is zero, so its dx is too; its dh carries
                     // over
                     int in = spec.layerInputSize(l);
-                    stepGemms.fusedBackward(params.weightIh(l, d).segment(), whh, dir, in, rows, row0, b0, gemv);
+                    stepGemms.fusedBackward(wih, whh, dir, in, rows, row0, b0, gemv);
                     int ldo = StepGemms.fusedBackwardWidth(in, p);
                     Rows.copy(dir.stepOut, (long) b0 * ldo, ldo, dX, row0 * in, in, rows, null, 0);
                     Rows.copy(dir.stepOut, (long) b0 * ldo + in, ldo, dir.dhState, hOff, p, rows, active, b0);
