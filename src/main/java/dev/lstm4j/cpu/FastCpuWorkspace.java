@@ -45,6 +45,13 @@ final class FastCpuWorkspace implements AutoCloseable {
     /** The whole-sequence products' on the packed kernel, or null where they run on OpenBLAS or never run. */
     private final ProductBuffers products;
 
+    /** The widest input of any layer, I_l: the first layer's I or a later one's D * P. */
+    private static int widestLayerInput(LstmSpec spec) {
+        int widest = 0;
+        for (int l = 0; l < spec.numLayers(); l++) widest = Math.max(widest, spec.layerInputSize(l));
+        return widest;
+    }
+
     /**
      * What the packed weight gradients of one layer and direction need: X [rows, I_l] and H_prev [rows, P] packed
      * as B (covering panels), a buffer per part for the chunks of dA^T ({@link PackedGemm#transposedBufferSize}, at
@@ -59,8 +66,7 @@ final class FastCpuWorkspace implements AutoCloseable {
         final MemorySegment tails;   // [4H, NR]: that panel's product, split into dW_ih and dW_hh after
 
         private GradientBuffers(Allocator a, LstmSpec spec, int rowsCap, int parts) {
-            int maxIn = 0;
-            for (int l = 0; l < spec.numLayers(); l++) maxIn = Math.max(maxIn, spec.layerInputSize(l));
+            int maxIn = widestLayerInput(spec);
             chunks = new float[parts][PackedGemm.transposedBufferSize(rowsCap)];
             packedX = new float[PackedGemm.coveredSize(rowsCap, maxIn)];
             packedH = new float[PackedGemm.coveredSize(rowsCap, spec.outputSize())];
@@ -114,8 +120,7 @@ final class FastCpuWorkspace implements AutoCloseable {
             packedFloats = packed;
             ownPacked = new float[spec.numDirections()][];
             panelGroups = new float[parts][];
-            int maxIn = 0;
-            for (int l = 0; l < spec.numLayers(); l++) maxIn = Math.max(maxIn, spec.layerInputSize(l));
+            int maxIn = widestLayerInput(spec);
             wholeAFloats = Math.min(rowsCap, h4) * maxIn;
             panelGroupFloats = WholeSequenceProducts.GROUP_PANELS * PackedGemm.NR * maxIn;
         }

@@ -147,10 +147,7 @@ final class WholeSequenceProducts {
         int parts = Math.max(1, Math.min(threadPool.threads(), Math.min(buffers.rowsOfA.length, covering)));
         threadPool.parallel(parts, part -> {
             int r0 = CpuThreads.cut(rows, parts, part);
-            int r1 = CpuThreads.cut(rows, parts, part + 1);
-            for (int r = r0; r < r1; r++) {
-                MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, (long) r * xStride * Float.BYTES, a, r * in, in);
-            }
+            copyRows(x, xStride, r0, CpuThreads.cut(rows, parts, part + 1) - r0, 0, in, a, r0 * in);
         }, ran);
         int scratchRows = buffers.scratchRows();
         float[][] groups = new float[parts][];
@@ -254,7 +251,7 @@ final class WholeSequenceProducts {
                     boolean add = k0 > 0 || sumDirections && d > 0;
                     for (int c0 = r0; c0 < r1; c0 += chunk) {
                         int m = Math.min(chunk, r1 - c0);
-                        copyRows(a[d], aStride, c0, m, k0, depth, rowsOfA);
+                        copyRows(a[d], aStride, c0, m, k0, depth, rowsOfA, 0);
                         PackedGemm.multiplySlab(k0, depth, m, n, k, rowsOfA, 0, depth, b[d], add, c[d],
                                 (long) c0 * n, n, p0, Math.min(p1, panels));
                         if (p1 > panels) {
@@ -268,11 +265,14 @@ final class WholeSequenceProducts {
         }, ran);
     }
 
-    /** A [m, depth] = rows c0..c0+m-1 of a (leading dimension stride), columns k0..k0+depth-1. */
-    private static void copyRows(MemorySegment a, int stride, int c0, int m, int k0, int depth, float[] into) {
+    /**
+     * into [m, depth] from intoOff = rows c0..c0+m-1 of a (leading dimension stride), columns k0..k0+depth-1.
+     */
+    private static void copyRows(MemorySegment a, int stride, int c0, int m, int k0, int depth, float[] into,
+                                 int intoOff) {
         for (int r = 0; r < m; r++) {
             MemorySegment.copy(a, ValueLayout.JAVA_FLOAT, ((long) (c0 + r) * stride + k0) * Float.BYTES, into,
-                    r * depth, depth);
+                    intoOff + r * depth, depth);
         }
     }
 
