@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lstm4j.cpu.FastCpuBackendEquivalenceTest.Pair;
 import dev.lstm4j.lstm.Activation;
 import dev.lstm4j.lstm.Initializer;
+import dev.lstm4j.lstm.Lstm;
 import dev.lstm4j.lstm.LstmBackend;
 import dev.lstm4j.lstm.LstmGradients;
 import dev.lstm4j.lstm.LstmInput;
@@ -20,32 +21,36 @@ import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The fast backend on specs and shapes drawn at random (a fixed seed, so every run draws the same cases): sizes from
- * 1 to 650, batches from 1 to 130 (the batch chunks begin at 64 rows), 1 to 3 layers, projection, bidirectional,
- * peepholes, coupled input-forget gate, clip, cell clip, dropout, batch-first, ONNX activations, initial state,
- * sequence lengths, frozen parameters, 1 or 2 threads, and the recurrent GEMM on the packed kernel or OpenBLAS;
- * inference or a training step. Between them they take every way {@link FastCpuPlan} runs a step (fused steps, batch
- * chunks, pipelined layers, a lone recurrence's team, sgemv for one row), in combinations that the hand-picked cases
- * of {@link FastCpuBackendEquivalenceTest} do not reach.
+ * The fast backend ({@code cpu}), and the GPU kernels' host build ({@code kernels-host}), on specs and shapes drawn at
+ * random (a fixed seed, so every run draws the same cases): sizes from 1 to 650, batches from 1 to 130 (the batch
+ * chunks begin at 64 rows), 1 to 3 layers, projection, bidirectional, peepholes, coupled input-forget gate, clip,
+ * cell clip, dropout, batch-first, ONNX activations, initial state, sequence lengths, frozen parameters, 1 or 2
+ * threads, and the recurrent GEMM on the packed kernel or OpenBLAS; inference or a training step. Between them they
+ * take every way {@link FastCpuPlan} runs a step, in combinations that the hand-picked cases of
+ * {@link FastCpuBackendEquivalenceTest} do not reach: of the 160 cases, 93 fuse their steps, 49 do not, 18 run on
+ * sgemv (one row), 20 in batch chunks, 7 with pipelined layers, 33 a lone recurrence on 2 threads, 29 with the
+ * recurrent GEMM on OpenBLAS; 128 are training steps and 32 inference calls.
  *
- * <p>The yardstick is the float32 reference backend: both run the same float32-representable data, and each is
- * compared with the float64 reference. For every tensor (output, h_n, c_n and, in training, every gradient) the fast
- * backend's largest error must be at most 4 times the float32 reference's plus 1e-6 of the tensor's largest
- * magnitude (at least 1). Both round in float32 with sums in different orders, so their errors are of one size; the
- * floor, about 16 units of float32's last place, covers the tensors that the float32 reference happens to get nearly
- * exact. Over 4,000 drawn cases (probe, 2026-12-07) the largest ratio was 1.65; a fixed tolerance cannot serve sizes
- * this far apart, and where clip's derivative jumps (an argument on one side of the bound in float32 and on the other
- * in float64) both float32 backends are off by the same jump. A wrong term, row or step is off by 1e-3 to 1 and
- * fails by orders of magnitude; checked to fail with a far smaller fault: backward's dc_{t-1} multiplied by 1.0001
- * in the standard kernel fails 31 of the cases. The 160 cases here: 93 with fused steps, 49 unfused, 18 on sgemv
- * (one row), 20 in batch chunks, 7 with pipelined layers, 33 a lone recurrence on 2 threads, 29 with the recurrent
- * GEMM on OpenBLAS; 128 training steps and 32 inference calls. Gate activations are bounded ones (sigmoid-like f, bounded g and h): with Relu or
- * Softplus as f the cell state grows without bound and float32 overflows where float64 does not.
+ * <p>The yardstick is the float32 reference backend: it and the backend under test run the same
+ * float32-representable data, and each is compared with the float64 reference. For every tensor (output, h_n, c_n
+ * and, in training, every gradient) the tested backend's largest error must be at most 4 times the float32
+ * reference's plus 1e-6 of the tensor's largest magnitude (at least 1). Both round in float32 with sums in different
+ * orders, so their errors are of one size; the floor, about 16 units of float32's last place, covers the tensors that
+ * the float32 reference happens to get nearly exact. Over about 4,000 drawn cases each (probes, 2026-12-07) the
+ * largest ratio was 1.65 for {@code cpu} and 1.48 for {@code kernels-host}; a fixed tolerance cannot serve sizes this
+ * far apart, and where clip's derivative jumps (an argument on one side of the bound in float32 and on the other in
+ * float64) both float32 backends are off by the same jump. A wrong term, row or step is off by 1e-3 to 1 and fails
+ * by orders of magnitude; checked to fail with a far smaller fault: the standard backward kernel's dc_{t-1}
+ * multiplied by 1.0001 fails 31 of the {@code cpu} cases (those whose H fills a vector), the same in the CUDA kernel
+ * ({@code lstm_pointwise.cuh}) 116 of the {@code kernels-host} cases. Gate activations are bounded ones (sigmoid-like f, bounded
+ * g and h): with Relu or Softplus as f the cell state grows without bound and float32 overflows where float64 does
+ * not.
  */
 class RandomSpecsTest {
     private static final int CASES = 160;
@@ -104,14 +109,56 @@ class RandomSpecsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void asAccurateAsTheFloat32Reference(Case c) {
+    void cpuAsAccurateAsTheFloat32Reference(Case c) {
+        check(c, "cpu", p32 -> {
+            FastCpuBackend fast = new FastCpuBackend(c.spec(), c.threads(), c.gemm());
+            return new Run() {
+                public LstmOutput forward(LstmInput in) { return fast.forward(p32, in); }
+                public LstmGradients backward(LstmOutput y, Tensor dy, Tensor dhN, Tensor dcN) {
+                    return fast.backward(p32, y, dy, dhN, dcN);
+                }
+                public void close() { fast.close(); }
+            };
+        });
+    }
+
+    /**
+     * The GPU kernels' sources built with g++ (backend {@code kernels-host}, through the orchestration the GPU
+     * backend runs), on the same cases: their index arithmetic at shapes beyond one thread block, which the GPU
+     * itself is not here to run. The case's threads and GEMM setting are the {@code cpu} backend's and do not apply.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void kernelsHostAsAccurateAsTheFloat32Reference(Case c) {
+        check(c, "kernels-host", p32 -> {
+            Lstm host = Lstm.builder(c.spec()).dtype(DType.FLOAT32).backend("kernels-host").params(p32).build();
+            return new Run() {
+                public LstmOutput forward(LstmInput in) { return host.forward(in); }
+                public LstmGradients backward(LstmOutput y, Tensor dy, Tensor dhN, Tensor dcN) {
+                    return host.backward(y, dy, dhN, dcN);
+                }
+                public void close() { host.close(); }
+            };
+        });
+    }
+
+    /** The backend under test, on the case's float32 parameters. */
+    private interface Run extends AutoCloseable {
+        LstmOutput forward(LstmInput in);
+
+        LstmGradients backward(LstmOutput y, Tensor dy, Tensor dhN, Tensor dcN);
+
+        @Override
+        void close();
+    }
+
+    private static void check(Case c, String backend, Function<LstmParams, Run> open) {
         LstmSpec spec = c.spec();
         SplittableRandom r = new SplittableRandom(c.seed());
         try (Arena arena = Arena.ofConfined();
              LstmParams p32 = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), c.seed());
              LstmBackend ref64 = new ReferenceBackend(spec, DType.FLOAT64);
-             LstmBackend ref32 = new ReferenceBackend(spec, DType.FLOAT32);
-             LstmBackend fast = new FastCpuBackend(spec, c.threads(), c.gemm())) {
+             LstmBackend ref32 = new ReferenceBackend(spec, DType.FLOAT32)) {
             if (spec.peepholes()) { // the initializer may leave them at zero
                 for (int l = 0; l < spec.numLayers(); l++) {
                     for (int d = 0; d < spec.numDirections(); d++) {
@@ -143,12 +190,13 @@ class RandomSpecsTest {
                     in64 = in64.withLengths(lengths);
                     in32 = in32.withLengths(lengths);
                 }
-                try (LstmOutput y64 = ref64.forward(p64, in64);
+                try (Run tested = open.apply(p32);
+                     LstmOutput y64 = ref64.forward(p64, in64);
                      LstmOutput y32 = ref32.forward(p32, in32);
-                     LstmOutput yFast = fast.forward(p32, in32)) {
-                    assertAsClose("output", y64.output(), y32.output(), yFast.output());
-                    assertAsClose("h_n", y64.hN(), y32.hN(), yFast.hN());
-                    assertAsClose("c_n", y64.cN(), y32.cN(), yFast.cN());
+                     LstmOutput yTested = tested.forward(in32)) {
+                    assertAsClose(backend, "output", y64.output(), y32.output(), yTested.output());
+                    assertAsClose(backend, "h_n", y64.hN(), y32.hN(), yTested.hN());
+                    assertAsClose(backend, "c_n", y64.cN(), y32.cN(), yTested.cN());
                     if (!c.training()) {
                         return;
                     }
@@ -157,14 +205,15 @@ class RandomSpecsTest {
                     Pair dcN = Pair.random(arena, LstmShapes.cellStateShape(spec, c.batch()), r, 1.0);
                     try (LstmGradients g64 = ref64.backward(p64, y64, dy.f64(), dhN.f64(), dcN.f64());
                          LstmGradients g32 = ref32.backward(p32, y32, dy.f32(), dhN.f32(), dcN.f32());
-                         LstmGradients gFast = fast.backward(p32, yFast, dy.f32(), dhN.f32(), dcN.f32())) {
-                        assertAsClose("d input", g64.input(), g32.input(), gFast.input());
+                         LstmGradients gTested = tested.backward(yTested, dy.f32(), dhN.f32(), dcN.f32())) {
+                        assertAsClose(backend, "d input", g64.input(), g32.input(), gTested.input());
                         if (c.state()) {
-                            assertAsClose("d h0", g64.h0(), g32.h0(), gFast.h0());
-                            assertAsClose("d c0", g64.c0(), g32.c0(), gFast.c0());
+                            assertAsClose(backend, "d h0", g64.h0(), g32.h0(), gTested.h0());
+                            assertAsClose(backend, "d c0", g64.c0(), g32.c0(), gTested.c0());
                         }
                         for (String n : spec.parameterNames()) {
-                            assertAsClose("d " + n, g64.params().get(n), g32.params().get(n), gFast.params().get(n));
+                            assertAsClose(backend, "d " + n, g64.params().get(n), g32.params().get(n),
+                                    gTested.params().get(n));
                         }
                     }
                 }
@@ -172,35 +221,35 @@ class RandomSpecsTest {
         }
     }
 
-    /** fast's largest |error| against exact (float64) within RATIO x float32's plus FLOOR x max(1, max |exact|). */
-    private static void assertAsClose(String what, Tensor exact, Tensor float32, Tensor fast) {
-        assertEquals(exact.shape(), fast.shape(), what + " shape");
+    /** tested's largest |error| against exact (float64) within RATIO x float32's plus FLOOR x max(1, max |exact|). */
+    private static void assertAsClose(String backend, String what, Tensor exact, Tensor float32, Tensor tested) {
+        assertEquals(exact.shape(), tested.shape(), what + " shape");
         double[] e = exact.toDoubleArray();
         double[] f32 = float32.toDoubleArray();
-        double[] f = fast.toDoubleArray();
+        double[] f = tested.toDoubleArray();
         double scale = 1;
-        double fastError = 0;
+        double testedError = 0;
         double float32Error = 0;
         int at = 0;
         for (int k = 0; k < e.length; k++) {
             scale = Math.max(scale, Math.abs(e[k]));
             double d = Math.abs(e[k] - f[k]);
             if (Double.isNaN(d)) { // fails whatever else
-                fastError = d;
+                testedError = d;
                 at = k;
                 break;
             }
-            if (d > fastError) {
-                fastError = d;
+            if (d > testedError) {
+                testedError = d;
                 at = k;
             }
             float32Error = Math.max(float32Error, Math.abs(e[k] - f32[k]));
         }
         double limit = RATIO * (float32Error + FLOOR * scale);
-        double err = fastError;
+        double err = testedError;
         int where = at;
-        assertTrue(err <= limit, () -> what + ": max |fast - float64| " + err + " at flat index " + where
-                + " (float64 " + e[where] + ", fast " + f[where] + "), allowed " + limit
+        assertTrue(err <= limit, () -> what + ": max |" + backend + " - float64| " + err + " at flat index " + where
+                + " (float64 " + e[where] + ", " + backend + " " + f[where] + "), allowed " + limit
                 + " (the float32 reference's max error " + RATIO + " times, plus the floor)");
     }
 
