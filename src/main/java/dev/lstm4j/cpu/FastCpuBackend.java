@@ -262,9 +262,11 @@ public final class FastCpuBackend implements LstmBackend {
         FastCpuWorkspace ws = null;
         boolean handedOver = false;
         try {
-            Tensor outputResult = results.zeros(DType.FLOAT32, LstmShapes.outputShape(spec, seqLength, batch));
-            Tensor hNResult = results.zeros(DType.FLOAT32, LstmShapes.hiddenStateShape(spec, batch));
-            Tensor cNResult = results.zeros(DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));
+            // written whole below (padded steps' outputs as zeros, every layer's and direction's final state)
+            Tensor outputResult = results.uninitialized(DType.FLOAT32,
+                    LstmShapes.outputShape(spec, seqLength, batch));
+            Tensor hNResult = results.uninitialized(DType.FLOAT32, LstmShapes.hiddenStateShape(spec, batch));
+            Tensor cNResult = results.uninitialized(DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));
             Tensor output = results.writableByAnyThread(outputResult);
             Tensor hN = results.writableByAnyThread(hNResult);
             Tensor cN = results.writableByAnyThread(cNResult);

@@ -51,6 +51,20 @@ public final class ResultArena implements AutoCloseable {
     }
 
     /**
+     * A tensor in this arena whose contents are undefined until written, for a result that the backend writes whole,
+     * every element (see {@link UninitializedMemory}: not zero-filled, so not paid for twice).
+     */
+    public Tensor uninitialized(DType dtype, Shape shape) {
+        long bytes = Math.multiplyExact(shape.elementCount(), (long) dtype.byteSize());
+        try {
+            return Tensor.wrap(UninitializedMemory.allocate(bytes, arena), dtype, shape);
+        } catch (WrongThreadException e) {
+            throw new IllegalArgumentException("results: expected an arena the calling thread may allocate from, "
+                    + "got one confined to another thread", e);
+        }
+    }
+
+    /**
      * For backends: {@code result} (a tensor of this arena) as the call's worker threads may write it. The same
      * memory; where the arena is confined, a view outside its scope, to be used only until the call returns.
      */
