@@ -52,8 +52,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *   (dX = dA W_ih; on the packed kernel as the input projection is);</li>
  *   <li>threads: all parallel work runs on {@link #threads()} threads of our own (the caller's and threads - 1
  *   workers). The recurrences of the two directions of a bidirectional layer run concurrently, and a batch of at
- *   least 64 rows is split into chunks of at least 32 rows that run their whole recurrence independently (rows are
- *   independent sequences: no synchronisation per step). The large GEMMs are split by output rows. OpenBLAS is set
+ *   least 64 rows is split into chunks of at least 32 rows (rows are independent sequences: no synchronisation
+ *   between chunks). Forward, a layer's recurrences go a step at a time over the threads, chunks in halves of at
+ *   least 32 rows ({@link StepScheduler}): a thread done with its own steps takes a slower core's; backward, each
+ *   chunk's recurrence runs whole on one thread. The large GEMMs are split by output rows. OpenBLAS is set
  *   to one thread: its own workers spin between calls and, on a busy machine, stall each small per-step GEMM;</li>
  *   <li>buffers live in a {@link FastCpuWorkspace} that is reused by every call that fits it and replaced (not
  *   added to) when a larger call comes, so memory is bounded by the largest call; no buffer is allocated per step.</li>
