@@ -10,11 +10,11 @@ import java.util.concurrent.locks.LockSupport;
  * thread whose own recurrences are done takes the next steps of another's: the call ends when the last step does,
  * not when the slowest core's share does.
  *
- * <p>Each thread has home recurrences and takes their steps, the one furthest behind first; once
- * every home recurrence is done or running elsewhere, it takes the next step of whichever other recurrence is
- * furthest behind and not running. A recurrence's steps are taken in order, one thread at a time: a claim (CAS) before
- * a step and its release (a volatile write) after it order one step's writes before the next step's reads, whichever
- * threads run them.
+ * <p>Each thread has home recurrences and takes their steps, the one furthest behind first; once every home
+ * recurrence is done or running elsewhere, it takes the next step of whichever other recurrence is furthest behind
+ * and not running. A recurrence's steps are taken in order, one thread at a time: a claim (CAS) before a step and its
+ * release (a volatile write) after it order one step's writes before the next step's reads, whichever threads run
+ * them. A thread with nothing to take waits as a team's member waits between steps ({@link Backoff}).
  *
  * <p>Why: on this project's VMs one vCPU often runs slower than the other for milliseconds. With each thread running
  * its own chunk's whole recurrence, a seed-mnist inference call then waited for the slower core: its two chunks ended
@@ -49,7 +49,7 @@ final class StepScheduler {
                     if (allDone(next, steps)) {
                         return;
                     }
-                    // the last steps run elsewhere: a step's wait, as between a team's steps (Backoff)
+                    // the last steps run elsewhere
                     if (idleSince == 0) {
                         idleSince = System.nanoTime();
                     }
