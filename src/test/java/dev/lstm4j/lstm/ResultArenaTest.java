@@ -72,6 +72,25 @@ class ResultArenaTest {
         }
     }
 
+    /**
+     * The cpu backend's results are not zero-filled ({@link ResultArena#uninitialized}: malloc'd memory attached to
+     * the results' arena): they live as long as that arena, and the arena's close frees them; a read after it throws.
+     */
+    @Test
+    void uninitializedResultsLiveAndDieWithTheirArena() {
+        LstmSpec spec = LstmSpec.builder(INPUT, 4).build();
+        try (Lstm lstm = Lstm.builder(spec).backend("cpu").build(); Arena inputs = Arena.ofShared()) {
+            LstmInput in = LstmInput.of(random(inputs, Shape.of(3, 2, INPUT), 1));
+            Tensor output;
+            try (Arena results = Arena.ofConfined(); LstmOutput y = lstm.forward(in, results)) {
+                output = y.output();
+                float[] values = output.toFloatArray();
+                for (float v : values) assertTrue(Float.isFinite(v), "an element left unwritten: " + v);
+            }
+            assertThrows(IllegalStateException.class, () -> output.getFlat(0));
+        }
+    }
+
     private static Tensor random(Arena arena, Shape shape, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] v = new float[(int) shape.elementCount()];
