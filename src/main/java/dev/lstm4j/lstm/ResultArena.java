@@ -45,8 +45,7 @@ public final class ResultArena implements AutoCloseable {
         try {
             return Tensor.zeros(arena, dtype, shape);
         } catch (WrongThreadException e) {
-            throw new IllegalArgumentException("results: expected an arena the calling thread may allocate from, "
-                    + "got one confined to another thread", e);
+            throw confinedElsewhere(e);
         }
     }
 
@@ -59,9 +58,13 @@ public final class ResultArena implements AutoCloseable {
         try {
             return Tensor.wrap(UninitializedMemory.allocate(bytes, arena), dtype, shape);
         } catch (WrongThreadException e) {
-            throw new IllegalArgumentException("results: expected an arena the calling thread may allocate from, "
-                    + "got one confined to another thread", e);
+            throw confinedElsewhere(e);
         }
+    }
+
+    private static IllegalArgumentException confinedElsewhere(WrongThreadException e) {
+        return new IllegalArgumentException("results: expected an arena the calling thread may allocate from, "
+                + "got one confined to another thread", e);
     }
 
     /**
