@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 /**
- * How a lone recurrence's team splits a step's product ({@link StepGemms#firstPanel}): parts cover the whole
- * panels once, in order, and the last part, which also runs the tail columns, has no more whole panels than any
- * other part needs.
+ * How a lone recurrence's team splits a step's product ({@link StepGemms#firstPanel}): the parts cover the whole
+ * panels once, in order, and with the tail columns (which the last part runs) counted as a panel no part has more
+ * than one panel more than another.
  */
 class TeamSplitTest {
     private static final int NR = PackedGemm.NR;
@@ -18,7 +18,8 @@ class TeamSplitTest {
         for (int parts = 1; parts <= 9; parts++) {
             for (int n = 1; n <= 40 * NR + 3; n += 7) {
                 assertEquals(0, StepGemms.firstPanel(0, parts, n));
-                assertEquals(PackedGemm.panels(n), StepGemms.firstPanel(parts, parts, n), "n " + n + ", parts " + parts);
+                assertEquals(PackedGemm.panels(n), StepGemms.firstPanel(parts, parts, n),
+                        "n " + n + ", parts " + parts);
                 for (int q = 0; q < parts; q++) {
                     assertTrue(StepGemms.firstPanel(q, parts, n) <= StepGemms.firstPanel(q + 1, parts, n),
                             "part " + q + " of " + parts + " at n " + n + " ends before it starts");
