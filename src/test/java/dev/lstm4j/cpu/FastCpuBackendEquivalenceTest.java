@@ -17,6 +17,7 @@ import dev.lstm4j.lstm.LstmSpec;
 import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Shape;
 import dev.lstm4j.tensor.Tensor;
+import dev.lstm4j.testing.Fixtures;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
@@ -480,27 +481,10 @@ class FastCpuBackendEquivalenceTest {
         assertEquals(expected.shape(), actual.shape(), what + " shape");
         double[] e = expected.toDoubleArray();
         double[] a = actual.toDoubleArray();
-        double scale = 1;
-        if (relativeToMax) {
-            for (double v : e) scale = Math.max(scale, Math.abs(v));
-        }
-        double worst = 0;
-        int at = -1;
-        for (int k = 0; k < e.length; k++) {
-            double d = Math.abs(e[k] - a[k]);
-            if (Double.isNaN(d)) { // NaN on either side fails, whatever the other elements
-                worst = d;
-                at = k;
-                break;
-            }
-            if (d > worst) {
-                worst = d;
-                at = k;
-            }
-        }
+        double scale = relativeToMax ? Math.max(1, Fixtures.maxAbs(expected)) : 1;
+        int where = Fixtures.worstIndex(e, a);
+        double err = where < 0 ? 0 : Math.abs(e[where] - a[where]); // NaN fails the comparison below
         double limit = tol * scale;
-        int where = at;
-        double err = worst;
         assertTrue(err <= limit, () -> what + ": max |fast - reference| = " + err + " at flat index " + where
                 + " (reference " + e[where] + ", fast " + a[where] + "), allowed " + limit);
     }

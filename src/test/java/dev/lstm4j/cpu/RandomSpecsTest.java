@@ -17,6 +17,7 @@ import dev.lstm4j.lstm.LstmSpec;
 import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Shape;
 import dev.lstm4j.tensor.Tensor;
+import dev.lstm4j.testing.Fixtures;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
@@ -225,29 +226,12 @@ class RandomSpecsTest {
     private static void assertAsClose(String backend, String what, Tensor exact, Tensor float32, Tensor tested) {
         assertEquals(exact.shape(), tested.shape(), what + " shape");
         double[] e = exact.toDoubleArray();
-        double[] f32 = float32.toDoubleArray();
         double[] f = tested.toDoubleArray();
-        double scale = 1;
-        double testedError = 0;
-        double float32Error = 0;
-        int at = 0;
-        for (int k = 0; k < e.length; k++) {
-            scale = Math.max(scale, Math.abs(e[k]));
-            double d = Math.abs(e[k] - f[k]);
-            if (Double.isNaN(d)) { // fails whatever else
-                testedError = d;
-                at = k;
-                break;
-            }
-            if (d > testedError) {
-                testedError = d;
-                at = k;
-            }
-            float32Error = Math.max(float32Error, Math.abs(e[k] - f32[k]));
-        }
+        int where = Fixtures.worstIndex(e, f);
+        double err = where < 0 ? 0 : Math.abs(e[where] - f[where]); // NaN fails the comparison below
+        double scale = Math.max(1, Fixtures.maxAbs(exact));
+        double float32Error = Fixtures.maxAbsDiff(exact, float32);
         double limit = RATIO * (float32Error + FLOOR * scale);
-        double err = testedError;
-        int where = at;
         assertTrue(err <= limit, () -> what + ": max |" + backend + " - float64| " + err + " at flat index " + where
                 + " (float64 " + e[where] + ", " + backend + " " + f[where] + "), allowed " + limit
                 + " (the float32 reference's max error " + RATIO + " times, plus the floor)");

@@ -42,6 +42,27 @@ public final class Fixtures {
         return m;
     }
 
+    /**
+     * Where actual is furthest from expected: the index of the largest |expected - actual|, or of the first pair whose
+     * difference is NaN (NaN on either side), so that a comparison at that index fails whatever the others are; -1
+     * for empty arrays.
+     */
+    public static int worstIndex(double[] expected, double[] actual) {
+        double worst = -1;
+        int at = -1;
+        for (int k = 0; k < expected.length; k++) {
+            double d = Math.abs(expected[k] - actual[k]);
+            if (Double.isNaN(d)) {
+                return k;
+            }
+            if (d > worst) {
+                worst = d;
+                at = k;
+            }
+        }
+        return at;
+    }
+
     public static double maxAbs(Tensor a) {
         double m = 0;
         for (double v : a.toDoubleArray()) m = Math.max(m, Math.abs(v));
