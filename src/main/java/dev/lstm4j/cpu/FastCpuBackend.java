@@ -29,7 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   the packed kernel, {@link WholeSequenceProducts}, where {@link FastCpuPlan#sequenceProductsOnPackedKernel}), then
  *   per step one recurrent GEMM ([B, P] x [P, 4H], added to the step's rows of the projection: in place on a
  *   team, else in a one-step buffer, {@link StepGemms#recurrentOnProjection}) and the fused pointwise pass (plus
- *   one GEMM for the projection h = W_hr m);</li>
+ *   one GEMM for the projection h = W_hr m, on W_hr packed as W_hh is, {@link StepProjection});</li>
  *   <li>the per-step recurrent GEMMs (forward h W_hh^T, backward dA W_hh) run on W_hh packed once per call into
  *   column panels ({@link PackedGemm}) where the machine has vectors of at least 8 floats and
  *   {@link RecurrentGemm#PACKED} is chosen: OpenBLAS re-packs W_hh on every call, and with few rows that packing
@@ -108,7 +108,7 @@ public final class FastCpuBackend implements LstmBackend {
         this.threads = threads;
         this.gemm = gemm;
         this.plan = new FastCpuPlan(spec, threads, gemm, CacheSize.l2Bytes());
-        this.step = new RecurrentStep(spec, new FusedPointwise(spec));
+        this.step = new RecurrentStep(spec, new FusedPointwise(spec), new StepProjection(spec, frozenPacks));
         // one idle workspace per core at most: a service runs at most about that many calls at once (more request
         // threads than cores only oversubscribe them), and each then finds one ready
         int maxIdle = Math.max(2, Runtime.getRuntime().availableProcessors());
@@ -361,6 +361,7 @@ public final class FastCpuBackend implements LstmBackend {
                 loadState(in.c0(), l, d, batch, h, ws.dir(l, d).cState);
             }
             int colParts = stepGemms.packLayer(params, ws, layer, batch, false, fused, ran);
+            prepareProjections(params, ws, layer, batch, false);
             MemorySegment stepX = fused ? layerX : null;
             if (threads > 1 && plan.recurrences(batch) > 1) {
                 forwardStepByStep(params, ws, layer, seqLength, batch, lengths, stepX, xStride, out, training,
@@ -377,6 +378,17 @@ public final class FastCpuBackend implements LstmBackend {
             xLd = width;
         }
         return x;
+    }
+
+    /**
+     * W_hr of layer l packed for its steps' projection in every direction, where the steps' recurrent products run on
+     * the packed kernel ({@link StepGemms#packLayer}'s rule), else the projection on OpenBLAS.
+     */
+    private void prepareProjections(LstmParams params, FastCpuWorkspace ws, int l, int batch, boolean backward) {
+        boolean packed = plan.packed() && !plan.gemvSteps(batch, params.isFrozen());
+        for (int d = 0; d < spec.numDirections(); d++) {
+            step.prepareProjection(params, ws.dir(l, d), l, d, backward, packed);
+        }
     }
 
     /**
@@ -640,6 +652,7 @@ public final class FastCpuBackend implements LstmBackend {
             // direction's into a buffer of its own, added to the forward one's after
             boolean fused = plan.fusesSteps(batch);
             int colParts = stepGemms.packLayer(params, ws, layer, batch, true, fused, ran);
+            prepareProjections(params, ws, layer, batch, true);
             MemorySegment forwardDX = fused ? dX : null;
             MemorySegment reverseDX = fused ? ws.dXReverse : null;
             forEachChunk(batch, (d, b0, b1, k) -> recurBackward(params, ws, saved.lengths, layer, d, seqLength,

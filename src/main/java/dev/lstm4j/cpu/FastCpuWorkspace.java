@@ -201,6 +201,15 @@ final class FastCpuWorkspace implements AutoCloseable {
         /** The backward layout that this Dir's last training forward packed, or null: the backward then packs it. */
         float[] backwardPacked;
         final float[] stepRows;       // [B, max(P, 4H)] heap copy of the step's A rows; fused [B, max(I+P, 4H)]
+        /**
+         * W_hr of the current layer packed for the steps' projection ({@link StepProjection}: forward B = W_hr^T,
+         * backward B = W_hr), this Dir's own array or frozen parameters' shared one; null where the projection runs
+         * on OpenBLAS. Set by {@link StepProjection#prepare} before the layer's steps.
+         */
+        float[] whrPacked;
+        private final int ownProjectionFloats;
+        private volatile float[] ownProjectionPacked;
+        final float[] projectionRows; // [B, H] with a projection: heap copy of a step's m rows, or backward's dL/dh
         final MemorySegment stepOut;  // fused: [B, NR * covering panels of max(4H, I+P)] a fused step's product
 
         /**
@@ -236,6 +245,9 @@ final class FastCpuWorkspace implements AutoCloseable {
             }
             ownPackedFloats = packed;
             stepRows = new float[Math.multiplyExact(batch, rowWidth)];
+            ownProjectionFloats = proj ? Math.max(PackedGemm.packedSize(h, p), training ? PackedGemm.packedSize(p, h) : 0)
+                    : 0;
+            projectionRows = proj ? new float[Math.multiplyExact(batch, h)] : null;
             g = new MemorySegment[layers];
             MemorySegment shared = training ? null : a.floats((long) gateRows * 4 * h);
             for (int l = from; l < to; l++) g[l] = training ? a.floats((long) rows * 4 * h) : shared;
@@ -289,11 +301,23 @@ final class FastCpuWorkspace implements AutoCloseable {
             return own;
         }
 
+        /** This workspace's own array for W_hr packed ({@link StepProjection}), made on first use. */
+        float[] ownProjectionPacked() {
+            float[] own = ownProjectionPacked;
+            if (own == null) {
+                own = new float[ownProjectionFloats];
+                ownProjectionPacked = own;
+            }
+            return own;
+        }
+
         /** Bytes of the packed-weight arrays this Dir has made (0 before the first call that needed one). */
         long ownPackedBytes() {
             float[] own = ownPacked;
             float[] backward = ownBackwardPacked;
-            return (own == null ? 0 : 4L * own.length) + (backward == null ? 0 : 4L * backward.length);
+            float[] projection = ownProjectionPacked;
+            return (own == null ? 0 : 4L * own.length) + (backward == null ? 0 : 4L * backward.length)
+                    + (projection == null ? 0 : 4L * projection.length);
         }
     }
 

@@ -77,6 +77,7 @@ final class PipelinedLayers {
         } else {
             stepGemms.packFusedForward(params, dir, l, training);
         }
+        step.prepareProjection(params, dir, l, 0, false, !oneRow);
         for (int t = 0; t < seqLength; t++) {
             if (l > 0) progress.await(l - 1, t + 1);
             long row0 = (long) t * batch;
@@ -140,6 +141,7 @@ final class PipelinedLayers {
         boolean[] active = lengths == null ? null : dir.active;
         boolean batchFirst = spec.batchFirst();
         if (!oneRow) stepGemms.packFusedBackward(params, dir, l);
+        step.prepareProjection(params, dir, l, 0, true, !oneRow);
         for (int s = 0; s < seqLength; s++) {
             int t = seqLength - 1 - s;
             if (stage > 0) progress.await(stage - 1, s + 1);

@@ -1,5 +1,6 @@
 package dev.lstm4j.cpu;
 
+import dev.lstm4j.lstm.LstmParams;
 import dev.lstm4j.lstm.LstmSpec;
 import java.lang.foreign.MemorySegment;
 
@@ -12,10 +13,21 @@ import java.lang.foreign.MemorySegment;
 final class RecurrentStep {
     private final LstmSpec spec;
     private final FusedPointwise pointwise;
+    private final StepProjection projection;
 
-    RecurrentStep(LstmSpec spec, FusedPointwise pointwise) {
+    RecurrentStep(LstmSpec spec, FusedPointwise pointwise, StepProjection projection) {
         this.spec = spec;
         this.pointwise = pointwise;
+        this.projection = projection;
+    }
+
+    /**
+     * Before layer l's steps in one direction: W_hr packed for them where {@code packed} (the steps' recurrent
+     * products run on the packed kernel), else the projection on OpenBLAS ({@link StepProjection#prepare}).
+     */
+    void prepareProjection(LstmParams params, FastCpuWorkspace.Dir dir, int l, int d, boolean backward,
+                           boolean packed) {
+        projection.prepare(params, dir, l, d, backward, packed);
     }
 
     /**
@@ -60,7 +72,7 @@ final class RecurrentStep {
             long mOff = training ? row0 * h : cOff;
             pointwise.forward(rows, gates, gOff, dir.bias, peep, dir.cState, cPrev, row0 * h, c, cRaw,
                     row0 * h, m, mOff, h, null, cOff, active, b0);
-            OpenBlas.sgemm(false, true, rows, p, h, 1f, m, mOff, h, whr, 0, h, 0f, out, outOff, width);
+            projection.forward(dir, whr, rows, b0, m, mOff, out, outOff, width);
             Rows.copy(out, outOff, width, dir.hState, (long) b0 * p, p, rows, active, b0);
         } else {
             pointwise.forward(rows, gates, gOff, dir.bias, peep, dir.cState, cPrev, row0 * h, c, cRaw,
@@ -83,8 +95,7 @@ final class RecurrentStep {
         long hOff = (long) b0 * p;
         if (whr != null) {
             Rows.add(dir.dhState, hOff, dOut, outOff, width, dir.dh, row0 * p, p, rows, active, b0);
-            OpenBlas.sgemm(false, false, rows, h, p, 1f, dir.dh, row0 * p, p, whr, 0, h, 0f, dir.dmStep,
-                    (long) b0 * h, h);
+            projection.backward(dir, whr, rows, b0, dir.dh, row0 * p, dir.dmStep, (long) b0 * h);
         } else {
             Rows.add(dir.dhState, hOff, dOut, outOff, width, dir.dhStep, hOff, p, rows, active, b0);
         }

@@ -79,6 +79,9 @@ class FastCpuBackendEquivalenceTest {
         // packed recurrent GEMM: 4H = 180 is 5 whole panels of 32 and 20 tail columns, P = 37 one panel and 5
         v.add(Arguments.of("H=45 projection 37, packed panels and tails",
                 LstmSpec.builder(I, 45).projSize(37).numLayers(2).build(), Opts.ALL));
+        // the steps' projection on packed W_hr (StepProjection) into every other 37 columns of rows 74 wide
+        v.add(Arguments.of("H=45 projection 37 bidirectional, packed W_hr and tails",
+                LstmSpec.builder(I, 45).projSize(37).bidirectional(true).build(), Opts.ALL));
         // P = 70: two whole panels, so on 2 threads backward's step also runs on the team (pointwise split by rows,
         // one peephole-gradient accumulator per part); standard and general pointwise kernels
         v.add(Arguments.of("H=70 peepholes, team in backward",

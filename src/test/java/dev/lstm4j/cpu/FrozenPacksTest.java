@@ -53,7 +53,10 @@ class FrozenPacksTest {
                         unfusedLayout(LstmSpec.builder(400, 400).numLayers(2).build())),
                 // the same size bidirectional: both directions' packs
                 Arguments.of("bidirectional, unfused", LstmSpec.builder(400, 400).bidirectional(true).build(), 8,
-                        FastCpuWorkspace.Layout.PLAIN));
+                        FastCpuWorkspace.Layout.PLAIN),
+                // W_hr packed for the steps' projection too (StepProjection), beside the fused [W_ih W_hh]
+                Arguments.of("projection, fused steps", LstmSpec.builder(16, 48).projSize(40).build(), 64,
+                        FastCpuWorkspace.Layout.FUSED));
     }
 
     /**
@@ -77,7 +80,46 @@ class FrozenPacksTest {
                 Arguments.of("one row, the layer pipeline", LstmSpec.builder(16, 32).numLayers(2).build(), 1,
                         FastCpuWorkspace.Layout.PIPELINED),
                 Arguments.of("one row, fused steps", LstmSpec.builder(16, 32).bidirectional(true).build(), 1,
-                        FastCpuWorkspace.Layout.FUSED)));
+                        FastCpuWorkspace.Layout.FUSED),
+                Arguments.of("one row, projection, the layer pipeline",
+                        LstmSpec.builder(16, 48).projSize(40).numLayers(2).build(), 1,
+                        FastCpuWorkspace.Layout.PIPELINED)));
+    }
+
+    /**
+     * With a projection, frozen parameters keep W_hr packed in both layouts as well ({@link StepProjection}); and a
+     * later call in the same workspace on other parameters, not frozen (one row: their steps on OpenBLAS, nothing
+     * packed), reads their own W_hr, not the packed one left from the frozen call: its results are a fresh backend's.
+     */
+    @Test
+    void keepsWhrPackedAndOtherParametersDoNotReadIt() {
+        requirePackedKernel();
+        LstmSpec spec = LstmSpec.builder(16, 48).projSize(40).build();
+        int t = 4;
+        try (Arena arena = Arena.ofConfined();
+             LstmParams frozen = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 5)
+                     .freeze();
+             LstmParams other = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 6);
+             FastCpuBackend fast = new FastCpuBackend(spec, 2);
+             FastCpuBackend fresh = new FastCpuBackend(spec, 2)) {
+            Tensor x = random(arena, Shape.of(t, 1, spec.inputSize()), 1);
+            Tensor dy = random(arena, LstmShapes.outputShape(spec, t, 1), 2);
+            try (LstmOutput unused = fast.forward(frozen, LstmInput.of(x));
+                 LstmOutput expected = fresh.forward(other, LstmInput.of(x));
+                 LstmOutput actual = fast.forward(other, LstmInput.of(x))) {
+                assertClose(expected.output().toFloatArray(), actual.output().toFloatArray(),
+                        "inference on the other parameters");
+            }
+            FrozenParamsCheck.trainingStep(fast, frozen, x, dy);
+            assertTrue(fast.frozenPackLayouts().containsAll(
+                    List.of("W_hr layer 0 direction 0", "W_hr plain layer 0 direction 0")),
+                    "W_hr packed forward and backward: " + fast.frozenPackLayouts());
+            List<float[]> expected = FrozenParamsCheck.trainingStep(fresh, other, x, dy);
+            List<float[]> actual = FrozenParamsCheck.trainingStep(fast, other, x, dy);
+            for (int k = 0; k < expected.size(); k++) {
+                assertClose(expected.get(k), actual.get(k), "tensor " + k + " on the other parameters");
+            }
+        }
     }
 
     @ParameterizedTest(name = "{0}")
