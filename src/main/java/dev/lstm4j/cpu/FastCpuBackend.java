@@ -500,7 +500,7 @@ public final class FastCpuBackend implements LstmBackend {
             // per-step column split: a team whose workers stay between steps (see CpuThreads.team)
             this.team = colParts > 1 ? threadPool.team(colParts, ran) : null;
             this.parts = team != null
-                    ? new TeamStep(team, step, spec.hiddenSize(), dir, l, whh, peep, training, active) : null;
+                    ? new TeamStep(team, step, spec.hiddenSize(), dir, l, whh, whr, peep, training, active) : null;
         }
 
         @Override
@@ -546,8 +546,8 @@ public final class FastCpuBackend implements LstmBackend {
                 }
             }
             long outOff = row0 * width + (long) d * p;
-            if (parts != null && whr == null) {
-                // the team's threads take the pointwise step by rows too (rows are independent)
+            if (parts != null) {
+                // the team's threads take the pointwise step (and projection) by rows too (rows are independent)
                 parts.forward(rows, row0, b0, gOff, out, outOff, width);
             } else {
                 step.forward(dir, l, whr, peep, rows, row0, b0, gates, gOff, out, outOff, width, training, active);
@@ -717,7 +717,7 @@ public final class FastCpuBackend implements LstmBackend {
         boolean gemv = plan.gemvSteps(batch, params.isFrozen());
         // per-step column split: a team whose workers stay between steps (see CpuThreads.team)
         try (CpuThreads.Team team = colParts > 1 ? threadPool.team(colParts, ran) : null) {
-            TeamStep parts = team != null ? new TeamStep(team, step, h, dir, l, whh, peep, true, active) : null;
+            TeamStep parts = team != null ? new TeamStep(team, step, h, dir, l, whh, whr, peep, true, active) : null;
             for (int s = seqLength - 1; s >= 0; s--) {
                 int t = d == 0 ? s : seqLength - 1 - s;
                 long row0 = (long) t * batch + b0;
@@ -725,11 +725,11 @@ public final class FastCpuBackend implements LstmBackend {
                     for (int b = b0; b < b1; b++) active[b] = t < lengths[b];
                 }
                 long outOff = row0 * width + (long) d * p;
-                step.gradientOfM(dir, whr, rows, row0, b0, dOut, outOff, width, active);
                 if (parts != null) {
                     // by rows over the team; part q accumulates peephole gradients in accumulator q (chunk is 0)
-                    parts.backward(rows, row0, b0);
+                    parts.backward(rows, row0, b0, dOut, outOff, width);
                 } else {
+                    step.gradientOfM(dir, whr, rows, row0, b0, dOut, outOff, width, active);
                     step.backward(dir, l, peep, rows, row0, b0, peepOff, active);
                 }
                 if (dX != null) {

@@ -182,6 +182,23 @@ class FastCpuBackendEquivalenceTest {
     }
 
     /**
+     * A lone recurrence on weights too large to fuse (I = H = 256, projection 200, as below) with 8 rows: each step's
+     * product split by panels over a team of 2, and after it, by rows, the pointwise step and the projection h = W_hr m
+     * on packed W_hr (forward), dL/dm through W_hr and the pointwise backward (backward).
+     */
+    @Test
+    void matchesTheReferenceOnATeamWithAProjection() {
+        LstmSpec spec = LstmSpec.builder(256, 256).projSize(200).build();
+        try (FastCpuBackend fast = new FastCpuBackend(spec, 2)) {
+            Assumptions.assumeTrue(fast.plan().packed() && !fast.plan().fusesSteps(8)
+                            && fast.plan().recurrences(8) == 1,
+                    "not a team's steps here: vectors of " + PackedGemm.LANES + " floats (fewer than 8: no packed"
+                    + " kernel), or an L2 of " + CacheSize.l2Bytes() + " bytes, where about 2 MB of weights fuse");
+        }
+        compare(spec, Opts.ALL, 8, 4, 2);
+    }
+
+    /**
      * One row with weights too large to fuse (I = H = 256, projection 200: 1.9 MB of packed [W_ih W_hh], past 3/2
      * of these machines' L2; without projection 2 MB): W_hh's sgemv steps without a team, for each of two directions
      * on its own thread, and on one thread alone.
