@@ -245,8 +245,8 @@ final class FastCpuWorkspace implements AutoCloseable {
             }
             ownPackedFloats = packed;
             stepRows = new float[Math.multiplyExact(batch, rowWidth)];
-            ownProjectionFloats = proj ? Math.max(PackedGemm.packedSize(h, p), training ? PackedGemm.packedSize(p, h) : 0)
-                    : 0;
+            ownProjectionFloats = !proj ? 0
+                    : Math.max(PackedGemm.packedSize(h, p), training ? PackedGemm.packedSize(p, h) : 0);
             projectionRows = proj ? new float[Math.multiplyExact(batch, h)] : null;
             g = new MemorySegment[layers];
             MemorySegment shared = training ? null : a.floats((long) gateRows * 4 * h);

@@ -6,9 +6,9 @@ import java.util.function.IntConsumer;
 /**
  * The parts of a lone recurrence's steps over its {@link CpuThreads.Team}: each step's recurrent GEMM by column
  * panels (or sgemv's outputs), and by rows what comes after it forward (the pointwise step, and with a projection
- * h = W_hr m) and before it backward (dL/dm, through W_hr with a projection, and the pointwise backward). One object is reused by every step of the recurrence,
- * as a lambda per step would be an allocation per step: each method sets the step's fields and runs the team on
- * this.
+ * h = W_hr m) and before it backward (dL/dm, through W_hr with a projection, and the pointwise backward). One object
+ * is reused by every step of the recurrence, as a lambda per step would be an allocation per step: each method sets
+ * the step's fields and runs the team on this.
  */
 final class TeamStep implements IntConsumer {
     private static final int GEMM = 0;
