@@ -217,6 +217,10 @@ class FastCpuBackendEquivalenceTest {
         }
         compare(bidirectional, Opts.ALL, 1, 4, 2);
         compare(oneWay, Opts.ALL, 1, 4, 1);
+        // one step of one row, as a service streams a sequence: the input projection and the input gradient of a
+        // single row on sgemv too
+        compare(bidirectional, Opts.STATE, 1, 1, 2);
+        compare(oneWay, Opts.STATE, 1, 1, 1);
     }
 
     /**
