@@ -185,19 +185,18 @@ final class FastCpuWorkspace implements AutoCloseable {
         final MemorySegment dPeep;    // [chunks, 3H]: one peephole-gradient accumulator per batch chunk
         /**
          * W_hh of the current layer packed for PackedGemm (forward or backward layout); with fused steps,
-         * [W_ih W_hh] (the fused step's B, with its partial last panel): {@link #ownPacked}, or for frozen parameters
+         * [W_ih W_hh] (the fused step's B, with its partial last panel): {@link #ownPacked()}, or for frozen parameters
          * their shared packed array ({@link FrozenPacks}). Set by whoever packs the layer, before its steps run.
          */
         float[] whhPacked;
         /**
-         * Floats of this workspace's own array for the packed weights of parameters that are not frozen, made on
-         * the first call that packs such parameters ({@link #ownPacked()}): calls on frozen parameters read a shared
-         * array instead, and their workspaces (one per concurrent call) would hold this one unused (36 MB per
-         * direction at ptb-large).
+         * This workspace's own arrays for the packed weights of parameters that are not frozen, made on the first
+         * call that packs such parameters: calls on frozen parameters read shared arrays instead, and their
+         * workspaces (one per concurrent call) would hold these unused (36 MB per direction at ptb-large).
          */
-        private final int ownPackedFloats;
-        private volatile float[] ownPacked;
-        private volatile float[] ownBackwardPacked;
+        private final LazyFloats ownPacked;
+        /** A training forward's second packed array: the backward layout ({@link StepGemms#packFusedForward}). */
+        private final LazyFloats ownBackwardPacked;
         /** The backward layout that this Dir's last training forward packed, or null: the backward then packs it. */
         float[] backwardPacked;
         final float[] stepRows;       // [B, max(P, 4H)] heap copy of the step's A rows; fused [B, max(I+P, 4H)]
@@ -207,8 +206,7 @@ final class FastCpuWorkspace implements AutoCloseable {
          * on OpenBLAS. Set by {@link StepProjection#prepare} before the layer's steps.
          */
         float[] whrPacked;
-        private final int ownProjectionFloats;
-        private volatile float[] ownProjectionPacked;
+        private final LazyFloats ownProjectionPacked;
         final float[] projectionRows; // [B, H] with a projection: heap copy of a step's m rows, or backward's dL/dh
         final MemorySegment stepOut;  // fused: [B, NR * covering panels of max(4H, I+P)] a fused step's product
 
@@ -243,10 +241,11 @@ final class FastCpuWorkspace implements AutoCloseable {
             } else {
                 stepOut = null;
             }
-            ownPackedFloats = packed;
+            ownPacked = new LazyFloats(packed);
+            ownBackwardPacked = new LazyFloats(packed);
             stepRows = new float[Math.multiplyExact(batch, rowWidth)];
-            ownProjectionFloats = !proj ? 0
-                    : Math.max(PackedGemm.packedSize(h, p), training ? PackedGemm.packedSize(p, h) : 0);
+            ownProjectionPacked = new LazyFloats(!proj ? 0
+                    : Math.max(PackedGemm.packedSize(h, p), training ? PackedGemm.packedSize(p, h) : 0));
             projectionRows = proj ? new float[Math.multiplyExact(batch, h)] : null;
             g = new MemorySegment[layers];
             MemorySegment shared = training ? null : a.floats((long) gateRows * 4 * h);
@@ -279,45 +278,50 @@ final class FastCpuWorkspace implements AutoCloseable {
 
         /**
          * A training forward's second packed array: the backward layout, packed with the forward one while the
-         * weights are in cache ({@link StepGemms#packFusedForward}); made on first use, for parameters that
-         * are not frozen.
+         * weights are in cache ({@link StepGemms#packFusedForward}).
          */
         float[] ownBackwardPacked() {
-            float[] own = ownBackwardPacked;
-            if (own == null) {
-                own = new float[ownPackedFloats];
-                ownBackwardPacked = own;
-            }
-            return own;
+            return ownBackwardPacked.get();
         }
 
         /** This workspace's own array for packed weights, made on first use; one call at a time uses a Dir. */
         float[] ownPacked() {
-            float[] own = ownPacked;
-            if (own == null) {
-                own = new float[ownPackedFloats];
-                ownPacked = own;
-            }
-            return own;
+            return ownPacked.get();
         }
 
         /** This workspace's own array for W_hr packed ({@link StepProjection}), made on first use. */
         float[] ownProjectionPacked() {
-            float[] own = ownProjectionPacked;
-            if (own == null) {
-                own = new float[ownProjectionFloats];
-                ownProjectionPacked = own;
-            }
-            return own;
+            return ownProjectionPacked.get();
         }
 
         /** Bytes of the packed-weight arrays this Dir has made (0 before the first call that needed one). */
         long ownPackedBytes() {
-            float[] own = ownPacked;
-            float[] backward = ownBackwardPacked;
-            float[] projection = ownProjectionPacked;
-            return (own == null ? 0 : 4L * own.length) + (backward == null ? 0 : 4L * backward.length)
-                    + (projection == null ? 0 : 4L * projection.length);
+            return ownPacked.bytes() + ownBackwardPacked.bytes() + ownProjectionPacked.bytes();
+        }
+    }
+
+    /** A float array of a fixed size, made on first use. */
+    private static final class LazyFloats {
+        private final int floats;
+        private volatile float[] array;
+
+        LazyFloats(int floats) {
+            this.floats = floats;
+        }
+
+        float[] get() {
+            float[] a = array;
+            if (a == null) {
+                a = new float[floats];
+                array = a;
+            }
+            return a;
+        }
+
+        /** Bytes made so far: 0 before the first {@link #get}. */
+        long bytes() {
+            float[] a = array;
+            return a == null ? 0 : 4L * a.length;
         }
     }
 
