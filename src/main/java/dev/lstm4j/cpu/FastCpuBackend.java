@@ -580,7 +580,9 @@ public final class FastCpuBackend implements LstmBackend {
 
         boolean handedOver = false;
         try {
-            LstmParams gradsResult = LstmParams.zeros(spec, DType.FLOAT32, results);
+            // every element written below: each weight gradient whole by its products, db_hh as a copy of db_ih, and
+            // dW_peep as a copy of the first accumulator plus the rest
+            LstmParams gradsResult = LstmParams.uninitialized(spec, DType.FLOAT32, results);
             Tensor dInputResult = results.zeros(DType.FLOAT32, in.input().shape());
             Tensor dh0Result = results.zeros(DType.FLOAT32, LstmShapes.hiddenStateShape(spec, batch));
             Tensor dc0Result = results.zeros(DType.FLOAT32, LstmShapes.cellStateShape(spec, batch));

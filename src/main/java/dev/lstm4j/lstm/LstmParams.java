@@ -20,13 +20,14 @@ public final class LstmParams implements AutoCloseable {
     private volatile Map<String, Tensor> tensors; // insertion order = spec.parameterNames()
     private volatile boolean frozen;
 
-    private LstmParams(LstmSpec spec, DType dtype, ResultArena memory) {
+    private LstmParams(LstmSpec spec, DType dtype, ResultArena memory, boolean zeroed) {
         this.spec = Objects.requireNonNull(spec, "spec");
         this.dtype = Objects.requireNonNull(dtype, "dtype");
         this.memory = memory;
         Map<String, Tensor> map = new LinkedHashMap<>();
         for (String name : spec.parameterNames()) {
-            map.put(name, memory.zeros(dtype, spec.parameterShape(name)));
+            map.put(name, zeroed ? memory.zeros(dtype, spec.parameterShape(name))
+                    : memory.uninitialized(dtype, spec.parameterShape(name)));
         }
         this.tensors = Collections.unmodifiableMap(map);
     }
@@ -40,12 +41,21 @@ public final class LstmParams implements AutoCloseable {
 
     /** All parameters zero, in memory of their own. */
     public static LstmParams zeros(LstmSpec spec, DType dtype) {
-        return new LstmParams(spec, dtype, ResultArena.own());
+        return new LstmParams(spec, dtype, ResultArena.own(), true);
     }
 
     /** For backends: zero parameters (a backward call's gradients) in {@code results}, closed with it if it is owned. */
     public static LstmParams zeros(LstmSpec spec, DType dtype, ResultArena results) {
-        return new LstmParams(spec, dtype, Objects.requireNonNull(results, "results"));
+        return new LstmParams(spec, dtype, Objects.requireNonNull(results, "results"), true);
+    }
+
+    /**
+     * For backends that write every element of every tensor (a backward call's gradients): parameters in
+     * {@code results} whose contents are undefined until written ({@link ResultArena#uninitialized}: not zero-filled,
+     * so not paid for twice), closed with it if it is owned.
+     */
+    public static LstmParams uninitialized(LstmSpec spec, DType dtype, ResultArena results) {
+        return new LstmParams(spec, dtype, Objects.requireNonNull(results, "results"), false);
     }
 
     /**
