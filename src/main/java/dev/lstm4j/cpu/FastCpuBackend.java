@@ -679,11 +679,6 @@ public final class FastCpuBackend implements LstmBackend {
                 int r0 = CpuThreads.cut(rows, rowParts, k);
                 int r1 = CpuThreads.cut(rows, rowParts, k + 1);
                 for (int d = 0; d < dirs; d++) {
-                    if (r1 - r0 == 1) { // W_ih^T dA's row on sgemv, which reads W_ih as it is
-                        OpenBlas.sgemv(true, 4 * h, layerIn, 1f, params.weightIh(layer, d).segment(), 0, layerIn,
-                                ws.dir(layer, d).dA, (long) r0 * 4 * h, d == 0 ? 0f : 1f, dXf, (long) r0 * layerIn);
-                        continue;
-                    }
                     OpenBlas.sgemm(false, false, r1 - r0, layerIn, 4 * h, 1f, ws.dir(layer, d).dA,
                             (long) r0 * 4 * h, 4 * h, params.weightIh(layer, d).segment(), 0, layerIn,
                             d == 0 ? 0f : 1f, dXf, (long) r0 * layerIn, layerIn);
@@ -785,11 +780,7 @@ public final class FastCpuBackend implements LstmBackend {
             for (int d = 0; d < dirs; d++) {
                 MemorySegment wih = params.weightIh(l, d).segment(); // [4H, I_l]
                 MemorySegment g = ws.dir(l, d).g[l];                // [rows, 4H]
-                if (byColumns && rows == 1) { // sgemv reads W_ih as it is; sgemm would pack it for one row
-                    int c0 = CpuThreads.cut(h4, parts, k);
-                    int c1 = CpuThreads.cut(h4, parts, k + 1);
-                    OpenBlas.sgemv(false, c1 - c0, layerIn, 1f, wih, (long) c0 * layerIn, layerIn, x, 0, 0f, g, c0);
-                } else if (byColumns) {
+                if (byColumns) {
                     int c0 = CpuThreads.cut(h4, parts, k);
                     int c1 = CpuThreads.cut(h4, parts, k + 1);
                     OpenBlas.sgemm(false, true, rows, c1 - c0, layerIn, 1f, x, 0, xStride, wih, (long) c0 * layerIn,

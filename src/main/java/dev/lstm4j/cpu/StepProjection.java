@@ -14,8 +14,8 @@ import java.util.function.Consumer;
  * (one row, {@code blas}) on OpenBLAS. OpenBLAS packs W_hr again on every call, so at every step: one core, one
  * step's forward product, OpenBLAS against the packed kernel with its row copy: [16 x 1024] x [1024 x 256] 171
  * against 40 us, [64 x 1024] x [1024 x 256] 376 against 150, [128 x 512] x [512 x 128] 169 against 75. One row
- * goes to OpenBLAS's sgemv, which reads W_hr as it is: [1 x 1024] x [1024 x 256] 9.7 us, against 111 for sgemm and
- * 10.4 for the packed kernel.
+ * on OpenBLAS is a sgemv ({@link OpenBlas#sgemm}), which reads W_hr as it is: [1 x 1024] x [1024 x 256] 9.7 us,
+ * against 10.4 for the packed kernel.
  */
 final class StepProjection {
     private final LstmSpec spec;
@@ -73,9 +73,7 @@ final class StepProjection {
                     PackedGemm.panels(p));
             tail0 = PackedGemm.panels(p) * PackedGemm.NR;
         }
-        if (tail0 < p && rows == 1) { // W_hr's last rows times m's row
-            OpenBlas.sgemv(false, p - tail0, h, 1f, whr, (long) tail0 * h, h, m, mOff, 0f, out, outOff + tail0);
-        } else if (tail0 < p) {       // W_hr's last rows, transposed
+        if (tail0 < p) { // W_hr's last rows, transposed
             OpenBlas.sgemm(false, true, rows, p - tail0, h, 1f, m, mOff, h, whr, (long) tail0 * h, h, 0f, out,
                     outOff + tail0, width);
         }
@@ -95,9 +93,7 @@ final class StepProjection {
                     PackedGemm.panels(h));
             tail0 = PackedGemm.panels(h) * PackedGemm.NR;
         }
-        if (tail0 < h && rows == 1) { // W_hr's last columns, transposed, times dh's row
-            OpenBlas.sgemv(true, p, h - tail0, 1f, whr, tail0, h, dh, dhOff, 0f, dm, dmOff + tail0);
-        } else if (tail0 < h) {       // W_hr's last columns
+        if (tail0 < h) { // W_hr's last columns
             OpenBlas.sgemm(false, false, rows, h - tail0, p, 1f, dh, dhOff, p, whr, tail0, h, 0f, dm, dmOff + tail0,
                     h);
         }
