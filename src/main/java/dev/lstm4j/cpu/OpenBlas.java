@@ -133,11 +133,21 @@ public final class OpenBlas {
     }
 
     /**
+     * Most rows of A that {@link #sgemm} hands to sgemv, one call a row. Each sgemv reads all of B, where sgemm packs
+     * B (a read and a write) and then runs its kernel on the few rows; one core, m rows of sgemm against m sgemv, B =
+     * W^T and W, medians: m = 2, [2 x 128] x [128 x 512] 26.8 / 37.1 us against 5.6 / 5.0, [2 x 650] x [650 x 2600]
+     * 865 / 827 against 163 / 147; m = 4, 25.3 / 30.4 against 12.8 / 10.7 and 653 / 734 against 308 / 306, the
+     * least gain 7.3 against 6.2 us at [4 x 28] x [28 x 512] (W^T); m = 8 goes either way (0.49 to 1.85 of sgemm's
+     * time over the same shapes), so sgemm keeps it. Zen 5 VM, 2026-12-07.
+     */
+    static final int SGEMV_ROWS = 4;
+
+    /**
      * C = alpha * op(A) * op(B) + beta * C, row-major; op(A) is m x k, op(B) is k x n, C is m x n. Offsets are in
-     * floats from the start of each segment. One row of A (m = 1, A not transposed) goes to sgemv instead: sgemm packs
-     * its B operand on every call, even for one row, where sgemv reads it as it is (one core, a step's [1 x 1024] x
-     * [1024 x 256]: 111 us on sgemm, 9.7 on sgemv; the input projection of one sequence row at two layers of 650,
-     * 2 threads: 0.93 -> 0.27 ms a call).
+     * floats from the start of each segment. Up to {@link #SGEMV_ROWS} rows of A (A not transposed) go to sgemv
+     * instead, a row at a time: sgemm packs its B operand on every call, however few the rows, where sgemv reads it
+     * as it is (one core, a step's [1 x 1024] x [1024 x 256]: 111 us on sgemm, 9.7 on sgemv; the input projection of
+     * one sequence row at two layers of 650, 2 threads: 0.93 -> 0.27 ms a call).
      */
     public static void sgemm(boolean transA, boolean transB, int m, int n, int k,
                              float alpha, MemorySegment a, long aOffset, int lda,
@@ -153,8 +163,11 @@ public final class OpenBlas {
         MemorySegment as = checked("A", a, aOffset, transA ? k : m, transA ? m : k, lda);
         MemorySegment bs = checked("B", b, bOffset, transB ? n : k, transB ? k : n, ldb);
         MemorySegment cs = checked("C", c, cOffset, m, n, ldc);
-        if (m == 1 && !transA) { // C's row = op(B)^T a: B [n, k] times a, or B [k, n] transposed times a
-            sgemv(!transB, transB ? n : k, transB ? k : n, alpha, b, bOffset, ldb, a, aOffset, beta, c, cOffset);
+        if (m <= SGEMV_ROWS && !transA) { // C's row i = op(B)^T A's row i: B [n, k] times it, or B [k, n] transposed
+            for (int i = 0; i < m; i++) {
+                sgemv(!transB, transB ? n : k, transB ? k : n, alpha, b, bOffset, ldb, a, aOffset + (long) i * lda,
+                        beta, c, cOffset + (long) i * ldc);
+            }
             return;
         }
         try {
