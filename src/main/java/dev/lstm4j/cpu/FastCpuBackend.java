@@ -360,7 +360,8 @@ public final class FastCpuBackend implements LstmBackend {
                 loadState(in.h0(), l, d, batch, p, ws.dir(l, d).hState);
                 loadState(in.c0(), l, d, batch, h, ws.dir(l, d).cState);
             }
-            int colParts = stepGemms.packLayer(params, ws, layer, batch, false, fused, ran);
+            boolean readsWhh = fused || seqLength > 1 || !zeroStart; // else the one step is the input projection
+            int colParts = stepGemms.packLayer(params, ws, layer, batch, false, fused, readsWhh, ran);
             prepareProjections(params, ws, layer, batch, false);
             MemorySegment stepX = fused ? layerX : null;
             if (threads > 1 && plan.recurrences(batch) > 1) {
@@ -653,7 +654,7 @@ public final class FastCpuBackend implements LstmBackend {
             // fused steps as in forward: each step's GEMM gives dx_t beside dh_{t-1}, the reverse
             // direction's into a buffer of its own, added to the forward one's after
             boolean fused = plan.fusesSteps(batch);
-            int colParts = stepGemms.packLayer(params, ws, layer, batch, true, fused, ran);
+            int colParts = stepGemms.packLayer(params, ws, layer, batch, true, fused, true, ran);
             prepareProjections(params, ws, layer, batch, true);
             MemorySegment forwardDX = fused ? dX : null;
             MemorySegment reverseDX = fused ? ws.dXReverse : null;

@@ -42,10 +42,13 @@ final class StepGemms {
      * to this batch, in the forward layout (B = W_hh^T) or the backward one (B = W_hh), the panels split over the
      * threads. Returns how many threads split each step's GEMM by column panels (1 when the recurrences already
      * occupy the threads), or 0 for OpenBLAS; with {@link FastCpuPlan#gemvSteps} it packs nothing and returns how
-     * many split each step's sgemv by outputs.
+     * many split each step's sgemv by outputs. With {@code readsWhh} false (no step of the call reads W_hh: one step
+     * from a zero state, not fused) it packs nothing either and returns the same split, for the pointwise step's
+     * rows: packing W_hh had been most of such a call on weights too large to fuse (two layers of 650, T = 1, B = 2
+     * to 8, 2 threads: 1.8-2.5 ms against 1.1-1.3 without it).
      */
     int packLayer(LstmParams params, FastCpuWorkspace ws, int l, int batch, boolean backward, boolean fused,
-                  Set<String> ran) {
+                  boolean readsWhh, Set<String> ran) {
         int h4 = 4 * spec.hiddenSize();
         int p = spec.outputSize();
         if (!plan.packed()) {
@@ -60,7 +63,7 @@ final class StepGemms {
         int in = spec.layerInputSize(l);
         int panels = panels(fused, backward, in);
         int parts = Math.max(1, Math.min(threads, panels));
-        for (int d = 0; d < spec.numDirections(); d++) {
+        for (int d = 0; readsWhh && d < spec.numDirections(); d++) {
             MemorySegment wih = params.weightIh(l, d).segment();    // [4H, I]
             MemorySegment whh = params.weightHh(l, d).segment();    // [4H, P]
             Consumer<float[]> pack = packed -> threadPool.parallel(parts, k ->
