@@ -63,7 +63,10 @@ final class StepGemms {
         int in = spec.layerInputSize(l);
         int panels = panels(fused, backward, in);
         int parts = Math.max(1, Math.min(threads, panels));
-        for (int d = 0; readsWhh && d < spec.numDirections(); d++) {
+        if (!readsWhh) {
+            return recurrences == 1 ? parts : 1;
+        }
+        for (int d = 0; d < spec.numDirections(); d++) {
             MemorySegment wih = params.weightIh(l, d).segment();    // [4H, I]
             MemorySegment whh = params.weightHh(l, d).segment();    // [4H, P]
             Consumer<float[]> pack = packed -> threadPool.parallel(parts, k ->
