@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The packed weights ({@link PackedGemm}) of frozen parameters ({@link LstmParams#freeze}): packed once per
@@ -46,17 +47,26 @@ final class FrozenPacks {
     }
 
     /**
-     * Points dir at the packed weights of one layer and direction in {@code layout} ("fused", "plain", ...): for
-     * frozen params the shared array ({@link #get}), otherwise the workspace's own array, packed now.
+     * The packed array for {@code layout} of params: for frozen params the shared one ({@link #get}); otherwise
+     * the caller's own array ({@code own}, the workspace's), packed now.
+     */
+    float[] packed(LstmParams params, String layout, int floats, Supplier<float[]> own, Consumer<float[]> pack) {
+        if (params.isFrozen()) {
+            return get(params, layout, floats, pack);
+        }
+        float[] array = own.get();
+        pack.accept(array);
+        return array;
+    }
+
+    /**
+     * Points dir at the packed weights of one layer and direction in {@code layout} ("fused", "plain", ...), as
+     * {@link #packed} gives them.
      */
     void packInto(FastCpuWorkspace.Dir dir, LstmParams params, String layout, int layer, int direction, int floats,
                   Consumer<float[]> pack) {
-        if (params.isFrozen()) {
-            dir.whhPacked = get(params, layout + " layer " + layer + " direction " + direction, floats, pack);
-        } else {
-            dir.whhPacked = dir.ownPacked();
-            pack.accept(dir.whhPacked);
-        }
+        dir.whhPacked = packed(params, layout + " layer " + layer + " direction " + direction, floats, dir::ownPacked,
+                pack);
     }
 
     /** How many arrays were packed so far (for tests). */

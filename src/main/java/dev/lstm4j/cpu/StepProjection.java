@@ -49,14 +49,8 @@ final class StepProjection {
                 ? into -> PackedGemm.packPlain(whr, h, null, 0, p, into, 0, panels)
                 : into -> PackedGemm.packTransposed(whr, h, null, 0, p, into, 0, panels);
         int floats = PackedGemm.packedSize(backward ? p : h, n);
-        if (params.isFrozen()) {
-            String layout = (backward ? "W_hr plain" : "W_hr") + " layer " + l + " direction " + d;
-            dir.whrPacked = frozenPacks.get(params, layout, floats, pack);
-        } else {
-            float[] own = dir.ownProjectionPacked();
-            pack.accept(own);
-            dir.whrPacked = own;
-        }
+        String layout = (backward ? "W_hr plain" : "W_hr") + " layer " + l + " direction " + d;
+        dir.whrPacked = frozenPacks.packed(params, layout, floats, dir::ownProjectionPacked, pack);
     }
 
     /** out [rows, P] (at outOff, leading dimension width) = m [rows, H] (dense at mOff) W_hr^T; b0: the first row. */

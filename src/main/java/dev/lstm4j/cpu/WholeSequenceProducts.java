@@ -215,12 +215,7 @@ final class WholeSequenceProducts {
         int parts = Math.max(1, Math.min(threadPool.threads(), covering));
         Consumer<float[]> pack = into -> threadPool.parallel(parts, k ->
                 packing.pack(into, covering * k / parts, covering * (k + 1) / parts), ran);
-        if (params.isFrozen()) {
-            return frozenPacks.get(params, layout, floats, pack);
-        }
-        float[] own = ws.products().ownPacked(d);
-        pack.accept(own);
-        return own;
+        return frozenPacks.packed(params, layout, floats, () -> ws.products().ownPacked(d), pack);
     }
 
     /**
