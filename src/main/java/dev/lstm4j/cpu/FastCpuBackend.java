@@ -303,19 +303,19 @@ public final class FastCpuBackend implements LstmBackend {
     }
 
     /**
-     * The input [T*B, I], time-major, as the layers read it: in inference the caller's own tensor where every thread
-     * may read it and it is native memory aligned for floats (nothing reads it after the call; OpenBLAS takes only
-     * native memory, and the kernels' float reads need the alignment), otherwise a copy in ws.x0: backward reads it
-     * later, when the caller may have changed or closed it, and a confined arena's segment is only its owner
-     * thread's to read.
-     * seed-mnist's copy took 32 us of a 3.6-ms inference call; without it (paired 0.5-s blocks in one JVM) seed-mnist
-     * inference took 0.971 and 0.992 of the time, large-batch 0.978.
+     * The input [T*B, I], time-major, as the layers read it: in inference the caller's own memory where it is
+     * ({@link #readsInputInPlace}), otherwise a copy in ws.x0 (backward reads it later, when the caller may have
+     * changed or closed it). seed-mnist's copy took 32 us of a 3.6-ms inference call; without it (paired 0.5-s
+     * blocks in one JVM) seed-mnist inference took 0.971 and 0.992 of the time, large-batch 0.978.
      */
     private MemorySegment stepInput(LstmInput in, FastCpuWorkspace ws, int seqLength, int batch) {
         MemorySegment given = in.input().segment();
-        if (!in.isTraining() && !spec.batchFirst() && given.isNative() && given.address() % Float.BYTES == 0
-                && in.input().isAccessibleByAnyThread()) {
-            return given;
+        if (readsInputInPlace(in.input(), in.isTraining(), spec.batchFirst())) {
+            // a confined arena's segment is its owner's alone to read; the owner is this thread, inside this call
+            // until it returns, so it cannot close the arena while the workers read the same memory through a view
+            // in the global scope, used only during the call (as ResultArena.writableByAnyThread does for results)
+            return in.input().isAccessibleByAnyThread() ? given
+                    : MemorySegment.ofAddress(given.address()).reinterpret(given.byteSize());
         }
         if (spec.batchFirst()) {
             transpose(given, ws.x0, batch, seqLength, spec.inputSize());
@@ -323,6 +323,18 @@ public final class FastCpuBackend implements LstmBackend {
             MemorySegment.copy(given, 0, ws.x0, 0, (long) seqLength * batch * spec.inputSize() * Float.BYTES);
         }
         return ws.x0;
+    }
+
+    /**
+     * Whether inference reads this input where it is rather than a copy: native memory (OpenBLAS takes no other)
+     * aligned for floats (the kernels' float reads need it), time-major, that every thread may read or that is
+     * confined to the calling thread (see {@link #stepInput}). Never in training, whose backward reads the input
+     * after the call returns.
+     */
+    static boolean readsInputInPlace(Tensor input, boolean training, boolean batchFirst) {
+        MemorySegment given = input.segment();
+        return !training && !batchFirst && given.isNative() && given.address() % Float.BYTES == 0
+                && (input.isAccessibleByAnyThread() || given.isAccessibleBy(Thread.currentThread()));
     }
 
     /**

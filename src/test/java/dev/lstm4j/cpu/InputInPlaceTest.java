@@ -1,6 +1,8 @@
 package dev.lstm4j.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lstm4j.lstm.Initializer;
 import dev.lstm4j.lstm.LstmInput;
@@ -14,22 +16,28 @@ import dev.lstm4j.testing.Fixtures;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Inference reads an input that every thread may read (a shared arena's) where it is, instead of copying it into the
- * workspace first; a confined arena's input is still copied, since only its owner thread may read it. Each way a
- * step runs on 2 threads gets a confined input, then a shared one with other values, on the same workspace: the
- * second call's output must be that of its own values (computed alone, from a confined copy, on another backend),
- * not of the values the workspace's copy still holds. Heap and misaligned inputs are still copied.
+ * Inference reads its input where it is, instead of copying it into the workspace first, when every thread may read
+ * it (a shared arena's) or it is confined to the calling thread (the workers then read it through a view that lives
+ * only as long as the call, during which its owner cannot close it). Each way a step runs on 2 threads gets one
+ * input, then another with other values, on the same workspace (heap then shared, heap then confined): the second
+ * call's output must be that of its own values (computed alone, from a heap copy, on another backend), not of the
+ * values the workspace's copy from the first call still holds. Heap and misaligned inputs, training and
+ * batch-first inputs are still copied ({@link FastCpuBackend#readsInputInPlace}).
  *
  * <p>Tolerance 1e-5 (1 + |y|): the same kernels on the same values, where the Vector API's exp and tanh (general
  * kernels) may differ in the last bit before and after C2 compiles them; the other input's output is O(0.1) off.
  */
 class InputInPlaceTest {
+    private static final Shape SHAPE = Shape.of(5, 4, 8);
+
     static Stream<Arguments> paths() {
         return Stream.of(
                 Arguments.of("one recurrence on a team", LstmSpec.builder(8, 70).build(), 5),
@@ -65,20 +73,73 @@ class InputInPlaceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("paths")
     void aSharedInputIsReadInPlaceAndGivesItsOwnOutput(String name, LstmSpec spec, int batch) {
+        try (Arena shared = Arena.ofShared()) {
+            readInPlaceAfterACopy(name + ", the shared input after a heap one", spec, batch, shared);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("paths")
+    void aConfinedInputIsReadInPlaceAndGivesItsOwnOutput(String name, LstmSpec spec, int batch) {
+        try (Arena confined = Arena.ofConfined()) {
+            readInPlaceAfterACopy(name + ", the confined input after a heap one", spec, batch, confined);
+        }
+    }
+
+    /** A heap input (copied into the workspace), then one in the arena with other values (read in place). */
+    private static void readInPlaceAfterACopy(String what, LstmSpec spec, int batch, Arena arena) {
         Shape shape = Shape.of(5, batch, spec.inputSize());
         try (LstmParams p = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 3);
              FastCpuBackend fast = new FastCpuBackend(spec, 2);
-             FastCpuBackend alone = new FastCpuBackend(spec, 2);
-             Arena shared = Arena.ofShared();
-             Arena confined = Arena.ofConfined()) {
-            Tensor first = Fixtures.random(confined, DType.FLOAT32, shape, new SplittableRandom(1), 1);
-            Tensor second = Fixtures.random(shared, DType.FLOAT32, shape, new SplittableRandom(2), 1);
-            Tensor secondConfined = Tensor.zeros(confined, DType.FLOAT32, shape);
-            secondConfined.copyFrom(second);
-            float[] expected = output(alone, p, secondConfined);
-            output(fast, p, first);
-            assertClose(expected, output(fast, p, second), name + ", the shared input after a confined one");
+             FastCpuBackend alone = new FastCpuBackend(spec, 2)) {
+            Tensor first = Fixtures.random(arena, DType.FLOAT32, shape, new SplittableRandom(1), 1);
+            Tensor second = Fixtures.random(arena, DType.FLOAT32, shape, new SplittableRandom(2), 1);
+            assertTrue(FastCpuBackend.readsInputInPlace(second, false, false), what + ": expected it read in place");
+            float[] expected = output(alone, p, heapCopy(second));
+            output(fast, p, heapCopy(first));
+            assertClose(expected, output(fast, p, second), what);
         }
+    }
+
+    @Test
+    void theRuleForReadingInPlace() throws InterruptedException {
+        try (Arena shared = Arena.ofShared(); Arena confined = Arena.ofConfined()) {
+            Tensor inShared = Tensor.zeros(shared, DType.FLOAT32, SHAPE);
+            Tensor inConfined = Tensor.zeros(confined, DType.FLOAT32, SHAPE);
+            assertTrue(FastCpuBackend.readsInputInPlace(inShared, false, false), "shared");
+            assertTrue(FastCpuBackend.readsInputInPlace(inConfined, false, false), "confined to this thread");
+            assertTrue(FastCpuBackend.readsInputInPlace(Tensor.zeros(Arena.global(), DType.FLOAT32, SHAPE), false,
+                    false), "global");
+            assertFalse(FastCpuBackend.readsInputInPlace(inShared, true, false), "training");
+            assertFalse(FastCpuBackend.readsInputInPlace(inConfined, true, false), "training, confined");
+            assertFalse(FastCpuBackend.readsInputInPlace(inShared, false, true), "batch-first");
+            assertFalse(FastCpuBackend.readsInputInPlace(heapCopy(inShared), false, false), "heap");
+            MemorySegment offByTwo = shared.allocate(inShared.byteSize() + 2, 8).asSlice(2, inShared.byteSize());
+            assertFalse(FastCpuBackend.readsInputInPlace(Tensor.wrap(offByTwo, DType.FLOAT32, SHAPE), false, false),
+                    "misaligned");
+            Tensor[] elsewhere = new Tensor[1];
+            CountDownLatch made = new CountDownLatch(1);
+            CountDownLatch checked = new CountDownLatch(1);
+            Thread other = new Thread(() -> {
+                try (Arena its = Arena.ofConfined()) {
+                    elsewhere[0] = Tensor.zeros(its, DType.FLOAT32, SHAPE);
+                    made.countDown();
+                    checked.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            other.start();
+            made.await();
+            boolean inPlace = FastCpuBackend.readsInputInPlace(elsewhere[0], false, false);
+            checked.countDown();
+            other.join();
+            assertFalse(inPlace, "confined to another thread");
+        }
+    }
+
+    private static Tensor heapCopy(Tensor x) {
+        return Tensor.wrap(MemorySegment.ofArray(x.toFloatArray()), DType.FLOAT32, x.shape());
     }
 
     private static float[] output(FastCpuBackend backend, LstmParams p, Tensor x) {
