@@ -1,8 +1,10 @@
 package dev.lstm4j.lstm;
 
 import dev.lstm4j.tensor.DType;
+import dev.lstm4j.tensor.Device;
 import dev.lstm4j.tensor.Shape;
 import dev.lstm4j.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -39,6 +41,7 @@ public final class LstmShapes {
                     + layout + ", got shape " + x.shape());
         }
         requireDtype("input", x, dtype);
+        requireReadable("input", x);
         int t = in.seqLength(spec);
         int b = in.batchSize(spec);
         if (t < 1 || b < 1) {
@@ -64,15 +67,26 @@ public final class LstmShapes {
         if (in.h0() != null) {
             requireShape("h0", in.h0(), hiddenStateShape(spec, b), dtype);
             requireShape("c0", in.c0(), cellStateShape(spec, b), dtype);
+            requireReadable("h0", in.h0());
+            requireReadable("c0", in.c0());
         }
     }
 
     /** Checks the gradients handed to backward against the forward call's shapes; null entries mean zero. */
     public static void checkGradients(LstmSpec spec, DType dtype, int seqLength, int batch,
                                       Tensor gradOutput, Tensor gradHn, Tensor gradCn) {
-        if (gradOutput != null) requireShape("gradOutput", gradOutput, outputShape(spec, seqLength, batch), dtype);
-        if (gradHn != null) requireShape("gradHn", gradHn, hiddenStateShape(spec, batch), dtype);
-        if (gradCn != null) requireShape("gradCn", gradCn, cellStateShape(spec, batch), dtype);
+        if (gradOutput != null) {
+            requireShape("gradOutput", gradOutput, outputShape(spec, seqLength, batch), dtype);
+            requireReadable("gradOutput", gradOutput);
+        }
+        if (gradHn != null) {
+            requireShape("gradHn", gradHn, hiddenStateShape(spec, batch), dtype);
+            requireReadable("gradHn", gradHn);
+        }
+        if (gradCn != null) {
+            requireShape("gradCn", gradCn, cellStateShape(spec, batch), dtype);
+            requireReadable("gradCn", gradCn);
+        }
     }
 
     public static void requireShape(String name, Tensor t, Shape expected, DType dtype) {
@@ -80,6 +94,25 @@ public final class LstmShapes {
             throw new IllegalArgumentException(name + ": expected shape " + expected + ", got " + t.shape());
         }
         requireDtype(name, t, dtype);
+    }
+
+    /**
+     * A host tensor the calling thread can read: its arena open, and not confined to another thread (a confined
+     * arena's memory is its owner thread's alone). Device tensors are the device's to check.
+     */
+    private static void requireReadable(String name, Tensor t) {
+        if (t.device() != Device.HOST) {
+            return;
+        }
+        MemorySegment memory = t.segment();
+        if (!memory.scope().isAlive()) {
+            throw new IllegalArgumentException(name + ": expected a tensor whose arena is open, got one whose arena "
+                    + "is closed");
+        }
+        if (!memory.isAccessibleBy(Thread.currentThread())) {
+            throw new IllegalArgumentException(name + ": expected a tensor the calling thread may read, got one "
+                    + "confined to another thread");
+        }
     }
 
     private static void requireDtype(String name, Tensor t, DType dtype) {

@@ -13,14 +13,15 @@ import dev.lstm4j.lstm.LstmSpec;
 import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Tensor;
 import java.lang.foreign.Arena;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The float32 backends that read tensors' memory as float32 rows (`cpu`, and the kernels' host build, whose GPU build
  * copies them to the device as they are) check the tensors they are handed themselves, as cuDNN's backend does, not
- * only behind {@code Lstm}: a float64 input, a wrong shape or a wrong gradient fails with the argument named, where
- * a backend called directly read float64 bytes as floats before.
+ * only behind {@code Lstm}: a float64 input, a wrong shape, a wrong gradient or a tensor the caller cannot read fails
+ * with the argument named, where a backend called directly read float64 bytes as floats before.
  */
 class BackendInputChecksTest {
     private final LstmSpec spec = LstmSpec.builder(3, 4).build();
@@ -56,6 +57,58 @@ class BackendInputChecksTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> b.backward(p, y, dy, null, null));
             assertEquals("gradOutput: expected dtype float32 (the layer's), got float64", e.getMessage());
+        }
+    }
+
+    /**
+     * A tensor whose arena is closed, or that is confined to another thread, is refused by name before any of it is
+     * read (it had failed inside the backend with the FFM API's own exception, naming no argument); the backend stays
+     * usable.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu", "kernels-host"})
+    void tensorsTheCallerCannotReadAreRefusedWithTheirNames(String kind) throws InterruptedException {
+        try (LstmBackend b = backend(kind);
+             Arena arena = Arena.ofConfined();
+             LstmParams p = LstmParams.zeros(spec, DType.FLOAT32)) {
+            Tensor x = Tensor.zeros(arena, DType.FLOAT32, 2, 2, 3);
+            Arena closed = Arena.ofConfined();
+            Tensor closedX = Tensor.zeros(closed, DType.FLOAT32, 2, 2, 3);
+            Tensor closedH0 = Tensor.zeros(closed, DType.FLOAT32, 1, 2, 4);
+            closed.close();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> b.forward(p, LstmInput.of(closedX)));
+            assertEquals("input: expected a tensor whose arena is open, got one whose arena is closed", e.getMessage());
+            Tensor c0 = Tensor.zeros(arena, DType.FLOAT32, 1, 2, 4);
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> b.forward(p, LstmInput.of(x).withInitialState(closedH0, c0)));
+            assertEquals("h0: expected a tensor whose arena is open, got one whose arena is closed", e.getMessage());
+
+            Tensor[] elsewhere = new Tensor[1];
+            CountDownLatch made = new CountDownLatch(1);
+            CountDownLatch checked = new CountDownLatch(1);
+            Thread other = new Thread(() -> {
+                try (Arena its = Arena.ofConfined()) {
+                    elsewhere[0] = Tensor.zeros(its, DType.FLOAT32, 2, 2, 4);
+                    made.countDown();
+                    checked.await();
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            other.start();
+            made.await();
+            try (LstmOutput y = b.forward(p, LstmInput.of(x).training(true))) {
+                e = assertThrows(IllegalArgumentException.class, () -> b.backward(p, y, elsewhere[0], null, null));
+            } finally {
+                checked.countDown();
+                other.join();
+            }
+            assertEquals("gradOutput: expected a tensor the calling thread may read, got one confined to another "
+                    + "thread", e.getMessage());
+            try (LstmOutput y = b.forward(p, LstmInput.of(x))) {
+                assertEquals(0.0, y.hN().getFlat(0), "the backend after the refusals");
+            }
         }
     }
 }
