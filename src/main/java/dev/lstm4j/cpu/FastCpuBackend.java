@@ -251,7 +251,7 @@ public final class FastCpuBackend implements LstmBackend {
 
     @Override
     public LstmOutput forward(LstmParams params, LstmInput in, ResultArena results) {
-        requireFloat32(params);
+        LstmShapes.checkParams(spec, DType.FLOAT32, params);
         LstmShapes.checkInput(spec, DType.FLOAT32, in); // its memory is read as float32 rows
         int seqLength = in.seqLength(spec);
         int batch = in.batchSize(spec);
@@ -580,7 +580,7 @@ public final class FastCpuBackend implements LstmBackend {
     @Override
     public LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn,
                                   Tensor gradCn, ResultArena results) {
-        requireFloat32(params);
+        LstmShapes.checkParams(spec, DType.FLOAT32, params);
         Saved saved = forward.saved(Saved.class);
         saved.requireOpen();
         FastCpuWorkspace ws = saved.ws;
@@ -867,12 +867,6 @@ public final class FastCpuBackend implements LstmBackend {
     }
 
     // ---------------------------------------------------------------- helpers
-
-    private void requireFloat32(LstmParams params) {
-        if (params.dtype() != DType.FLOAT32) {
-            throw new IllegalArgumentException("params: the fast CPU backend expects float32, got " + params.dtype());
-        }
-    }
 
     /** Entry (l, d) of a [D*L, B, w] state tensor into a workspace buffer; a null tensor gives zeros. */
     private void loadState(Tensor t, int l, int d, int batch, int w, MemorySegment dst) {

@@ -24,10 +24,12 @@ import java.util.SplittableRandom;
  */
 public final class ReferenceBackend implements LstmBackend {
     private final LstmSpec spec;
+    private final DType dtype;
     private final Precision precision;
 
     public ReferenceBackend(LstmSpec spec, DType dtype) {
         this.spec = spec;
+        this.dtype = dtype;
         this.precision = Precision.of(dtype);
     }
 
@@ -48,6 +50,7 @@ public final class ReferenceBackend implements LstmBackend {
 
     @Override
     public LstmOutput forward(LstmParams params, LstmInput in, ResultArena results) {
+        LstmShapes.checkParams(spec, dtype, params);
         int seqLength = in.seqLength(spec);
         int batch = in.batchSize(spec);
         int dirs = spec.numDirections();
@@ -101,7 +104,6 @@ public final class ReferenceBackend implements LstmBackend {
             layerIn = layerOut;
         }
 
-        DType dtype = params.dtype();
         try {
             Tensor output = results.zeros(dtype, LstmShapes.outputShape(spec, seqLength, batch));
             Tensor hNt = results.zeros(dtype, LstmShapes.hiddenStateShape(spec, batch));
@@ -119,6 +121,7 @@ public final class ReferenceBackend implements LstmBackend {
     @Override
     public LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn, Tensor gradCn,
                                   ResultArena results) {
+        LstmShapes.checkParams(spec, dtype, params);
         Trace trace = forward.saved(Trace.class);
         LstmInput in = forward.input();
         int seqLength = in.seqLength(spec);
@@ -167,7 +170,6 @@ public final class ReferenceBackend implements LstmBackend {
             dOut = dIn;
         }
 
-        DType dtype = params.dtype();
         try { // all written on this thread: no writable views needed
             LstmParams grads = LstmParams.zeros(spec, dtype, results);
             for (int l = 0; l < spec.numLayers(); l++) {

@@ -22,6 +22,7 @@ public final class Lstm implements AutoCloseable {
     private final LstmParams params;
     private final LstmBackend backend;
     private final BackendChoice choice;
+    private volatile boolean closed;
 
     private Lstm(LstmSpec spec, LstmParams params, LstmBackend backend, BackendChoice choice) {
         this.spec = spec;
@@ -48,6 +49,7 @@ public final class Lstm implements AutoCloseable {
 
     /** Results in an arena of their own, readable by any thread, freed when the output closes. */
     public LstmOutput forward(LstmInput input) {
+        requireOpen();
         LstmShapes.checkInput(spec, params.dtype(), input);
         return backend.forward(params, input, ResultArena.own());
     }
@@ -59,6 +61,7 @@ public final class Lstm implements AutoCloseable {
      * which is what a service thread that reads its own results wants.
      */
     public LstmOutput forward(LstmInput input, Arena results) {
+        requireOpen();
         LstmShapes.checkInput(spec, params.dtype(), input);
         return backend.forward(params, input, ResultArena.in(results));
     }
@@ -85,14 +88,22 @@ public final class Lstm implements AutoCloseable {
     }
 
     private void checkGradients(LstmOutput forward, Tensor gradOutput, Tensor gradHn, Tensor gradCn) {
+        requireOpen();
         Objects.requireNonNull(forward, "forward");
         LstmInput in = forward.input();
         LstmShapes.checkGradients(spec, params.dtype(), in.seqLength(spec), in.batchSize(spec), gradOutput, gradHn,
                 gradCn);
     }
 
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("lstm: expected an open layer, got one already closed");
+        }
+    }
+
     @Override
     public void close() {
+        closed = true;
         try {
             backend.close();
         } finally {

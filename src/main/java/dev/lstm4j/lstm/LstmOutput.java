@@ -37,8 +37,12 @@ public final class LstmOutput implements AutoCloseable {
         return saved != null;
     }
 
-    /** For the backend that produced this output. */
-    public <T> T saved(Class<T> type) {
+    /** For the backend that produced this output: what it saved for backward, while this output is open. */
+    public synchronized <T> T saved(Class<T> type) {
+        if (closed) {
+            throw new IllegalStateException("forward output: expected an open output, got one already closed "
+                    + "(backward needs it open: close it after the backward call)");
+        }
         if (saved == null) {
             throw new IllegalStateException("forward output: backward needs a forward call in training mode "
                     + "(LstmInput.training(true)), got an inference-mode output");

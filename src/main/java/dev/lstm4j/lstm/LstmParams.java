@@ -92,6 +92,16 @@ public final class LstmParams implements AutoCloseable {
         return tensors;
     }
 
+    /** Whether every tensor's memory is still open: false once these, or the memory they view, are closed. */
+    public boolean isOpen() {
+        for (Tensor t : tensors.values()) {
+            if (!t.segment().scope().isAlive()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public Tensor get(String name) {
         Tensor t = tensors.get(name);
         if (t == null) {

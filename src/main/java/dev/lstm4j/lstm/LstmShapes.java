@@ -6,6 +6,8 @@ import dev.lstm4j.tensor.Shape;
 import dev.lstm4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
 
 /**
  * The shapes of a call and their validation. Every check here runs before a backend sees the call, so that a bad
@@ -69,6 +71,41 @@ public final class LstmShapes {
             requireShape("c0", in.c0(), cellStateShape(spec, b), dtype);
             requireReadable("h0", in.h0());
             requireReadable("c0", in.c0());
+        }
+    }
+
+    /**
+     * Checks the parameters handed to a backend built for spec and dtype: the same tensors by name and shape (a spec
+     * that differs only in what the parameters do not hold, such as clip or dropout, may share them), the dtype,
+     * and open. Parameters of other sizes would be read with the backend's sizes: wrong values where they are
+     * larger, an index out of bounds where smaller.
+     */
+    public static void checkParams(LstmSpec spec, DType dtype, LstmParams params) {
+        Objects.requireNonNull(params, "params");
+        if (!params.spec().equals(spec)) {
+            requireSameParameters(spec, params);
+        }
+        if (params.dtype() != dtype) {
+            throw new IllegalArgumentException("params: expected dtype " + dtype + ", got " + params.dtype());
+        }
+        if (!params.isOpen()) {
+            throw new IllegalArgumentException("params: expected open parameters, got closed ones");
+        }
+    }
+
+    private static void requireSameParameters(LstmSpec spec, LstmParams params) {
+        List<String> names = spec.parameterNames();
+        if (!names.equals(params.spec().parameterNames())) {
+            throw new IllegalArgumentException("params: expected " + names + " (" + spec + "), got "
+                    + params.spec().parameterNames() + " (" + params.spec() + ")");
+        }
+        for (String name : names) {
+            Shape expected = spec.parameterShape(name);
+            Shape got = params.get(name).shape();
+            if (!expected.equals(got)) {
+                throw new IllegalArgumentException("params: expected " + name + " of shape " + expected + " (" + spec
+                        + "), got " + got + " (" + params.spec() + ")");
+            }
         }
     }
 

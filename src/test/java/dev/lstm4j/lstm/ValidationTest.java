@@ -8,6 +8,8 @@ import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Bad arguments fail before any backend runs, with a message that names the argument, the expectation and the value. */
 class ValidationTest {
@@ -74,6 +76,52 @@ class ValidationTest {
                 assertMessage(assertThrows(IllegalArgumentException.class,
                         () -> lstm.backward(y, Tensor.zeros(arena, DType.FLOAT64, 5, 2, 3))), "gradOutput", "[5, 2, 4]");
             }
+        }
+    }
+
+    /**
+     * What a call cannot use is refused by name on every backend that runs here, before any of it is read: a closed
+     * layer, parameters that are closed or of another spec or dtype (given to a backend directly: read with the
+     * backend's sizes they had given wrong values or an index out of bounds), and a forward output closed before its
+     * backward (the reference had run it from its saved state, the kernels' host build failed in the FFM API).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"reference", "cpu", "kernels-host"})
+    void whatACallCannotUseIsRefusedByName(String kind) {
+        LstmSpec spec = LstmSpec.builder(3, 4).build();
+        try (Arena arena = Arena.ofConfined();
+             LstmBackend backend = Dispatcher.discover().provider(BackendKind.parse(kind)).orElseThrow()
+                     .create(spec, DType.FLOAT32);
+             LstmParams p = LstmParams.zeros(spec, DType.FLOAT32);
+             LstmParams wider = LstmParams.zeros(LstmSpec.builder(3, 40).build(), DType.FLOAT32);
+             LstmParams p64 = LstmParams.zeros(spec, DType.FLOAT64)) {
+            LstmInput x = LstmInput.of(Tensor.zeros(arena, DType.FLOAT32, 5, 2, 3));
+            assertEquals("params: expected weight_ih_l0 of shape [16, 3] (" + spec + "), got [160, 3] (" + wider.spec()
+                    + ")",
+                    assertThrows(IllegalArgumentException.class, () -> backend.forward(wider, x)).getMessage());
+            assertEquals("params: expected dtype float32, got float64",
+                    assertThrows(IllegalArgumentException.class, () -> backend.forward(p64, x)).getMessage());
+
+            LstmOutput y = backend.forward(p, x.training(true));
+            y.close();
+            assertEquals("forward output: expected an open output, got one already closed (backward needs it open: "
+                    + "close it after the backward call)", assertThrows(IllegalStateException.class,
+                    () -> backend.backward(p, y, null, null, null)).getMessage());
+
+            LstmParams closed = LstmParams.zeros(spec, DType.FLOAT32);
+            closed.close();
+            assertEquals("params: expected open parameters, got closed ones",
+                    assertThrows(IllegalArgumentException.class, () -> backend.forward(closed, x)).getMessage());
+            try (LstmOutput ok = backend.forward(p, x)) {
+                assertEquals(0.0, ok.hN().getFlat(0), "the backend after the refusals");
+            }
+        }
+        Lstm lstm = Lstm.builder(spec).backend(kind).build();
+        lstm.close();
+        try (Arena arena = Arena.ofConfined()) {
+            assertEquals("lstm: expected an open layer, got one already closed", assertThrows(
+                    IllegalStateException.class,
+                    () -> lstm.forward(Tensor.zeros(arena, DType.FLOAT32, 5, 2, 3))).getMessage());
         }
     }
 

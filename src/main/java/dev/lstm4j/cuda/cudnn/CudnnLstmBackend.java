@@ -100,7 +100,7 @@ public final class CudnnLstmBackend implements LstmBackend {
         requireOpen();
         // Everything is checked before the first native call.
         LstmShapes.checkInput(spec, dtype, in);
-        checkParams(params);
+        LstmShapes.checkParams(spec, dtype, params);
         requireHost("input", in.input());
         requireHost("h0", in.h0());
         requireHost("c0", in.c0());
@@ -166,7 +166,7 @@ public final class CudnnLstmBackend implements LstmBackend {
                     + "another layer");
         }
         LstmShapes.checkGradients(spec, dtype, saved.seqLength, saved.batch, gradOutput, gradHn, gradCn);
-        checkParams(params);
+        LstmShapes.checkParams(spec, dtype, params);
         requireHost("gradOutput", gradOutput);
         requireHost("gradHn", gradHn);
         requireHost("gradCn", gradCn);
@@ -257,15 +257,6 @@ public final class CudnnLstmBackend implements LstmBackend {
 
     private static Pointer ptr(DeviceBuffer b) {
         return b == null ? null : DevicePointers.of(b);
-    }
-
-    private void checkParams(LstmParams params) {
-        if (!params.spec().equals(spec)) {
-            throw new IllegalArgumentException("params: expected spec " + spec + ", got " + params.spec());
-        }
-        if (params.dtype() != dtype) {
-            throw new IllegalArgumentException("params: expected dtype " + dtype + ", got " + params.dtype());
-        }
     }
 
     private static void requireHost(String name, Tensor t) {

@@ -42,6 +42,7 @@ final class KernelBackend implements LstmBackend {
     @Override
     public LstmOutput forward(LstmParams params, LstmInput input, ResultArena results) {
         requireOpen();
+        LstmShapes.checkParams(spec, DType.FLOAT32, params);
         LstmShapes.checkInput(spec, DType.FLOAT32, input); // copied to the device as float32 bytes
         return lstm.forward(params, input, results);
     }
@@ -50,6 +51,7 @@ final class KernelBackend implements LstmBackend {
     public LstmGradients backward(LstmParams params, LstmOutput forward, Tensor gradOutput, Tensor gradHn,
                                   Tensor gradCn, ResultArena results) {
         requireOpen();
+        LstmShapes.checkParams(spec, DType.FLOAT32, params);
         LstmInput in = forward.input();
         LstmShapes.checkGradients(spec, DType.FLOAT32, in.seqLength(spec), in.batchSize(spec), gradOutput, gradHn,
                 gradCn);
