@@ -11,9 +11,10 @@ import dev.lstm4j.lstm.LstmOutput;
 import dev.lstm4j.lstm.LstmParams;
 import dev.lstm4j.lstm.LstmSpec;
 import dev.lstm4j.tensor.DType;
+import dev.lstm4j.tensor.Shape;
 import dev.lstm4j.tensor.Tensor;
+import dev.lstm4j.testing.ConfinedElsewhere;
 import java.lang.foreign.Arena;
-import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -84,28 +85,12 @@ class BackendInputChecksTest {
                     () -> b.forward(p, LstmInput.of(x).withInitialState(closedH0, c0)));
             assertEquals("h0: expected a tensor whose arena is open, got one whose arena is closed", e.getMessage());
 
-            Tensor[] elsewhere = new Tensor[1];
-            CountDownLatch made = new CountDownLatch(1);
-            CountDownLatch checked = new CountDownLatch(1);
-            Thread other = new Thread(() -> {
-                try (Arena its = Arena.ofConfined()) {
-                    elsewhere[0] = Tensor.zeros(its, DType.FLOAT32, 2, 2, 4);
-                    made.countDown();
-                    checked.await();
-                } catch (InterruptedException ignored) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            other.start();
-            made.await();
             try (LstmOutput y = b.forward(p, LstmInput.of(x).training(true))) {
-                e = assertThrows(IllegalArgumentException.class, () -> b.backward(p, y, elsewhere[0], null, null));
-            } finally {
-                checked.countDown();
-                other.join();
+                ConfinedElsewhere.use(Shape.of(2, 2, 4), dy -> assertEquals(
+                        "gradOutput: expected a tensor the calling thread may read, got one confined to another thread",
+                        assertThrows(IllegalArgumentException.class, () -> b.backward(p, y, dy, null, null))
+                                .getMessage()));
             }
-            assertEquals("gradOutput: expected a tensor the calling thread may read, got one confined to another "
-                    + "thread", e.getMessage());
             try (LstmOutput y = b.forward(p, LstmInput.of(x))) {
                 assertEquals(0.0, y.hN().getFlat(0), "the backend after the refusals");
             }

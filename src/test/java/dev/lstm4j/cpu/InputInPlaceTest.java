@@ -12,11 +12,11 @@ import dev.lstm4j.lstm.LstmSpec;
 import dev.lstm4j.tensor.DType;
 import dev.lstm4j.tensor.Shape;
 import dev.lstm4j.tensor.Tensor;
+import dev.lstm4j.testing.ConfinedElsewhere;
 import dev.lstm4j.testing.Fixtures;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
-import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -117,24 +117,8 @@ class InputInPlaceTest {
             MemorySegment offByTwo = shared.allocate(inShared.byteSize() + 2, 8).asSlice(2, inShared.byteSize());
             assertFalse(FastCpuBackend.readsInputInPlace(Tensor.wrap(offByTwo, DType.FLOAT32, SHAPE), false, false),
                     "misaligned");
-            Tensor[] elsewhere = new Tensor[1];
-            CountDownLatch made = new CountDownLatch(1);
-            CountDownLatch checked = new CountDownLatch(1);
-            Thread other = new Thread(() -> {
-                try (Arena its = Arena.ofConfined()) {
-                    elsewhere[0] = Tensor.zeros(its, DType.FLOAT32, SHAPE);
-                    made.countDown();
-                    checked.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            other.start();
-            made.await();
-            boolean inPlace = FastCpuBackend.readsInputInPlace(elsewhere[0], false, false);
-            checked.countDown();
-            other.join();
-            assertFalse(inPlace, "confined to another thread");
+            ConfinedElsewhere.use(SHAPE, elsewhere -> assertFalse(
+                    FastCpuBackend.readsInputInPlace(elsewhere, false, false), "confined to another thread"));
         }
     }
 
