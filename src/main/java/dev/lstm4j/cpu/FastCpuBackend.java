@@ -236,7 +236,9 @@ public final class FastCpuBackend implements LstmBackend {
 
         synchronized void requireOpen() {
             if (released) {
-                throw new IllegalStateException("forward output: already closed; backward needs it open");
+                // the output was closed by another thread after backward took this from it
+                throw new IllegalStateException("forward output: expected an open output, got one already closed "
+                        + "(backward needs it open: close it after the backward call)");
             }
         }
 
