@@ -115,6 +115,7 @@ public final class Lstm implements AutoCloseable {
     public static final class Builder {
         private final LstmSpec spec;
         private DType dtype = DType.FLOAT32;
+        private boolean dtypeSet;
         private String backend = "auto";
         private Initializer initializer = Initializer.pytorchUniform();
         private long seed = 0L;
@@ -125,13 +126,20 @@ public final class Lstm implements AutoCloseable {
             this.spec = Objects.requireNonNull(spec, "spec");
         }
 
-        public Builder dtype(DType v) { dtype = Objects.requireNonNull(v, "dtype"); return this; }
+        public Builder dtype(DType v) {
+            dtype = Objects.requireNonNull(v, "dtype");
+            dtypeSet = true;
+            return this;
+        }
         /** "auto" or a {@link BackendKind} label: reference, cpu, cudnn, kernels, kernels-host. */
         public Builder backend(String v) { backend = Objects.requireNonNull(v, "backend"); return this; }
         public Builder backend(BackendKind v) { backend = v.label(); return this; }
         public Builder initializer(Initializer v) { initializer = Objects.requireNonNull(v, "initializer"); return this; }
         public Builder seed(long v) { seed = v; return this; }
-        /** Existing parameters (the layer takes ownership); their spec must equal this one, their dtype sets the layer's. */
+        /**
+         * Existing parameters (the layer takes ownership); their spec must equal this one, and their dtype sets the
+         * layer's (a different one set with {@link #dtype} is refused).
+         */
         public Builder params(LstmParams v) { params = v; return this; }
         /** For tests and tools that bring their own set of providers. */
         public Builder dispatcher(Dispatcher v) { dispatcher = v; return this; }
@@ -140,6 +148,10 @@ public final class Lstm implements AutoCloseable {
             if (params != null) {
                 if (!params.spec().equals(spec)) {
                     throw new IllegalArgumentException("params: expected spec " + spec + ", got " + params.spec());
+                }
+                if (dtypeSet && params.dtype() != dtype) {
+                    throw new IllegalArgumentException("params: expected dtype " + dtype + " (set with dtype()), got "
+                            + params.dtype());
                 }
                 dtype = params.dtype();
             }

@@ -33,6 +33,7 @@ public final class LstmShapes {
     }
 
     public static void checkInput(LstmSpec spec, DType dtype, LstmInput in) {
+        Objects.requireNonNull(in, "input");
         Tensor x = in.input();
         String layout = spec.batchFirst() ? "[B, T, I]" : "[T, B, I]";
         if (x.shape().rank() != 3) {

@@ -18,7 +18,12 @@ public final class Shape {
                         "shape: dimension " + i + " must be >= 0, got " + copy[i] + " in " + Arrays.toString(copy));
             }
         }
-        elementCount(copy); // rejects overflow early
+        try {
+            elementCount(copy); // rejects overflow early
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("shape: expected at most " + Long.MAX_VALUE + " elements, got "
+                    + Arrays.toString(copy) + ", whose product overflows a long", e);
+        }
         return new Shape(copy);
     }
 

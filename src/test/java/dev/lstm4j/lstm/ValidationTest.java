@@ -126,6 +126,28 @@ class ValidationTest {
     }
 
     @Test
+    void theBuilderRefusesParametersOfAnotherDtypeThanTheOneItWasGiven() {
+        LstmSpec spec = LstmSpec.builder(3, 4).build();
+        try (LstmParams p32 = LstmParams.zeros(spec, DType.FLOAT32)) {
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> Lstm.builder(spec).dtype(DType.FLOAT64).params(p32).backend("reference").build()),
+                    "params: expected dtype float64 (set with dtype()), got float32");
+        }
+        LstmParams p64 = LstmParams.zeros(spec, DType.FLOAT64);
+        try (Lstm lstm = Lstm.builder(spec).params(p64).backend("reference").build()) {
+            assertEquals(DType.FLOAT64, lstm.dtype(), "no dtype() given: the parameters' sets the layer's");
+        }
+    }
+
+    @Test
+    void aNullInputIsNamed() {
+        try (Lstm lstm = Lstm.builder(LstmSpec.builder(3, 4).build()).backend("reference").build()) {
+            assertEquals("input", assertThrows(NullPointerException.class,
+                    () -> lstm.forward((LstmInput) null)).getMessage());
+        }
+    }
+
+    @Test
     void closingTwiceIsHarmless() {
         LstmSpec spec = LstmSpec.builder(3, 4).build();
         Lstm lstm = Lstm.builder(spec).backend("reference").build();

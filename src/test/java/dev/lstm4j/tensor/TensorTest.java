@@ -64,7 +64,9 @@ class TensorTest {
     void shapesRejectNegativeAndOverflowingDimensions() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Shape.of(2, -1));
         assertTrue(e.getMessage().contains("dimension 1") && e.getMessage().contains("-1"), e.getMessage());
-        assertThrows(ArithmeticException.class, () -> Shape.of(Long.MAX_VALUE, 3));
+        e = assertThrows(IllegalArgumentException.class, () -> Shape.of(Long.MAX_VALUE, 3));
+        assertEquals("shape: expected at most " + Long.MAX_VALUE + " elements, got [" + Long.MAX_VALUE + ", 3], whose "
+                + "product overflows a long", e.getMessage());
     }
 
     @Test
