@@ -70,6 +70,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * and the layer pipeline {@link PipelinedLayers}'.
  */
 public final class FastCpuBackend implements LstmBackend {
+    static {
+        HeapSegmentKinds.load(); // before any kernel is compiled
+    }
+
     private final LstmSpec spec;
     private final int threads;
     private final RecurrentGemm gemm;
