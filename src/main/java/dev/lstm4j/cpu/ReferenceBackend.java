@@ -51,6 +51,7 @@ public final class ReferenceBackend implements LstmBackend {
     @Override
     public LstmOutput forward(LstmParams params, LstmInput in, ResultArena results) {
         LstmShapes.checkParams(spec, dtype, params);
+        LstmShapes.checkInput(spec, dtype, in);
         int seqLength = in.seqLength(spec);
         int batch = in.batchSize(spec);
         int dirs = spec.numDirections();
@@ -126,6 +127,7 @@ public final class ReferenceBackend implements LstmBackend {
         LstmInput in = forward.input();
         int seqLength = in.seqLength(spec);
         int batch = in.batchSize(spec);
+        LstmShapes.checkGradients(spec, dtype, seqLength, batch, gradOutput, gradHn, gradCn);
         int dirs = spec.numDirections();
         int out = spec.outputSize();
         int states = spec.numLayers() * dirs;

@@ -19,10 +19,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The float32 backends that read tensors' memory as float32 rows (`cpu`, and the kernels' host build, whose GPU build
- * copies them to the device as they are) check the tensors they are handed themselves, as cuDNN's backend does, not
- * only behind {@code Lstm}: a float64 input, a wrong shape, a wrong gradient or a tensor the caller cannot read fails
- * with the argument named, where a backend called directly read float64 bytes as floats before.
+ * The backends that run here check the tensors they are handed themselves, as cuDNN's backend does, not only behind
+ * {@code Lstm}: a float64 input, a wrong shape, a wrong gradient or a tensor the caller cannot read fails with the
+ * argument named, where a backend called directly had read float64 bytes as floats (`cpu`, and the kernels' host
+ * build, whose GPU build copies them to the device as they are) or failed inside (the reference).
  */
 class BackendInputChecksTest {
     private final LstmSpec spec = LstmSpec.builder(3, 4).build();
@@ -32,7 +32,7 @@ class BackendInputChecksTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cpu", "kernels-host"})
+    @ValueSource(strings = {"cpu", "kernels-host", "reference"})
     void aFloat64InputIsRefusedWithItsName(String kind) {
         try (LstmBackend b = backend(kind);
              Arena arena = Arena.ofConfined();
@@ -48,7 +48,7 @@ class BackendInputChecksTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cpu", "kernels-host"})
+    @ValueSource(strings = {"cpu", "kernels-host", "reference"})
     void aGradientOfTheWrongDtypeIsRefusedWithItsName(String kind) {
         try (LstmBackend b = backend(kind);
              Arena arena = Arena.ofConfined();
@@ -67,7 +67,7 @@ class BackendInputChecksTest {
      * usable.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"cpu", "kernels-host"})
+    @ValueSource(strings = {"cpu", "kernels-host", "reference"})
     void tensorsTheCallerCannotReadAreRefusedWithTheirNames(String kind) throws InterruptedException {
         try (LstmBackend b = backend(kind);
              Arena arena = Arena.ofConfined();
