@@ -317,11 +317,9 @@ public final class FastCpuBackend implements LstmBackend {
     private MemorySegment stepInput(LstmInput in, FastCpuWorkspace ws, int seqLength, int batch) {
         MemorySegment given = in.input().segment();
         if (readsInputInPlace(in.input(), in.isTraining(), spec.batchFirst())) {
-            // a confined arena's segment is its owner's alone to read; the owner is this thread, inside this call
-            // until it returns, so it cannot close the arena while the workers read the same memory through a view
-            // in the global scope, used only during the call (as ResultArena.writableByAnyThread does for results)
-            return in.input().isAccessibleByAnyThread() ? given
-                    : MemorySegment.ofAddress(given.address()).reinterpret(given.byteSize());
+            // a confined arena's segment is its owner's (this thread's) alone to read: the workers read it through a
+            // view for the call, as they write results
+            return in.input().isAccessibleByAnyThread() ? given : ResultArena.viewForTheCall(given);
         }
         if (spec.batchFirst()) {
             transpose(given, ws.x0, batch, seqLength, spec.inputSize());

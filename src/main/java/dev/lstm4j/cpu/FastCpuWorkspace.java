@@ -94,12 +94,9 @@ final class FastCpuWorkspace implements AutoCloseable {
         final float[][] rowsOfA;
         final MemorySegment scratch;    // [parts * chunk rows, NR]
         private final int scratchRows;
-        private final int packedFloats;
-        private final float[][] ownPacked;
-        private final int wholeAFloats;
-        private final int panelGroupFloats;
-        private float[] wholeA;         // [rows, I_l]: a projection that packs W_ih's panels as it goes
-        private final float[][] panelGroups;
+        private final LazyFloats[] ownPacked;   // per direction
+        private final LazyFloats wholeA;        // [rows, I_l]: a projection that packs W_ih's panels as it goes
+        private final LazyFloats[] panelGroups; // per part
 
         private ProductBuffers(Allocator a, LstmSpec spec, boolean training, int parts, int rowsCap, long l2Bytes) {
             int bufferFloats = 0;
@@ -117,12 +114,10 @@ final class FastCpuWorkspace implements AutoCloseable {
             rowsOfA = new float[parts][bufferFloats];
             scratch = a.floats((long) parts * chunkRows * PackedGemm.NR);
             scratchRows = chunkRows;
-            packedFloats = packed;
-            ownPacked = new float[spec.numDirections()][];
-            panelGroups = new float[parts][];
+            ownPacked = LazyFloats.each(spec.numDirections(), packed);
             int maxIn = widestLayerInput(spec);
-            wholeAFloats = Math.min(rowsCap, h4) * maxIn;
-            panelGroupFloats = WholeSequenceProducts.GROUP_PANELS * PackedGemm.NR * maxIn;
+            wholeA = new LazyFloats(Math.min(rowsCap, h4) * maxIn);
+            panelGroups = LazyFloats.each(parts, WholeSequenceProducts.GROUP_PANELS * PackedGemm.NR * maxIn);
         }
 
         /** Rows of each part's share of {@link #scratch}. */
@@ -132,27 +127,24 @@ final class FastCpuWorkspace implements AutoCloseable {
 
         /** The heap copy of a projection's X (at most 4H rows of the widest layer input), made on first use. */
         float[] wholeA() {
-            if (wholeA == null) wholeA = new float[wholeAFloats];
-            return wholeA;
+            return wholeA.get();
         }
 
         /** Part q's buffer for {@link WholeSequenceProducts#GROUP_PANELS} packed panels of W_ih, made on first use. */
         float[] panelGroup(int q) {
-            if (panelGroups[q] == null) panelGroups[q] = new float[panelGroupFloats];
-            return panelGroups[q];
+            return panelGroups[q].get();
         }
 
         /** This workspace's packed W_ih of direction d, made on first use; one call at a time uses a workspace. */
         float[] ownPacked(int d) {
-            if (ownPacked[d] == null) ownPacked[d] = new float[packedFloats];
-            return ownPacked[d];
+            return ownPacked[d].get();
         }
 
         long heapBytes() {
             long total = 4L * rowsOfA.length * rowsOfA[0].length;
-            for (float[] p : ownPacked) total += p == null ? 0 : 4L * p.length;
-            for (float[] p : panelGroups) total += p == null ? 0 : 4L * p.length;
-            return total + (wholeA == null ? 0 : 4L * wholeA.length);
+            for (LazyFloats p : ownPacked) total += p.bytes();
+            for (LazyFloats p : panelGroups) total += p.bytes();
+            return total + wholeA.bytes();
         }
     }
 
@@ -307,6 +299,13 @@ final class FastCpuWorkspace implements AutoCloseable {
 
         LazyFloats(int floats) {
             this.floats = floats;
+        }
+
+        /** count of them, each of the same size. */
+        static LazyFloats[] each(int count, int floats) {
+            LazyFloats[] all = new LazyFloats[count];
+            for (int i = 0; i < count; i++) all[i] = new LazyFloats(floats);
+            return all;
         }
 
         float[] get() {

@@ -73,6 +73,7 @@ public final class Lstm implements AutoCloseable {
 
     /** Gradients given the loss's gradients for output, h_n and c_n; null means zero. */
     public LstmGradients backward(LstmOutput forward, Tensor gradOutput, Tensor gradHn, Tensor gradCn) {
+        requireOpen();
         checkGradients(forward, gradOutput, gradHn, gradCn);
         return backend.backward(params, forward, gradOutput, gradHn, gradCn, ResultArena.own());
     }
@@ -83,12 +84,12 @@ public final class Lstm implements AutoCloseable {
      */
     public LstmGradients backward(LstmOutput forward, Tensor gradOutput, Tensor gradHn, Tensor gradCn,
                                   Arena results) {
+        requireOpen();
         checkGradients(forward, gradOutput, gradHn, gradCn);
         return backend.backward(params, forward, gradOutput, gradHn, gradCn, ResultArena.in(results));
     }
 
     private void checkGradients(LstmOutput forward, Tensor gradOutput, Tensor gradHn, Tensor gradCn) {
-        requireOpen();
         Objects.requireNonNull(forward, "forward");
         LstmInput in = forward.input();
         LstmShapes.checkGradients(spec, params.dtype(), in.seqLength(spec), in.batchSize(spec), gradOutput, gradHn,

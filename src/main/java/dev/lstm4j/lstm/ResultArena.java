@@ -75,9 +75,16 @@ public final class ResultArena implements AutoCloseable {
         if (result.isAccessibleByAnyThread()) {
             return result;
         }
-        MemorySegment segment = result.segment();
-        MemorySegment view = MemorySegment.ofAddress(segment.address()).reinterpret(segment.byteSize());
-        return Tensor.wrap(view, result.dtype(), result.shape());
+        return Tensor.wrap(viewForTheCall(result.segment()), result.dtype(), result.shape());
+    }
+
+    /**
+     * For backends: the same memory as {@code segment} (native, confined to the calling thread) in the global scope,
+     * bounds-checked, for the call's worker threads. Valid only while the call runs: its owner is inside the call and
+     * cannot close it meanwhile, but nothing stops it after the call returns.
+     */
+    public static MemorySegment viewForTheCall(MemorySegment segment) {
+        return MemorySegment.ofAddress(segment.address()).reinterpret(segment.byteSize());
     }
 
     /** Closes the arena if it is the call's own. */
