@@ -15,12 +15,14 @@ public final class Tensor {
     private final DType dtype;
     private final MemorySegment segment; // host storage, null on a device
     private final DeviceMemory deviceMemory; // device storage, null on the host
+    private final long elementCount;
 
     private Tensor(Shape shape, DType dtype, MemorySegment segment, DeviceMemory deviceMemory) {
         this.shape = shape;
         this.dtype = dtype;
         this.segment = segment;
         this.deviceMemory = deviceMemory;
+        this.elementCount = shape.elementCount();
     }
 
     /** A zero-filled host tensor whose memory belongs to {@code arena}. */
@@ -81,11 +83,11 @@ public final class Tensor {
     }
 
     public long elementCount() {
-        return shape.elementCount();
+        return elementCount;
     }
 
     public long byteSize() {
-        return shape.elementCount() * dtype.byteSize();
+        return elementCount * dtype.byteSize();
     }
 
     /** The host storage. */
@@ -123,18 +125,52 @@ public final class Tensor {
     /** Element at a flat row-major position, widened to double. */
     public double getFlat(long flat) {
         requireHost();
-        return dtype == DType.FLOAT64
-                ? segment.getAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, flat)
-                : segment.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, flat);
+        requireFlat(flat);
+        try {
+            return dtype == DType.FLOAT64
+                    ? segment.getAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, flat)
+                    : segment.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, flat);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw inaccessible(e);
+        }
     }
 
     public void setFlat(long flat, double value) {
         requireHost();
-        if (dtype == DType.FLOAT64) {
-            segment.setAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, flat, value);
-        } else {
-            segment.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, flat, (float) value);
+        requireFlat(flat);
+        try {
+            if (dtype == DType.FLOAT64) {
+                segment.setAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, flat, value);
+            } else {
+                segment.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, flat, (float) value);
+            }
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw inaccessible(e);
         }
+    }
+
+    private void requireFlat(long flat) {
+        if (flat < 0 || flat >= elementCount) {
+            throw new IndexOutOfBoundsException("flat: expected 0.." + (elementCount - 1) + " for shape " + shape
+                    + ", got " + flat);
+        }
+    }
+
+    /**
+     * What the FFM API threw on an access to this tensor's memory ("Already closed", "Attempted access outside
+     * owning thread"), said of the tensor; the check runs only once an access has failed.
+     */
+    private RuntimeException inaccessible(RuntimeException cause) {
+        if (!segment.scope().isAlive()) {
+            return new IllegalStateException("tensor " + shape + " " + dtype + ": expected memory whose arena is "
+                    + "open, got memory whose arena is closed (read results before closing the output, gradients or "
+                    + "arena they belong to)", cause);
+        }
+        if (!segment.isAccessibleBy(Thread.currentThread())) {
+            return new WrongThreadException("tensor " + shape + " " + dtype + ": expected a tensor the calling "
+                    + "thread may access, got one confined to another thread (its arena is confined)", cause);
+        }
+        return cause;
     }
 
     public double get(long... index) {
@@ -168,9 +204,9 @@ public final class Tensor {
     public double[] toDoubleArray() {
         requireHost();
         if (dtype == DType.FLOAT64) {
-            return segment.toArray(ValueLayout.JAVA_DOUBLE_UNALIGNED);
+            return doubles();
         }
-        float[] f = segment.toArray(ValueLayout.JAVA_FLOAT_UNALIGNED);
+        float[] f = floats();
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) {
             d[i] = f[i];
@@ -181,9 +217,9 @@ public final class Tensor {
     public float[] toFloatArray() {
         requireHost();
         if (dtype == DType.FLOAT32) {
-            return segment.toArray(ValueLayout.JAVA_FLOAT_UNALIGNED);
+            return floats();
         }
-        double[] d = segment.toArray(ValueLayout.JAVA_DOUBLE_UNALIGNED);
+        double[] d = doubles();
         float[] f = new float[d.length];
         for (int i = 0; i < d.length; i++) {
             f[i] = (float) d[i];
@@ -191,25 +227,51 @@ public final class Tensor {
         return f;
     }
 
+    /** The host memory as it is, float64 tensors only. */
+    private double[] doubles() {
+        try {
+            return segment.toArray(ValueLayout.JAVA_DOUBLE_UNALIGNED);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw inaccessible(e);
+        }
+    }
+
+    /** The host memory as it is, float32 tensors only. */
+    private float[] floats() {
+        try {
+            return segment.toArray(ValueLayout.JAVA_FLOAT_UNALIGNED);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw inaccessible(e);
+        }
+    }
+
     public void copyFrom(double[] values) {
         requireLength(values.length);
-        if (dtype == DType.FLOAT64) {
-            MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_DOUBLE_UNALIGNED, 0, values.length);
-        } else {
-            for (int i = 0; i < values.length; i++) {
-                segment.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) values[i]);
+        try {
+            if (dtype == DType.FLOAT64) {
+                MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_DOUBLE_UNALIGNED, 0, values.length);
+            } else {
+                for (int i = 0; i < values.length; i++) {
+                    segment.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) values[i]);
+                }
             }
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw inaccessible(e);
         }
     }
 
     public void copyFrom(float[] values) {
         requireLength(values.length);
-        if (dtype == DType.FLOAT32) {
-            MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, values.length);
-        } else {
-            for (int i = 0; i < values.length; i++) {
-                segment.setAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, i, values[i]);
+        try {
+            if (dtype == DType.FLOAT32) {
+                MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, values.length);
+            } else {
+                for (int i = 0; i < values.length; i++) {
+                    segment.setAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, i, values[i]);
+                }
             }
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw inaccessible(e);
         }
     }
 
@@ -219,10 +281,16 @@ public final class Tensor {
             throw new IllegalArgumentException("copyFrom: expected shape " + shape + ", got " + other.shape);
         }
         requireHost();
-        if (other.dtype == dtype) {
-            MemorySegment.copy(other.segment(), 0, segment, 0, byteSize());
-        } else {
+        if (other.dtype != dtype) {
             copyFrom(other.toDoubleArray());
+            return;
+        }
+        MemorySegment source = other.segment();
+        try {
+            MemorySegment.copy(source, 0, segment, 0, byteSize());
+        } catch (IllegalStateException | WrongThreadException e) {
+            RuntimeException said = other.inaccessible(e);
+            throw said != e ? said : inaccessible(e);
         }
     }
 

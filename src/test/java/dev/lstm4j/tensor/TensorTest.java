@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 class TensorTest {
 
@@ -32,7 +35,10 @@ class TensorTest {
             assertThrows(IndexOutOfBoundsException.class, () -> t.get(2, 0));
             assertThrows(IndexOutOfBoundsException.class, () -> t.get(0, 3));
             assertThrows(IndexOutOfBoundsException.class, () -> t.get(0));
-            assertThrows(IndexOutOfBoundsException.class, () -> t.getFlat(6));
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> t.getFlat(6));
+            assertEquals("flat: expected 0..5 for shape [2, 3], got 6", e.getMessage());
+            assertThrows(IndexOutOfBoundsException.class, () -> t.getFlat(-1));
+            assertThrows(IndexOutOfBoundsException.class, () -> t.setFlat(6, 1.0));
             assertThrows(IndexOutOfBoundsException.class, () -> t.slice(1).getFlat(3));
             assertThrows(IllegalArgumentException.class, () -> t.reshape(Shape.of(7)));
             assertThrows(IllegalArgumentException.class, () -> t.copyFrom(new double[5]));
@@ -42,10 +48,53 @@ class TensorTest {
     @Test
     void memoryDiesWithItsArena() {
         Tensor t;
+        Tensor f;
         try (Arena arena = Arena.ofConfined()) {
             t = Tensor.zeros(arena, DType.FLOAT64, 4);
+            f = Tensor.zeros(arena, DType.FLOAT32, 4);
         }
-        assertThrows(IllegalStateException.class, () -> t.getFlat(0));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.getFlat(0));
+        assertEquals("tensor [4] float64: expected memory whose arena is open, got memory whose arena is closed (read "
+                + "results before closing the output, gradients or arena they belong to)", e.getMessage());
+        for (Tensor closed : new Tensor[] {t, f}) {
+            for (Executable access : accesses(closed)) {
+                e = assertThrows(IllegalStateException.class, access);
+                assertTrue(e.getMessage().startsWith("tensor [4] " + closed.dtype() + ": expected memory whose arena "
+                        + "is open"), e.getMessage());
+            }
+        }
+        try (Arena open = Arena.ofConfined()) {
+            e = assertThrows(IllegalStateException.class, () -> Tensor.zeros(open, DType.FLOAT64, 4).copyFrom(t));
+            assertTrue(e.getMessage().startsWith("tensor [4] float64: expected memory whose arena is open"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void aConfinedTensorIsRefusedOnAnotherThreadByName() throws Exception {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor t = Tensor.zeros(arena, DType.FLOAT32, 2, 3);
+            List<String> messages = new ArrayList<>();
+            Thread other = new Thread(() -> {
+                for (Executable access : accesses(t)) {
+                    messages.add(assertThrows(WrongThreadException.class, access).getMessage());
+                }
+            });
+            other.start();
+            other.join();
+            assertEquals(accesses(t).size(), messages.size(), "every access refused on the other thread");
+            for (String m : messages) {
+                assertEquals("tensor [2, 3] float32: expected a tensor the calling thread may access, got one "
+                        + "confined to another thread (its arena is confined)", m);
+            }
+        }
+    }
+
+    /** Each way to read or write a host tensor's elements. */
+    private static List<Executable> accesses(Tensor t) {
+        int n = (int) t.elementCount();
+        return List.of(() -> t.getFlat(0), () -> t.setFlat(0, 1.0), () -> t.toDoubleArray(), () -> t.toFloatArray(),
+                () -> t.copyFrom(new double[n]), () -> t.copyFrom(new float[n]));
     }
 
     @Test
