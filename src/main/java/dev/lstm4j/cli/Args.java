@@ -16,6 +16,8 @@ import java.util.Set;
 public final class Args {
     private final Map<String, String> options = new LinkedHashMap<>();
     private final Set<String> flags = new LinkedHashSet<>();
+    /** Options given last with no value: an error when read, or as unknown ones when nobody reads them. */
+    private final Set<String> withoutValue = new LinkedHashSet<>();
     private final List<String> positional = new ArrayList<>();
     private final Set<String> consumed = new LinkedHashSet<>();
 
@@ -42,7 +44,8 @@ public final class Args {
                 } else {
                     if (value == null) {
                         if (i + 1 >= argv.size()) {
-                            throw new UsageException("--" + name + " needs a value");
+                            a.withoutValue.add(name);
+                            continue;
                         }
                         value = argv.get(++i);
                     }
@@ -64,6 +67,9 @@ public final class Args {
 
     public String option(String name, String fallback) {
         consumed.add(name);
+        if (withoutValue.contains(name)) {
+            throw new UsageException("--" + name + " needs a value");
+        }
         return options.getOrDefault(name, fallback);
     }
 
@@ -76,7 +82,7 @@ public final class Args {
     }
 
     public boolean has(String name) {
-        return options.containsKey(name) || flags.contains(name);
+        return options.containsKey(name) || flags.contains(name) || withoutValue.contains(name);
     }
 
     public int intOption(String name, int fallback) {
@@ -125,9 +131,11 @@ public final class Args {
                 throw new UsageException("unknown option --" + name);
             }
         }
-        for (String name : flags) {
-            if (!consumed.contains(name)) {
-                throw new UsageException("unknown option --" + name);
+        for (Set<String> given : List.of(flags, withoutValue)) {
+            for (String name : given) {
+                if (!consumed.contains(name)) {
+                    throw new UsageException("unknown option --" + name);
+                }
             }
         }
     }

@@ -34,6 +34,13 @@ class MainTest {
         assertEquals(2, run("example", "--colour", "red"));
         assertEquals("lstm4j example: unknown option --colour", err.toString(StandardCharsets.UTF_8).strip());
         err.reset();
+        assertEquals(2, run("example", "--colour"));
+        assertEquals("lstm4j example: unknown option --colour", err.toString(StandardCharsets.UTF_8).strip(),
+                "an unknown option last, without a value, is unknown, not one that needs a value");
+        err.reset();
+        assertEquals(2, run("example", "--batch"));
+        assertEquals("lstm4j example: --batch needs a value", err.toString(StandardCharsets.UTF_8).strip());
+        err.reset();
         assertEquals(2, run("example", "--hidden-size", "0"));
         assertTrue(err.toString(StandardCharsets.UTF_8).strip().startsWith("lstm4j example: hiddenSize: expected > 0"));
         assertEquals(2, run("frobnicate"));
