@@ -7,8 +7,9 @@ import java.util.Objects;
 
 /**
  * A dense row-major tensor. Host tensors keep their elements in a {@link MemorySegment} allocated from an
- * {@link Arena} that the caller owns: closing the arena frees the tensor, and every access is bounds-checked by the
- * segment. Device tensors hold a {@link DeviceMemory} and are read through copies made by the CUDA runtime.
+ * {@link Arena} that the caller owns: closing the arena frees the tensor, every access is checked against the shape,
+ * and one after the arena closed (or on a thread a confined arena does not own) fails naming the tensor. Device
+ * tensors hold a {@link DeviceMemory} and are read through copies made by the CUDA runtime.
  */
 public final class Tensor {
     private final Shape shape;
