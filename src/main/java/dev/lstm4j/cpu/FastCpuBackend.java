@@ -37,7 +37,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *   packed; [20 x 200] x [200 x 800] 0.067 / 0.045 ms; [32 x 512] x [512 x 2048] 0.67 / 0.55 ms;
  *   [64 x 128] x [128 x 512] 0.061 / 0.056 ms). The columns past the last whole panel go to OpenBLAS. A step of
  *   one row (a batch of one), on any path below, runs on OpenBLAS's sgemv from the weights as they are, unpacked,
- *   except on frozen parameters small enough to fuse ({@link FastCpuPlan#gemvSteps}, {@link OneRowStep});</li>
+ *   except on frozen parameters small enough to fuse, and so does a call of a few rows and steps on weights packed
+ *   per call, a row at a time ({@link FastCpuPlan#gemvSteps}, {@link OneRowStep});</li>
  *   <li>fused steps: where every layer's packed [W_ih W_hh] is small beside a core's L2
  *   ({@link FastCpuPlan#fusedWeightsFitInCache}) and a layer has several recurrences (directions, batch chunks),
  *   or runs on one thread with those weights within half of L2 ({@link FastCpuPlan#loneRecurrenceFuses}), or is
@@ -377,8 +378,8 @@ public final class FastCpuBackend implements LstmBackend {
                 loadState(in.c0(), l, d, batch, h, ws.dir(l, d).cState);
             }
             boolean readsWhh = fused || seqLength > 1 || !zeroStart; // else the one step is the input projection
-            int colParts = stepGemms.packLayer(params, ws, layer, batch, false, fused, readsWhh, ran);
-            prepareProjections(params, ws, layer, batch, false);
+            int colParts = stepGemms.packLayer(params, ws, layer, batch, seqLength, false, fused, readsWhh, ran);
+            prepareProjections(params, ws, layer, batch, seqLength, false);
             MemorySegment stepX = fused ? layerX : null;
             if (threads > 1 && plan.recurrences(batch) > 1) {
                 forwardStepByStep(params, ws, layer, seqLength, batch, lengths, stepX, xStride, out, training,
@@ -401,8 +402,9 @@ public final class FastCpuBackend implements LstmBackend {
      * W_hr of layer l packed for its steps' projection in every direction, where the steps' recurrent products run on
      * the packed kernel ({@link StepGemms#packLayer}'s rule), else the projection on OpenBLAS.
      */
-    private void prepareProjections(LstmParams params, FastCpuWorkspace ws, int l, int batch, boolean backward) {
-        boolean packed = plan.packed() && !plan.gemvSteps(batch, params.isFrozen());
+    private void prepareProjections(LstmParams params, FastCpuWorkspace ws, int l, int batch, int seqLength,
+                                    boolean backward) {
+        boolean packed = plan.packed() && !plan.gemvSteps(batch, seqLength, params.isFrozen());
         for (int d = 0; d < spec.numDirections(); d++) {
             step.prepareProjection(params, ws.dir(l, d), l, d, backward, packed);
         }
@@ -513,7 +515,7 @@ public final class FastCpuBackend implements LstmBackend {
             this.whr = spec.projSize() > 0 ? params.weightHr(l, d).segment() : null;
             this.peep = spec.peepholes() ? params.weightPeep(l, d).segment() : null;
             this.active = lengths == null ? null : dir.active;
-            this.gemv = plan.gemvSteps(batch, params.isFrozen());
+            this.gemv = plan.gemvSteps(batch, seqLength, params.isFrozen());
             // per-step column split: a team whose workers stay between steps (see CpuThreads.team)
             this.team = colParts > 1 ? threadPool.team(colParts, ran) : null;
             this.parts = team != null
@@ -549,7 +551,7 @@ public final class FastCpuBackend implements LstmBackend {
                         gemv, zeroState);
             } else if (!zeroState) { // from a zero state g[t] is the input projection alone
                 if (colParts > 0 && parts == null) {
-                    // gStep's rows = h_prev W_hh^T + g[t], W_hh packed once per call (one row: sgemv)
+                    // gStep's rows = h_prev W_hh^T + g[t], W_hh packed once per call (gemv: sgemv a row)
                     gates = dir.gStep;
                     gOff = (long) b0 * 4 * h;
                     stepGemms.recurrentOnProjection(dir, whh, rows, hp, hpOff, b0, g, row0 * 4 * h, gates, gOff,
@@ -670,8 +672,8 @@ public final class FastCpuBackend implements LstmBackend {
             // fused steps as in forward: each step's GEMM gives dx_t beside dh_{t-1}, the reverse
             // direction's into a buffer of its own, added to the forward one's after
             boolean fused = plan.fusesSteps(batch);
-            int colParts = stepGemms.packLayer(params, ws, layer, batch, true, fused, true, ran);
-            prepareProjections(params, ws, layer, batch, true);
+            int colParts = stepGemms.packLayer(params, ws, layer, batch, seqLength, true, fused, true, ran);
+            prepareProjections(params, ws, layer, batch, seqLength, true);
             MemorySegment forwardDX = fused ? dX : null;
             MemorySegment reverseDX = fused ? ws.dXReverse : null;
             forEachChunk(batch, (d, b0, b1, k) -> recurBackward(params, ws, saved.lengths, layer, d, seqLength,
@@ -733,7 +735,7 @@ public final class FastCpuBackend implements LstmBackend {
         long hOff = (long) b0 * p;
         long peepOff = 3L * h * chunk;              // this chunk's peephole-gradient accumulator (zeroed by the caller)
         boolean[] active = lengths == null ? null : dir.active;
-        boolean gemv = plan.gemvSteps(batch, params.isFrozen());
+        boolean gemv = plan.gemvSteps(batch, seqLength, params.isFrozen());
         // per-step column split: a team whose workers stay between steps (see CpuThreads.team)
         try (CpuThreads.Team team = colParts > 1 ? threadPool.team(colParts, ran) : null) {
             TeamStep parts = team != null ? new TeamStep(team, step, h, dir, l, whh, whr, peep, true, active) : null;
@@ -832,7 +834,7 @@ public final class FastCpuBackend implements LstmBackend {
             loadState(in.c0(), l, 0, batch, h, ws.dir(l, 0).cState);
         }
         pipeline.forward(params, ws, x, seqLength, batch, lengths, outs, training,
-                plan.gemvSteps(batch, params.isFrozen()), in.h0() == null, ran);
+                plan.gemvSteps(batch, seqLength, params.isFrozen()), in.h0() == null, ran);
         for (int l = 0; l < layers; l++) {
             storeState(ws.dir(l, 0).hState, l, 0, batch, p, hN);
             storeState(ws.dir(l, 0).cState, l, 0, batch, h, cN);
@@ -858,7 +860,7 @@ public final class FastCpuBackend implements LstmBackend {
         PipelineGradients gradients = new PipelineGradients(
                 weightGradients.forPipeline(grads, ws, rows, l -> layerInput(ws, l)), layers, 4 * h);
         pipeline.backward(params, ws, saved.seqLength, batch, saved.lengths, dOut, dInput.segment(),
-                plan.gemvSteps(batch, params.isFrozen()), gradients::afterSteps, ran);
+                plan.gemvSteps(batch, saved.seqLength, params.isFrozen()), gradients::afterSteps, ran);
         for (int l = 0; l < layers; l++) {
             storeState(ws.dir(l, 0).dhState, l, 0, batch, p, dh0);
             storeState(ws.dir(l, 0).dcState, l, 0, batch, h, dc0);

@@ -163,18 +163,36 @@ final class FastCpuPlan {
     }
 
     /**
-     * Whether a call of this batch runs its per-step products on OpenBLAS's sgemv ({@link OneRowStep}) instead of
-     * the packed kernel, with the weights left as they are (nothing packed): a batch of one row, on every path (W_hh
-     * alone, fused steps, the pipeline). A product with one row is a read of the weights, and sgemv reads them
-     * faster than the packed kernel's one-row block reads its packed copy (Zen 4, one core, 1280 x 650, a service's
-     * one sequence: 43 against 54.5 us with W_hh in cache, 61 against 85-89 with four such matrices in turn; level
-     * at 512 x 128), with no packing before it (0.3-1.2 ms per 2600 x 650; 25-50 % of a one-row call of a small
-     * two-layer LSTM). Not for frozen parameters whose weights are small enough to fuse ({@link #fusedSteps}):
-     * those are packed once and kept, and there the packed one-row block was as fast or faster (two layers of 128,
-     * 2 threads: sgemv took 1.10-1.15 times as long; level at two layers of 200 and one of 128).
+     * Whether a call of this batch and length runs its per-step products on OpenBLAS's sgemv a row at a time
+     * ({@link OneRowStep}) instead of the packed kernel, with the weights left as they are (nothing packed): a batch
+     * of one row, on every path (W_hh alone, fused steps, the pipeline), and a call of a few rows and steps on
+     * weights packed per call ({@link #readsWeightsPerRow}). A product with one row is a read of the weights, and
+     * sgemv reads them faster than the packed kernel's one-row block reads its packed copy (Zen 4, one core,
+     * 1280 x 650, a service's one sequence: 43 against 54.5 us with W_hh in cache, 61 against 85-89 with four such
+     * matrices in turn; level at 512 x 128), with no packing before it (0.3-1.2 ms per 2600 x 650; 25-50 % of a
+     * one-row call of a small two-layer LSTM). Not for frozen parameters whose weights are small enough to fuse
+     * ({@link #fusedSteps}): those are packed once and kept, and there the packed one-row block was as fast or faster
+     * (two layers of 128, 2 threads: sgemv took 1.10-1.15 times as long; level at two layers of 200 and one of 128).
      */
-    boolean gemvSteps(int batch, boolean frozen) {
-        return packed && batch == 1 && !(frozen && fusedSteps);
+    boolean gemvSteps(int batch, int seqLength, boolean frozen) {
+        return packed && (batch == 1 && !(frozen && fusedSteps) || readsWeightsPerRow(batch, seqLength, frozen));
+    }
+
+    /** Most (rows - 1) x steps of a call whose products read the weights a row at a time ({@link #gemvSteps}). */
+    static final int ROW_READS = 4;
+
+    /**
+     * Whether a call of 2 to 4 rows and a few steps, (rows - 1) x steps at most {@link #ROW_READS}, on weights
+     * packed per call (not frozen, too large to fuse) reads them a row at a time on sgemv instead of packing W_hh:
+     * packing reads and writes W_hh once, and every step then reads the packed copy, where sgemv reads W_hh once a
+     * row and step. Two layers of 650 (2 threads, paired 1-s blocks in one JVM, time with over time without, with a
+     * state): B = 2, T = 1 0.606 (1.09 -> 0.65 ms), T = 2 0.593, T = 3 0.809, T = 4 0.870; B = 3, T = 1 0.595, T = 2
+     * 0.799; B = 4, T = 1 0.737; one thread, B = 2, T = 2 0.732; training B = 2, T = 2 0.902 and B = 4, T = 1 0.875;
+     * two layers of 256, B = 2, T = 1 0.642, T = 4 0.964, bidirectional B = 3, T = 2 0.886. Past the bound it stops
+     * paying: B = 3, T = 4 0.997, B = 4, T = 2 0.993, T = 4 1.066, B = 2, T = 35 1.158.
+     */
+    boolean readsWeightsPerRow(int batch, int seqLength, boolean frozen) {
+        return !frozen && !fusedSteps && batch <= OpenBlas.SGEMV_ROWS && (long) (batch - 1) * seqLength <= ROW_READS;
     }
 
     /**

@@ -16,8 +16,8 @@ import java.util.function.Consumer;
  *   whole panel), its panels split over a lone recurrence's team;</li>
  *   <li>fused steps: forward g [rows, 4H] = [x_t h] [rows, I + P] [W_ih W_hh]^T, backward
  *   [dx dh] [rows, I + P] = dA [rows, 4H] [W_ih W_hh], on both packed side by side;</li>
- *   <li>one row ({@link FastCpuPlan#gemvSteps}): the same products on sgemv from the weights as they are
- *   ({@link OneRowStep}), nothing packed.</li>
+ *   <li>one row, or a few rows and steps on weights packed per call ({@link FastCpuPlan#gemvSteps}): the same
+ *   products on sgemv a row at a time from the weights as they are ({@link OneRowStep}), nothing packed.</li>
  * </ul>
  * Packed weights go to the recurrence's {@link FastCpuWorkspace.Dir#whhPacked}; frozen parameters keep theirs
  * across calls ({@link FrozenPacks}). The packed kernel reads its A rows from the Dir's heap row buffer stepRows.
@@ -47,15 +47,15 @@ final class StepGemms {
      * rows: packing W_hh had been most of such a call on weights too large to fuse (two layers of 650, T = 1, B = 2
      * to 8, 2 threads: 1.8-2.5 ms against 1.1-1.3 without it).
      */
-    int packLayer(LstmParams params, FastCpuWorkspace ws, int l, int batch, boolean backward, boolean fused,
-                  boolean readsWhh, Set<String> ran) {
+    int packLayer(LstmParams params, FastCpuWorkspace ws, int l, int batch, int seqLength, boolean backward,
+                  boolean fused, boolean readsWhh, Set<String> ran) {
         int h4 = 4 * spec.hiddenSize();
         int p = spec.outputSize();
         if (!plan.packed()) {
             return 0;
         }
         int recurrences = plan.recurrences(batch);
-        if (plan.gemvSteps(batch, params.isFrozen())) {
+        if (plan.gemvSteps(batch, seqLength, params.isFrozen())) {
             // sgemv on W_hh itself, split by its rows (forward) or columns (backward) over a lone recurrence's team
             int outputs = backward ? p : h4;
             return recurrences == 1 ? Math.max(1, Math.min(threads, outputs / 16)) : 1;
@@ -181,7 +181,8 @@ final class StepGemms {
         int p = spec.outputSize();
         int h4 = 4 * spec.hiddenSize();
         if (gemv) {
-            OneRowStep.forward(wih, in, whh, p, h4, x, row0 * xLd, dir.hState, (long) b0 * p, g, gOff, zeroState);
+            OneRowStep.forward(rows, wih, in, whh, p, h4, x, row0 * xLd, xLd, dir.hState, (long) b0 * p, g, gOff,
+                    zeroState);
             return;
         }
         int k = in + p;
@@ -209,7 +210,7 @@ final class StepGemms {
     /**
      * One fused backward step's product: [dx_t dh_{t-1}] [rows, I + P] = dA_t [rows, 4H] (sequence rows from row0)
      * x [W_ih W_hh] [4H, I + P], every covering panel (padded columns are zero) into the Dir's stepOut from row b0,
-     * leading dimension {@link #fusedBackwardWidth}. With {@code gemv} (one row) two sgemv on W_ih and W_hh as they
+     * leading dimension {@link #fusedBackwardWidth}. With {@code gemv} two sgemv a row on W_ih and W_hh as they
      * are.
      */
     void fusedBackward(MemorySegment wih, MemorySegment whh, FastCpuWorkspace.Dir dir, int in, int rows, long row0,
@@ -219,7 +220,7 @@ final class StepGemms {
         int ldo = fusedBackwardWidth(in, p);
         long outOff = (long) b0 * ldo;
         if (gemv) {
-            OneRowStep.backward(wih, in, whh, p, h4, dir.dA, row0 * h4, dir.stepOut, outOff);
+            OneRowStep.backward(rows, wih, in, whh, p, h4, dir.dA, row0 * h4, dir.stepOut, outOff, ldo);
             return;
         }
         float[] a = dir.stepRows;
@@ -234,7 +235,7 @@ final class StepGemms {
      * W_hh^T; backward dh [rows, P] = dA [rows, 4H] W_hh. A's rows (dense at aOff) are copied to the heap; the
      * whole panels are split over the team (null: this thread alone; a team only when this recurrence is the only
      * one) and the last n mod NR columns, which are not packed, go to OpenBLAS on the last part. With {@code gemv}
-     * ({@link FastCpuPlan#gemvSteps}: one row) it is sgemv on W_hh itself, split by outputs.
+     * ({@link FastCpuPlan#gemvSteps}) it is sgemv a row on W_hh itself, split by outputs.
      */
     void recurrent(FastCpuWorkspace.Dir dir, MemorySegment whh, boolean backward, int rows, MemorySegment a, long aOff,
                    int b0, MemorySegment c, long cOff, TeamStep team, boolean gemv) {
@@ -266,7 +267,7 @@ final class StepGemms {
      * product added to a copy of the rows in gStep, which itself had been 0.936 and 0.955 against g in place;
      * training 0.979 and 0.951; ptb-medium-bidirectional inference 0.976 and 1.010. A team's step keeps adding to
      * g in place (a copy of the rows there, by the leader alone, made ptb-medium inference 1.071 and 1.008 as
-     * slow). With {@code gemv} (one row) sgemv adds to the projection's row copied into gates.
+     * slow). With {@code gemv} sgemv adds to the projection's rows copied into gates, a row at a time.
      */
     void recurrentOnProjection(FastCpuWorkspace.Dir dir, MemorySegment whh, int rows, MemorySegment h, long hOff,
                                int b0, MemorySegment proj, long projOff, MemorySegment gates, long gOff,
@@ -292,7 +293,7 @@ final class StepGemms {
                               float[] aRows, int at, MemorySegment a, long aOff, MemorySegment c, long cOff, int q,
                               int parts) {
         if (gemv) {
-            OneRowStep.recurrentPart(whh, backward, n, k, a, aOff, c, cOff, q, parts);
+            OneRowStep.recurrentPart(rows, whh, backward, n, k, a, aOff, c, cOff, q, parts);
             return;
         }
         packedPart(packed, whh, backward, !backward, rows, n, k, aRows, at, a, aOff, c, cOff, q, parts);

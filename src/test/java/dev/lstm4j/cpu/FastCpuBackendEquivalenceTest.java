@@ -209,7 +209,7 @@ class FastCpuBackendEquivalenceTest {
         LstmSpec oneWay = LstmSpec.builder(256, 256).peepholes(true).build();
         try (FastCpuBackend two = new FastCpuBackend(bidirectional, 2);
              FastCpuBackend one = new FastCpuBackend(oneWay, 1)) {
-            Assumptions.assumeTrue(two.plan().gemvSteps(1, false) && !two.plan().fusesSteps(1)
+            Assumptions.assumeTrue(two.plan().gemvSteps(1, 4, false) && !two.plan().fusesSteps(1)
                             && !one.plan().fusesSteps(1),
                     "not the unfused sgemv steps here: vectors of " + PackedGemm.LANES + " floats (fewer than 8: no"
                     + " packed kernel), or an L2 of " + CacheSize.l2Bytes() + " bytes, where about 2 MB of weights"
@@ -221,6 +221,35 @@ class FastCpuBackendEquivalenceTest {
         // single row on sgemv too
         compare(bidirectional, Opts.STATE, 1, 1, 2);
         compare(oneWay, Opts.STATE, 1, 1, 1);
+    }
+
+    /**
+     * A few rows and steps on weights too large to fuse and not frozen ({@link FastCpuPlan#readsWeightsPerRow}): each
+     * step's products on sgemv a row at a time, W_hh not packed; a lone recurrence's team on two threads splitting
+     * each row's outputs, two directions each on its own thread (with a projection), and one thread, with lengths and
+     * an initial state, forward and every gradient.
+     */
+    @Test
+    void matchesTheReferenceWithAFewRowsReadingUnfusedWeightsARowAtATime() {
+        LstmSpec team = LstmSpec.builder(256, 256).build();
+        LstmSpec bidirectional = LstmSpec.builder(256, 256).bidirectional(true).projSize(200).build();
+        LstmSpec oneWay = LstmSpec.builder(256, 256).peepholes(true).build();
+        try (FastCpuBackend two = new FastCpuBackend(team, 2);
+             FastCpuBackend both = new FastCpuBackend(bidirectional, 2);
+             FastCpuBackend one = new FastCpuBackend(oneWay, 1)) {
+            Assumptions.assumeTrue(two.plan().readsWeightsPerRow(3, 2, false) && !two.plan().fusesSteps(3)
+                            && two.plan().recurrences(3) == 1 && both.plan().readsWeightsPerRow(2, 3, false)
+                            && !both.plan().fusesSteps(2) && one.plan().readsWeightsPerRow(4, 1, false)
+                            && !one.plan().fusesSteps(4),
+                    "not the unfused row-at-a-time steps here: vectors of " + PackedGemm.LANES + " floats (fewer than"
+                    + " 8: no packed kernel), or an L2 of " + CacheSize.l2Bytes() + " bytes, where about 2 MB of"
+                    + " weights fuse");
+        }
+        compare(team, Opts.ALL, 3, 2, 2);
+        compare(team, Opts.NONE, 2, 4, 2);
+        compare(bidirectional, Opts.ALL, 2, 3, 2);
+        compare(oneWay, Opts.ALL, 4, 1, 1);
+        compare(oneWay, Opts.STATE, 2, 2, 1);
     }
 
     /**

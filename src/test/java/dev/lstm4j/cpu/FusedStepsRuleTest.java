@@ -90,18 +90,41 @@ class FusedStepsRuleTest {
              FastCpuBackend largeOnOne = new FastCpuBackend(LstmSpec.builder(400, 400).build(), 1);
              FastCpuBackend blas = new FastCpuBackend(small, 2, RecurrentGemm.BLAS)) {
             assumeTrue(PackedGemm.USABLE, "without 8-float vectors every GEMM runs on OpenBLAS's sgemm");
-            assertTrue(twoThreads.plan().gemvSteps(1, false), "a lone recurrence's team");
-            assertFalse(twoThreads.plan().gemvSteps(2, false), "two rows: the packed kernel");
-            assertTrue(oneThread.plan().fusesSteps(1) && oneThread.plan().gemvSteps(1, false),
+            assertTrue(twoThreads.plan().gemvSteps(1, 1, false), "a lone recurrence's team");
+            assertFalse(twoThreads.plan().gemvSteps(2, 1, false), "two rows on small weights: the packed kernel");
+            assertTrue(oneThread.plan().fusesSteps(1) && oneThread.plan().gemvSteps(1, 1, false),
                     "one thread, small weights: fused steps");
-            assertTrue(bidirectional.plan().fusesSteps(1) && bidirectional.plan().gemvSteps(1, false),
+            assertTrue(bidirectional.plan().fusesSteps(1) && bidirectional.plan().gemvSteps(1, 1, false),
                     "two directions: fused steps");
-            assertTrue(pipeline.plan().pipelined(1) && pipeline.plan().gemvSteps(1, false), "two layers: the pipeline");
-            assertTrue(largeOnOne.plan().gemvSteps(1, false), "one thread, weights past half of L2: unfused");
-            assertFalse(blas.plan().gemvSteps(1, false), "every GEMM on sgemm, as asked");
-            assertFalse(twoThreads.plan().gemvSteps(1, true), "frozen small weights: packed once, the packed kernel");
-            assertFalse(pipeline.plan().gemvSteps(1, true), "frozen small weights in the pipeline: the packed kernel");
-            assertTrue(largeOnOne.plan().gemvSteps(1, true), "frozen weights too large to fuse: sgemv");
+            assertTrue(pipeline.plan().pipelined(1) && pipeline.plan().gemvSteps(1, 1, false), "two layers: the pipeline");
+            assertTrue(largeOnOne.plan().gemvSteps(1, 1, false), "one thread, weights past half of L2: unfused");
+            assertFalse(blas.plan().gemvSteps(1, 1, false), "every GEMM on sgemm, as asked");
+            assertFalse(twoThreads.plan().gemvSteps(1, 1, true), "frozen small weights: packed once, the packed kernel");
+            assertFalse(pipeline.plan().gemvSteps(1, 1, true), "frozen small weights in the pipeline: the packed kernel");
+            assertTrue(largeOnOne.plan().gemvSteps(1, 1, true), "frozen weights too large to fuse: sgemv");
+        }
+    }
+
+    /**
+     * A call of 2 to 4 rows whose (rows - 1) x steps is at most 4, on weights too large to fuse and not frozen, reads
+     * them a row at a time on sgemv instead of packing W_hh (every such call would pack it); not past that bound,
+     * not on frozen weights (packed once), not on weights small enough to fuse (cheap to pack, the packed kernel).
+     */
+    @Test
+    void aFewRowsAndStepsOnWeightsPackedPerCallReadThemARowAtATime() {
+        try (FastCpuBackend large = new FastCpuBackend(LstmSpec.builder(400, 400).build(), 2);
+             FastCpuBackend small = new FastCpuBackend(LstmSpec.builder(8, 33).build(), 2)) {
+            assumeTrue(PackedGemm.USABLE, "without 8-float vectors every GEMM runs on OpenBLAS's sgemm");
+            assumeTrue(!large.plan().fusesSteps(2), "weights of 400 x 400 fuse on this machine's L2 of "
+                    + CacheSize.l2Bytes() + " bytes");
+            FastCpuPlan plan = large.plan();
+            assertTrue(plan.gemvSteps(2, 1, false) && plan.gemvSteps(2, 4, false), "two rows, up to 4 steps");
+            assertFalse(plan.gemvSteps(2, 5, false), "two rows, 5 steps: packed");
+            assertTrue(plan.gemvSteps(3, 2, false) && plan.gemvSteps(4, 1, false), "3 rows x 2 steps, 4 x 1");
+            assertFalse(plan.gemvSteps(3, 3, false) || plan.gemvSteps(4, 2, false), "3 x 3, 4 x 2: packed");
+            assertFalse(plan.gemvSteps(5, 1, false), "five rows: packed");
+            assertFalse(plan.gemvSteps(2, 1, true), "frozen: packed once and kept");
+            assertFalse(small.plan().gemvSteps(2, 1, false), "weights small enough to fuse: packed");
         }
     }
 
