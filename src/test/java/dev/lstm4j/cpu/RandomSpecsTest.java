@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * threads, and the recurrent GEMM on the packed kernel or OpenBLAS; inference or a training step. Between them they
  * take every way {@link FastCpuPlan} runs a step, in combinations that the hand-picked cases of
  * {@link FastCpuBackendEquivalenceTest} do not reach: of the 160 cases, 93 fuse their steps, 49 do not, 18 run on
- * sgemv (one row), 20 in batch chunks, 7 with pipelined layers, 33 a lone recurrence on 2 threads, 29 with the
+ * sgemv with one row and 1 with a few rows a row at a time, 20 in batch chunks, 7 with pipelined layers, 33 a lone recurrence on 2 threads, 29 with the
  * recurrent GEMM on OpenBLAS; 128 are training steps and 32 inference calls.
  *
  * <p>The yardstick is the float32 reference backend: it and the backend under test run the same
