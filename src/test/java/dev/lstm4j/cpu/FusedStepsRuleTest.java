@@ -77,8 +77,9 @@ class FusedStepsRuleTest {
 
     /**
      * Steps of one row run on sgemv from the weights as they are, on every path (a lone recurrence's team, fused
-     * steps of two directions or of one thread, weights past half of L2 on one thread); not with more rows, not with
-     * every GEMM on OpenBLAS's sgemm by request, not for frozen parameters small enough to fuse (packed once).
+     * steps of two directions or of one thread, weights past half of L2 on one thread); not with more rows on weights
+     * small enough to fuse, not with every GEMM on OpenBLAS's sgemm by request, not for frozen parameters small
+     * enough to fuse (packed once).
      */
     @Test
     void oneRowStepsRunOnSgemv() {
