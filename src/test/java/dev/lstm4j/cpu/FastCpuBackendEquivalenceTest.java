@@ -192,8 +192,7 @@ class FastCpuBackendEquivalenceTest {
         try (FastCpuBackend fast = new FastCpuBackend(spec, 2)) {
             Assumptions.assumeTrue(fast.plan().packed() && !fast.plan().fusesSteps(8)
                             && fast.plan().recurrences(8) == 1,
-                    "not a team's steps here: vectors of " + PackedGemm.LANES + " floats (fewer than 8: no packed"
-                    + " kernel), or an L2 of " + CacheSize.l2Bytes() + " bytes, where about 2 MB of weights fuse");
+                    notOnThisMachine("a team's steps"));
         }
         compare(spec, Opts.ALL, 8, 4, 2);
     }
@@ -211,9 +210,7 @@ class FastCpuBackendEquivalenceTest {
              FastCpuBackend one = new FastCpuBackend(oneWay, 1)) {
             Assumptions.assumeTrue(two.plan().gemvSteps(1, 4, false) && !two.plan().fusesSteps(1)
                             && !one.plan().fusesSteps(1),
-                    "not the unfused sgemv steps here: vectors of " + PackedGemm.LANES + " floats (fewer than 8: no"
-                    + " packed kernel), or an L2 of " + CacheSize.l2Bytes() + " bytes, where about 2 MB of weights"
-                    + " fuse");
+                    notOnThisMachine("the unfused sgemv steps"));
         }
         compare(bidirectional, Opts.ALL, 1, 4, 2);
         compare(oneWay, Opts.ALL, 1, 4, 1);
@@ -241,9 +238,7 @@ class FastCpuBackendEquivalenceTest {
                             && two.plan().recurrences(3) == 1 && both.plan().readsWeightsPerRow(2, 3, false)
                             && !both.plan().fusesSteps(2) && one.plan().readsWeightsPerRow(4, 1, false)
                             && !one.plan().fusesSteps(4),
-                    "not the unfused row-at-a-time steps here: vectors of " + PackedGemm.LANES + " floats (fewer than"
-                    + " 8: no packed kernel), or an L2 of " + CacheSize.l2Bytes() + " bytes, where about 2 MB of"
-                    + " weights fuse");
+                    notOnThisMachine("the unfused row-at-a-time steps"));
         }
         compare(team, Opts.ALL, 3, 2, 2);
         compare(team, Opts.NONE, 2, 4, 2);
@@ -275,8 +270,7 @@ class FastCpuBackendEquivalenceTest {
         try (FastCpuBackend fast = new FastCpuBackend(spec, 4)) {
             Assumptions.assumeTrue(fast.plan().packed() && fast.plan().recurrences(64) == 4
                             && !fast.plan().fusesSteps(64),
-                    "not unfused chunks here: vectors of " + PackedGemm.LANES + " floats (fewer than 8: no packed"
-                    + " kernel), or an L2 of " + CacheSize.l2Bytes() + " bytes, where 2 MB of weights fuse");
+                    notOnThisMachine("unfused chunks"));
         }
         compare(spec, Opts.ALL, 64, 3, 4);
     }
@@ -442,6 +436,15 @@ class FastCpuBackendEquivalenceTest {
     @ValueSource(ints = {20, 32})
     void matchesTheReferenceWhenTheGatesSaturate(int hidden) {
         compare(LstmSpec.builder(I, hidden).peepholes(true).build(), Opts.ALL, B, T, 2, RecurrentGemm.PACKED, true);
+    }
+
+    /**
+     * Why a case about weights of about 2 MB (I = H = 256) did not run its path on this machine: no packed kernel
+     * without 8-float vectors, and an L2 large enough fuses such weights.
+     */
+    private static String notOnThisMachine(String path) {
+        return "not " + path + " here: vectors of " + PackedGemm.LANES + " floats (fewer than 8: no packed kernel),"
+                + " or an L2 of " + CacheSize.l2Bytes() + " bytes, where about 2 MB of weights fuse";
     }
 
     static void compare(LstmSpec spec, Opts opts, int batch, int seqLength, int threads) {
