@@ -19,9 +19,27 @@ final class FastCpuPlan {
      * against 113 ms). Nor did smaller chunks win with the packed GEMM: at B = 20 on 2 threads, chunks of 12 and 8
      * rows instead of the per-step team (no barriers, but each thread reads all of W_hh every step) gave ptb-medium
      * inference 56.0-56.5 against 55.9-62.3 ms, training 181-183 against 178-179, and ptb-large inference 355-404
-     * against 317-328 (36 MB of W_hh).
+     * against 317-328 (36 MB of W_hh). On the Zen 5 VM they do win where W_hh fits L3: see
+     * {@link #MIN_CHUNK_ROWS_FROM_L3}.
      */
     static final int MIN_CHUNK_ROWS = 32;
+
+    /**
+     * The fewest rows of a batch chunk on 2 threads where each chunk's steps read W_hh from L3
+     * ({@link #chunksReadWhhFromL3}): two chunks of 10 rows or more, each on its own thread with no wait between
+     * steps, instead of each step split over a team, which waits for its slower thread twice a step. Each thread
+     * then reads all of W_hh every step instead of half, from L3. Zen 5 VM, 2 threads, T = 35, time with over time
+     * without (paired 1-s blocks in one JVM; 0.948 with the builds' order swapped): two layers of 650 (ptb-medium's
+     * shape), B = 20 inference 0.967, 0.983 and 0.948, training 0.924 and 0.964, frozen parameters 0.992; B = 26
+     * 0.956, B = 30 0.995; two layers of 400 (whose chunks then fuse, {@link #chunksFuseFromL3}) inference 0.857,
+     * training 0.820; two layers of 256 0.915; one layer of 512 on inputs of 256, T = 100, 0.904. Chunks of fewer
+     * rows measured either way: of 6 rows (B = 12) 0.82-0.86, of 5 0.973, of 7 1.22 (the packed kernel takes two of
+     * 7 rows singly), of 8 0.956, of 9 1.013, of 2 to 4 1.5-1.8 (too few rows for each read of W_hh); from 10 rows a
+     * chunk's rows go in blocks of 4 to 8. ptb-large's shape (36 MB of W_hh, from memory) was 1.105 as slow. On more
+     * threads the team keeps each step (two chunks would leave threads idle; more chunks, each reading all of W_hh,
+     * are not measured on this 2-core VM).
+     */
+    static final int MIN_CHUNK_ROWS_FROM_L3 = 10;
 
     private final LstmSpec spec;
     private final int threads;
@@ -54,6 +72,8 @@ final class FastCpuPlan {
      */
     private final boolean packedGradients;
     private final boolean pipelines;
+    /** The fewest rows of a batch chunk: {@link #MIN_CHUNK_ROWS}, or {@link #MIN_CHUNK_ROWS_FROM_L3}. */
+    private final int minChunkRows;
 
     /**
      * @param threads threads of the backend, >= 1
@@ -74,6 +94,8 @@ final class FastCpuPlan {
         this.chunksFuse = packed && !fusedSteps && chunksFuseFromL3(spec, vendor, l2Bytes);
         this.packedGradients = packed && 4 * spec.hiddenSize() % PackedGemm.MR == 0;
         this.pipelines = fusedSteps && pipelines(spec, threads);
+        this.minChunkRows = packed && !fusedSteps && threads == 2 && chunksReadWhhFromL3(spec, vendor, l2Bytes)
+                ? MIN_CHUNK_ROWS_FROM_L3 : MIN_CHUNK_ROWS;
     }
 
     /** Whether the per-step GEMMs of more than one row run on {@link PackedGemm} (else OpenBLAS). */
@@ -115,9 +137,13 @@ final class FastCpuPlan {
         return Math.max(1, threads / spec.numDirections());
     }
 
-    /** Batch chunks per direction for a batch: at least {@value #MIN_CHUNK_ROWS} rows each. */
+    /**
+     * Batch chunks per direction for a batch: at least {@value #MIN_CHUNK_ROWS} rows each, or
+     * {@value #MIN_CHUNK_ROWS_FROM_L3} on weights too large to fuse whose W_hh the chunks read from L3
+     * ({@link #chunksReadWhhFromL3}).
+     */
     int chunks(int batch) {
-        return Math.max(1, Math.min(chunksPerDirection(), batch / MIN_CHUNK_ROWS));
+        return Math.max(1, Math.min(chunksPerDirection(), batch / minChunkRows));
     }
 
     /** The recurrences of a layer in a call of this batch: directions times batch chunks. */
@@ -255,6 +281,18 @@ final class FastCpuPlan {
      */
     static boolean loneRecurrenceFuses(LstmSpec spec, long l2Bytes) {
         return fusedWeightBytes(spec) <= l2Bytes / 2;
+    }
+
+    /**
+     * Whether the batch chunks of a unidirectional layer on weights too large to fuse take as few as
+     * {@value #MIN_CHUNK_ROWS_FROM_L3} rows: on AMD processors, where W_hh packed takes at most 8 times a core's L2
+     * (ptb-medium's 6.8 MB on 1 MiB; ptb-large's 36 MB, which would come from memory, not). The bound of
+     * {@link #chunksFuseFromL3}; not for two directions, whose two sets of weights would share L3 (and which take a
+     * chunk per direction on 2 threads anyway), nor on other processors, where it is not measured.
+     */
+    static boolean chunksReadWhhFromL3(LstmSpec spec, String vendor, long l2Bytes) {
+        long whhBytes = 4L * PackedGemm.packedSize(spec.outputSize(), 4 * spec.hiddenSize());
+        return spec.numDirections() == 1 && vendor.equals(CpuVendor.AMD) && whhBytes <= 8 * l2Bytes;
     }
 
     /** Bytes of the largest layer's packed [W_ih W_hh], the larger of its forward and backward layouts. */

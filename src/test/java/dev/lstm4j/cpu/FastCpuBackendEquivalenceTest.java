@@ -294,6 +294,28 @@ class FastCpuBackendEquivalenceTest {
         compare(spec, Opts.ALL, 64, 3, 2);
     }
 
+    /**
+     * A batch of 20 on 2 threads, on weights too large to fuse whose W_hh two chunks of 10 rows read from L3 on AMD
+     * processors ({@link FastCpuPlan#MIN_CHUNK_ROWS_FROM_L3}): two layers on inputs of 2048 and H = 256 with
+     * peepholes (9.4 MB of packed [W_ih W_hh], past the bound to which chunks fuse), each chunk's steps h W_hh^T on
+     * its own thread plus the whole-sequence projection's rows; and I = H = 256 with a projection (1.9 MB), whose two
+     * chunks fuse their steps. Variable lengths and training included.
+     */
+    @Test
+    void matchesTheReferenceWithTwoChunksOfTenRowsReadingWhhFromL3() {
+        LstmSpec unfused = LstmSpec.builder(2048, 256).numLayers(2).peepholes(true).build();
+        LstmSpec fusing = LstmSpec.builder(256, 256).projSize(200).build();
+        try (FastCpuBackend a = new FastCpuBackend(unfused, 2); FastCpuBackend b = new FastCpuBackend(fusing, 2)) {
+            Assumptions.assumeTrue(a.plan().recurrences(20) == 2 && !a.plan().fusesSteps(20)
+                            && b.plan().recurrences(20) == 2 && b.plan().fusesSteps(20),
+                    "not two chunks of 10 rows reading W_hh from L3 here: a processor other than AMD's ("
+                            + CpuVendor.vendor() + "), vectors of " + PackedGemm.LANES + " floats, or an L2 of "
+                            + CacheSize.l2Bytes() + " bytes");
+        }
+        compare(unfused, Opts.ALL, 20, 3, 2);
+        compare(fusing, Opts.ALL, 20, 3, 2);
+    }
+
     static Stream<Arguments> chunkedVariants() {
         return Stream.of(
                 Arguments.of("standard, peepholes, bidirectional", LstmSpec.builder(I, 20).peepholes(true)

@@ -55,7 +55,8 @@ class FusedStepsRuleTest {
         assumeTrue(PackedGemm.USABLE, "without 8-float vectors nothing fuses");
         FastCpuPlan amd = new FastCpuPlan(LARGE_BATCH, 2, RecurrentGemm.PACKED, CpuVendor.AMD, ZEN4_L2);
         assertTrue(amd.fusesSteps(64), "two chunks of 32 rows: fused");
-        assertFalse(amd.fusesSteps(63), "one chunk: the team's steps on the projection");
+        assertTrue(amd.fusesSteps(20), "two chunks of 10 rows (W_hh within 8 times L2): fused");
+        assertFalse(amd.fusesSteps(19), "one chunk: the team's steps on the projection");
         assertFalse(amd.everyCallFuses());
         assertEquals(FastCpuWorkspace.Layout.FUSED, amd.layout());
         FastCpuPlan intel = new FastCpuPlan(LARGE_BATCH, 2, RecurrentGemm.PACKED, "GenuineIntel", INTEL_L2);
@@ -64,6 +65,38 @@ class FusedStepsRuleTest {
         FastCpuPlan twoLayers = new FastCpuPlan(LstmSpec.builder(256, 512).numLayers(2).build(), 2,
                 RecurrentGemm.PACKED, CpuVendor.AMD, ZEN4_L2);
         assertFalse(twoLayers.pipelines(), "the pipeline keeps the L2 bound");
+    }
+
+    /**
+     * On 2 threads, weights too large to fuse whose packed W_hh is within 8 times L2 (AMD) split a batch of 20 rows
+     * or more into two chunks, each reading W_hh from L3 on its own thread, instead of splitting each step over a
+     * team (ptb-medium's B = 20: 3-5 % faster inference, 4-8 % faster training on the Zen 5 VM). Not ptb-large's
+     * 36 MB of W_hh (10 % slower), not on more threads (the team keeps them all busy), not two directions, not
+     * where unmeasured (Intel), not weights that fuse (ptb-small keeps its pipeline), not on OpenBLAS.
+     */
+    @Test
+    void twoThreadsSplitTwentyRowsIntoChunksThatReadWhhFromL3() {
+        LstmSpec ptbLarge = LstmSpec.builder(1500, 1500).numLayers(2).build();
+        assertTrue(FastCpuPlan.chunksReadWhhFromL3(PTB_MEDIUM, CpuVendor.AMD, ZEN4_L2));
+        assertFalse(FastCpuPlan.chunksReadWhhFromL3(ptbLarge, CpuVendor.AMD, ZEN4_L2));
+        assertFalse(FastCpuPlan.chunksReadWhhFromL3(PTB_MEDIUM, "GenuineIntel", INTEL_L2));
+        assertFalse(FastCpuPlan.chunksReadWhhFromL3(LstmSpec.builder(650, 650).bidirectional(true).build(),
+                CpuVendor.AMD, ZEN4_L2));
+        assumeTrue(PackedGemm.USABLE, "without 8-float vectors the steps run on OpenBLAS in chunks of 32 rows");
+        FastCpuPlan medium = new FastCpuPlan(PTB_MEDIUM, 2, RecurrentGemm.PACKED, CpuVendor.AMD, ZEN4_L2);
+        assertEquals(2, medium.chunks(20));
+        assertEquals(1, medium.chunks(19), "chunks of 9 rows measured no faster");
+        assertEquals(2, medium.recurrences(20));
+        assertFalse(medium.fusesSteps(20), "13.5 MB of [W_ih W_hh]: past the bound to fuse chunks");
+        assertEquals(2, medium.chunks(64), "never more chunks than threads");
+        assertEquals(1, new FastCpuPlan(ptbLarge, 2, RecurrentGemm.PACKED, CpuVendor.AMD, ZEN4_L2).chunks(20));
+        assertEquals(1, new FastCpuPlan(PTB_MEDIUM, 4, RecurrentGemm.PACKED, CpuVendor.AMD, ZEN4_L2).chunks(20));
+        assertEquals(1, new FastCpuPlan(PTB_MEDIUM, 3, RecurrentGemm.PACKED, CpuVendor.AMD, ZEN4_L2).chunks(20));
+        assertEquals(1, new FastCpuPlan(PTB_MEDIUM, 2, RecurrentGemm.PACKED, "GenuineIntel", INTEL_L2).chunks(20));
+        assertEquals(1, new FastCpuPlan(PTB_MEDIUM, 2, RecurrentGemm.BLAS, CpuVendor.AMD, ZEN4_L2).chunks(20));
+        FastCpuPlan small = new FastCpuPlan(PTB_SMALL, 2, RecurrentGemm.PACKED, CpuVendor.AMD, ZEN4_L2);
+        assertEquals(1, small.chunks(20));
+        assertTrue(small.pipelined(20), "ptb-small's layers stay a pipeline");
     }
 
     @Test
