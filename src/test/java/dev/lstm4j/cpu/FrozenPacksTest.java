@@ -51,6 +51,10 @@ class FrozenPacksTest {
                 // 5 MB of fused weights per layer (more than 3/2 of any L2 here): the per-step team, W_hh alone
                 Arguments.of("per-step team", LstmSpec.builder(400, 400).numLayers(2).build(), 8,
                         unfusedLayout(LstmSpec.builder(400, 400).numLayers(2).build())),
+                // 9.4 MB of fused weights, W_hh 1 MB: on AMD processors two chunks of 10 rows, each reading W_hh
+                // from L3 (FastCpuPlan.MIN_CHUNK_ROWS_FROM_L3); elsewhere the per-step team
+                Arguments.of("two chunks of 10 rows", LstmSpec.builder(2048, 256).numLayers(2).build(), 20,
+                        unfusedLayout(LstmSpec.builder(2048, 256).numLayers(2).build())),
                 // the same size bidirectional: both directions' packs
                 Arguments.of("bidirectional, unfused", LstmSpec.builder(400, 400).bidirectional(true).build(), 8,
                         FastCpuWorkspace.Layout.PLAIN),
