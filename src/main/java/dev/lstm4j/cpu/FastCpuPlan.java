@@ -29,8 +29,8 @@ final class FastCpuPlan {
      * ({@link #chunksReadWhhFromL3}): two chunks of 10 rows or more, each on its own thread with no wait between
      * steps, instead of each step split over a team, which waits for its slower thread twice a step. Each thread
      * then reads all of W_hh every step instead of half, from L3. Zen 5 VM, 2 threads, T = 35, time with over time
-     * without (paired 1-s blocks in one JVM; 0.948 with the builds' order swapped): two layers of 650 (ptb-medium's
-     * shape), B = 20 inference 0.967, 0.983 and 0.948, training 0.924 and 0.964, frozen parameters 0.992; B = 26
+     * without (paired 1-s blocks in one JVM, both orders): two layers of 650 (ptb-medium's shape), B = 20 inference
+     * 0.935-0.983 over six runs, training 0.924, 0.947, 0.964 and 1.021, frozen parameters 0.992; B = 26
      * 0.956, B = 30 0.995; two layers of 400 (whose chunks then fuse, {@link #chunksFuseFromL3}) inference 0.857,
      * training 0.820; two layers of 256 0.915; one layer of 512 on inputs of 256, T = 100, 0.904. Chunks of fewer
      * rows measured either way: of 6 rows (B = 12) 0.82-0.86, of 5 0.973, of 7 1.22 (the packed kernel takes two of

@@ -70,7 +70,7 @@ class FusedStepsRuleTest {
     /**
      * On 2 threads, weights too large to fuse whose packed W_hh is within 8 times L2 (AMD) split a batch of 20 rows
      * or more into two chunks, each reading W_hh from L3 on its own thread, instead of splitting each step over a
-     * team (ptb-medium's B = 20: 3-5 % faster inference, 4-8 % faster training on the Zen 5 VM). Not ptb-large's
+     * team (ptb-medium's B = 20: inference 2-7 % faster, training about 5 % on the Zen 5 VM). Not ptb-large's
      * 36 MB of W_hh (10 % slower), not on more threads (the team keeps them all busy), not two directions, not
      * where unmeasured (Intel), not weights that fuse (ptb-small keeps its pipeline), not on OpenBLAS.
      */
