@@ -269,7 +269,7 @@ final class FastCpuPlan {
      * layer pipeline (ptb-medium as a pipeline, 13.5 MB a layer: 1.54 times as slow on the Zen 5 VM).
      */
     static boolean chunksFuseFromL3(LstmSpec spec, String vendor, long l2Bytes) {
-        return spec.numDirections() == 1 && vendor.equals(CpuVendor.AMD) && fusedWeightBytes(spec) <= 8 * l2Bytes;
+        return chunksReadFromL3(spec, vendor, l2Bytes, fusedWeightBytes(spec));
     }
 
     /**
@@ -291,9 +291,21 @@ final class FastCpuPlan {
      * chunk per direction on 2 threads anyway), nor on other processors, where it is not measured.
      */
     static boolean chunksReadWhhFromL3(LstmSpec spec, String vendor, long l2Bytes) {
-        long whhBytes = 4L * PackedGemm.packedSize(spec.outputSize(), 4 * spec.hiddenSize());
-        return spec.numDirections() == 1 && vendor.equals(CpuVendor.AMD) && whhBytes <= 8 * l2Bytes;
+        return chunksReadFromL3(spec, vendor, l2Bytes, 4L * PackedGemm.packedSize(spec.outputSize(),
+                4 * spec.hiddenSize()));
     }
+
+    /**
+     * The bound both L3 rules share: one direction, an AMD processor, and the bytes each chunk streams every step
+     * within {@value #FROM_L3_L2_MULTIPLE} times a core's L2.
+     */
+    private static boolean chunksReadFromL3(LstmSpec spec, String vendor, long l2Bytes, long streamedBytes) {
+        return spec.numDirections() == 1 && vendor.equals(CpuVendor.AMD)
+                && streamedBytes <= FROM_L3_L2_MULTIPLE * l2Bytes;
+    }
+
+    /** How many times a core's L2 the weights a chunk streams from L3 each step may take (measured on AMD). */
+    private static final int FROM_L3_L2_MULTIPLE = 8;
 
     /** Bytes of the largest layer's packed [W_ih W_hh], the larger of its forward and backward layouts. */
     private static long fusedWeightBytes(LstmSpec spec) {
