@@ -17,9 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>OpenBLAS re-packs its B operand on every sgemm; for the per-step [rows x P] x [P x 4H] of the recurrence with
  * few rows, that packing, not the arithmetic, sets the time. Here B is packed once per forward or backward call into
  * column panels of {@link #NR} columns (two vectors), each panel stored k-major ({@code [k][NR]}), so that
- * one step streams every panel once and a register block of 8 rows (4 without AVX-512) does 2 FMAs per row for
- * every 2 vector loads; with AVX-512, pairs of panels go through a block of 5 rows doing 4 FMAs per row for every 4
- * loads ({@link #block5}), or of 6 rows in a product from zero ({@link #block6}).
+ * one step streams every panel once and a register block of 8 rows (6 and 4 without AVX-512, in
+ * {@link NarrowBlocks}) does 2 FMAs per row for every 2 vector loads; with AVX-512, pairs of panels go through a
+ * block of 5 rows doing 4 FMAs per row for every 4 loads ({@link #block5}), or of 6 rows in a product from zero
+ * ({@link #block6}).
  *
  * <p>A lives in a heap array (a copy of the step's rows, a few KiB); C is a segment of the workspace. Work is split
  * by panel ranges: different panels write different columns of C, so ranges can run on different threads.
@@ -492,7 +493,8 @@ final class PackedGemm {
                 if (MR == 8) {
                     block8(depth, buffer, a0, 1, MR, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at, ldc);
                 } else {
-                    block4(depth, buffer, a0, 1, MR, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at, ldc);
+                    NarrowBlocks.fourBlockedRows(depth, buffer, a0, packed, b0, init, add ? at : 0, add ? ldc : 0, c,
+                            at, ldc);
                 }
             }
         }
@@ -575,6 +577,17 @@ final class PackedGemm {
                     long at = cAt + (long) r * ldc;
                     block8(depth, a, aOff + r * lda + k0, lda, 1, packed, b0, init, add ? at : 0, add ? ldc : 0, c,
                             at, ldc);
+                }
+            } else { // 256-bit vectors: blocks of 6 rows, then 4 (NarrowBlocks)
+                for (int end = 6 * NarrowBlocks.sixRowBlocks(m); r < end; r += 6) {
+                    long at = cAt + (long) r * ldc;
+                    NarrowBlocks.sixRows(depth, a, aOff + r * lda + k0, lda, packed, b0, init, add ? at : 0,
+                            add ? ldc : 0, c, at, ldc);
+                }
+                for (; r + 4 <= m; r += 4) {
+                    long at = cAt + (long) r * ldc;
+                    NarrowBlocks.fourRows(depth, a, aOff + r * lda + k0, lda, packed, b0, init, add ? at : 0,
+                            add ? ldc : 0, c, at, ldc);
                 }
             }
             for (; r + 4 <= m; r += 4) {
