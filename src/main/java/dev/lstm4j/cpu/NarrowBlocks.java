@@ -18,7 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  * [650 x 2592] 0.64, row-blocked A at [128 x 156] x [156 x 512] 0.64), where on Zen 4 (AVX-512) the passed step had
  * been the faster. And blocks of 6 rows (12 accumulators, 2 loads of B and 6 broadcasts for 12 FMAs, 15 of the 16
  * registers) take most rows: Zen 3's two FMA units with a latency of 4 cycles need 8 independent accumulators, so a
- * block of 4 rows (8) has no slack. Whole calls on that VM, 2 threads, against the variable-step 4-row block:
+ * block of 4 rows (8) has no slack (alone, 1.04-1.19 times the constant-step 4-row block's rate at 20 to 60 rows,
+ * 0.94-1.14 at 96 and 128). Whole calls on that VM, 2 threads, against the variable-step 4-row block:
  * ptb-medium inference 0.754, seed-mnist inference 0.823, large-batch inference 0.833, ptb-small training 0.804,
  * seed-mnist training 0.831.
  */
