@@ -251,11 +251,20 @@ final class FastCpuPlan {
      *   ptb-medium as a pipeline 76-81 against 56 ms, large-batch fused within noise (108-113 against 111-116).</li>
      * </ul>
      * The bound of 3/2 L2 is the one that takes each of these on the faster side on both machines (3/4, the
-     * earlier bound, left ptb-small on Zen 4 on the slower one).
+     * earlier bound, left ptb-small on Zen 4 on the slower one). It is never below {@link #MIN_FUSED_BOUND_BYTES}.
      */
     static boolean fusedWeightsFitInCache(LstmSpec spec, long l2Bytes) {
-        return fusedWeightBytes(spec) <= l2Bytes * 3 / 2;
+        return fusedWeightBytes(spec) <= Math.max(l2Bytes * 3 / 2, MIN_FUSED_BOUND_BYTES);
     }
+
+    /**
+     * The least bound of {@link #fusedWeightsFitInCache}, for cores with less than 1 MiB of L2 (the bound it gives
+     * Zen 4 and 5, whose L2 is 1 MiB). On a Zen 3 VM (512 KiB of L2, 2026-12-08) ptb-small's 1.3 MB a layer was
+     * past 3/2 of L2, so it ran as two batch chunks of 10 rows fusing their steps from L3 ({@link #chunksFuseFromL3});
+     * as the layer pipeline, paired 1-s blocks in one JVM, 2 threads, both orders: training 0.852 and 0.924 of the
+     * time, inference 1.053 and 1.001.
+     */
+    static final long MIN_FUSED_BOUND_BYTES = 3L << 19;
 
     /**
      * Whether the batch chunks of a unidirectional layer fuse their steps where its packed [W_ih W_hh] is past
