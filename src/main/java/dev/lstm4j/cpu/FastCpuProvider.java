@@ -90,8 +90,8 @@ public final class FastCpuProvider implements LstmBackendProvider {
         if (defaultGemm() == RecurrentGemm.BLAS) {
             gemms = "per-step GEMMs on OpenBLAS, as " + GEMM_PROPERTY + "=blas asks";
         } else if (PackedGemm.USABLE) {
-            gemms = "per-step GEMMs on the packed kernel, " + PackedGemm.LANES + "-float vectors, "
-                    + PackedGemm.slabSetting();
+            gemms = "per-step GEMMs on the packed kernel, " + PackedGemm.LANES + "-float vectors in "
+                    + PackedGemm.blockSetting() + ", " + PackedGemm.slabSetting();
         } else {
             gemms = "per-step GEMMs on OpenBLAS, as the packed kernel needs vectors of 8 floats or more and this JVM's"
                     + " hold " + PackedGemm.LANES;

@@ -115,6 +115,11 @@ final class PackedGemm {
         return KC == 0 ? "all of k in one slab" : "k in slabs of at most " + KC;
     }
 
+    /** This machine's register blocks in words, for {@code lstm4j info}. */
+    static String blockSetting() {
+        return MR == 8 ? "blocks of 8 rows, of 5 and 6 over pairs of panels" : "blocks of 6 and 4 rows";
+    }
+
     /** Floats of the packed whole panels of a B of k rows and n columns. */
     static int packedSize(int k, int n) {
         return Math.multiplyExact(panels(n) * NR, k);

@@ -59,9 +59,11 @@ class InfoCommandTest {
         assertTrue(line.contains("(" + cores + (cores == 1 ? " thread; " : " threads; ")), line);
         int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
         if (lanes >= 8) {
-            // the slabs of k depend on the processor (PackedGemm.slabRowsFor): one of the two forms
-            assertTrue(line.matches(".*; per-step GEMMs on the packed kernel, " + lanes
-                    + "-float vectors, (all of k in one slab|k in slabs of at most \\d+); OpenBLAS kernels .*"), line);
+            // the register blocks follow the vector width (NarrowBlocks below 512 bits), the slabs of k the
+            // processor (PackedGemm.slabRowsFor): one of the two forms each
+            String blocks = lanes >= 16 ? "blocks of 8 rows, of 5 and 6 over pairs of panels" : "blocks of 6 and 4 rows";
+            assertTrue(line.matches(".*; per-step GEMMs on the packed kernel, " + lanes + "-float vectors in " + blocks
+                    + ", (all of k in one slab|k in slabs of at most \\d+); OpenBLAS kernels .*"), line);
         } else {
             assertTrue(line.contains("; per-step GEMMs on OpenBLAS, as the packed kernel needs vectors of 8 floats or "
                     + "more and this JVM's hold " + lanes + "; OpenBLAS kernels "), line);
