@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>OpenBLAS re-packs its B operand on every sgemm; for the per-step [rows x P] x [P x 4H] of the recurrence with
  * few rows, that packing, not the arithmetic, sets the time. Here B is packed once per forward or backward call into
  * column panels of {@link #NR} columns (two vectors), each panel stored k-major ({@code [k][NR]}), so that
- * one step streams every panel once and a register block of 8 rows (6 and 4 without AVX-512, in
+ * one step streams every panel once and a register block of 8 rows (6 and 4 without AVX-512, the 6 in
  * {@link NarrowBlocks}) does 2 FMAs per row for every 2 vector loads; with AVX-512, pairs of panels go through a
  * block of 5 rows doing 4 FMAs per row for every 4 loads ({@link #block5}), or of 6 rows in a product from zero
  * ({@link #block6}).
@@ -583,22 +583,16 @@ final class PackedGemm {
                     block8(depth, a, aOff + r * lda + k0, lda, 1, packed, b0, init, add ? at : 0, add ? ldc : 0, c,
                             at, ldc);
                 }
-            } else { // 256-bit vectors: blocks of 6 rows, then 4 (NarrowBlocks)
+            } else { // 256-bit vectors: blocks of 6 rows (NarrowBlocks), then of 4
                 for (int end = 6 * NarrowBlocks.sixRowBlocks(m); r < end; r += 6) {
                     long at = cAt + (long) r * ldc;
                     NarrowBlocks.sixRows(depth, a, aOff + r * lda + k0, lda, packed, b0, init, add ? at : 0,
                             add ? ldc : 0, c, at, ldc);
                 }
-                for (; r + 4 <= m; r += 4) {
-                    long at = cAt + (long) r * ldc;
-                    NarrowBlocks.fourRows(depth, a, aOff + r * lda + k0, lda, packed, b0, init, add ? at : 0,
-                            add ? ldc : 0, c, at, ldc);
-                }
             }
             for (; r + 4 <= m; r += 4) {
                 long at = cAt + (long) r * ldc;
-                block4(depth, a, aOff + r * lda + k0, lda, 1, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at,
-                        ldc);
+                block4(depth, a, aOff + r * lda + k0, lda, packed, b0, init, add ? at : 0, add ? ldc : 0, c, at, ldc);
             }
             for (; r < m; r++) {
                 long at = cAt + (long) r * ldc;
@@ -673,13 +667,15 @@ final class PackedGemm {
      * registers"), which then never reached C2 and ran 100x slow. Each row's addresses are computed once, outside the
      * loop.
      *
-     * A's element (r, kk) is at a0 + r * lda + kk * aStep: aStep = 1 for rows of A (panel), MR for row-blocked A
-     * (chunkPanels, lda = 1). With the step a constant 1 (a[a0 + kk]), C2 (JDK 25) compiles a loop that runs
-     * 4-15 % slower on Zen 4 (same JVM, alternating:
-     * [20 x 650] x [650 x 2592] 87-93 against 102-103 GFLOP/s, [20 x 200] x [200 x 800] 107 against 111,
-     * [64 x 128] x [128 x 512] 106 against 111, block4 alone at [4 x 650] x [650 x 2592] 102 against 105; one core's
-     * peak is 117). The pair blocks (block5, block6) only ever read rows of A and take the constant step: on Zen 5
-     * a constant step measured level with a passed one (0.997-1.022).
+     * block8's A element (r, kk) is at a0 + r * lda + kk * aStep: aStep = 1 for rows of A (panel), MR for
+     * row-blocked A (chunkPanels, lda = 1). With the step a constant 1 (a[a0 + kk]), C2 (JDK 25) compiles a loop that
+     * runs 4-15 % slower on Zen 4 (same JVM, alternating: [20 x 650] x [650 x 2592] 87-93 against 102-103 GFLOP/s,
+     * [20 x 200] x [200 x 800] 107 against 111, [64 x 128] x [128 x 512] 106 against 111, block4 alone at
+     * [4 x 650] x [650 x 2592] 102 against 105; one core's peak is 117). The other blocks only ever read rows of A and
+     * take the constant step: on Zen 5 it measured level with a passed one (the pair blocks, 0.997-1.022), and on
+     * Zen 3 (AVX2) the passed one ran at 0.64-0.79 of it (see {@link NarrowBlocks}), where block4 takes most rows
+     * that 6-row blocks leave; with AVX-512 block4 takes at most one block of a panel's rows, those 8-row blocks
+     * leave.
      */
     private static void block8(int k, float[] a, int a0, int lda, int aStep, float[] b, int b0, MemorySegment init,
                                long i0, int ldi, MemorySegment c, long c0, int ldc) {
@@ -773,8 +769,8 @@ final class PackedGemm {
         c71.intoMemorySegment(c, r7 + half, ORDER);
     }
 
-    private static void block4(int k, float[] a, int a0, int lda, int aStep, float[] b, int b0, MemorySegment init,
-                               long i0, int ldi, MemorySegment c, long c0, int ldc) {
+    private static void block4(int k, float[] a, int a0, int lda, float[] b, int b0, MemorySegment init, long i0,
+                               int ldi, MemorySegment c, long c0, int ldc) {
         long ld = (long) ldc * Float.BYTES;
         long li = (long) ldi * Float.BYTES;
         long half = (long) LANES * Float.BYTES;
@@ -799,19 +795,18 @@ final class PackedGemm {
         int a3 = a2 + lda;
         for (int kk = 0; kk < k; kk++) {
             int bi = b0 + kk * NR;
-            int ak = kk * aStep;
             FloatVector w0 = FloatVector.fromArray(S, b, bi);
             FloatVector w1 = FloatVector.fromArray(S, b, bi + LANES);
-            FloatVector x0 = FloatVector.broadcast(S, a[a0 + ak]);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + kk]);
             c00 = w0.fma(x0, c00);
             c01 = w1.fma(x0, c01);
-            FloatVector x1 = FloatVector.broadcast(S, a[a1 + ak]);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + kk]);
             c10 = w0.fma(x1, c10);
             c11 = w1.fma(x1, c11);
-            FloatVector x2 = FloatVector.broadcast(S, a[a2 + ak]);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + kk]);
             c20 = w0.fma(x2, c20);
             c21 = w1.fma(x2, c21);
-            FloatVector x3 = FloatVector.broadcast(S, a[a3 + ak]);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + kk]);
             c30 = w0.fma(x3, c30);
             c31 = w1.fma(x3, c31);
         }
