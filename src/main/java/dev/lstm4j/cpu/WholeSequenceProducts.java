@@ -5,6 +5,7 @@ import dev.lstm4j.lstm.LstmSpec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -221,43 +222,68 @@ final class WholeSequenceProducts {
     /**
      * For each direction d in turn, C_d [rows, n] = A_d [rows, k] (leading dimension aStride) B_d, B_d packed in
      * covering panels; where {@code sumDirections}, C_d is one array and the directions after the first add to it.
+     *
+     * <p>Where the rows go to the parts, the parts claim chunks of rows in turn rather than take a share each: on
+     * this project's VMs one vCPU often runs slower than the other, and the part that finished its share first then
+     * waited for the other. Every chunk is computed the same way whichever part claims it, so the results are the
+     * same bits. Zen 3 VM, 2 threads, time with over time without, lstm4j's two builds a call each in turn in one JVM
+     * (medians of 80-120 pairs, both orders): large-batch inference 0.983 and 0.961 in a slow phase of the VM, 0.994
+     * and 0.978 in a fast one; large-batch training 0.959.
      */
     private void multiply(FastCpuWorkspace.ProductBuffers buffers, int rows, int k, int n, MemorySegment[] a,
                           int aStride, float[][] b, MemorySegment[] c, boolean sumDirections, Set<String> ran) {
-        int depth0 = slabDepth(k, n, l2Bytes);
         int chunk = chunkRows(k, n, l2Bytes);
         int covering = PackedGemm.coveringPanels(n);
-        int panels = PackedGemm.panels(n);
         int parts = Math.min(threadPool.threads(), buffers.rowsOfA.length);
         boolean byRows = rows >= parts * chunk;
         int used = byRows ? parts : Math.max(1, Math.min(parts, covering));
+        int chunks = (rows + chunk - 1) / chunk;
+        AtomicInteger nextChunk = new AtomicInteger(); // the next chunk of rows to claim, where byRows
         threadPool.parallel(used, part -> {
-            int r0 = byRows ? CpuThreads.cut(rows, used, part) : 0;
-            int r1 = byRows ? CpuThreads.cut(rows, used, part + 1) : rows;
-            // the panels of this part: all where it has its own rows; else its share of the covering panels, the
-            // last, partial one (when n mod NR > 0) with the last part
-            int p0 = byRows ? 0 : covering * part / used;
-            int p1 = byRows ? covering : covering * (part + 1) / used;
-            float[] rowsOfA = buffers.rowsOfA[part];
-            long scratchOff = (long) part * chunk * PackedGemm.NR;
-            for (int d = 0; d < a.length; d++) {
-                for (int k0 = 0; k0 < k; k0 += depth0) {
-                    int depth = Math.min(depth0, k - k0);
-                    boolean add = k0 > 0 || sumDirections && d > 0;
-                    for (int c0 = r0; c0 < r1; c0 += chunk) {
-                        int m = Math.min(chunk, r1 - c0);
-                        copyRows(a[d], aStride, c0, m, k0, depth, rowsOfA, 0);
-                        PackedGemm.multiplySlab(k0, depth, m, n, k, rowsOfA, 0, depth, b[d], add, c[d],
-                                (long) c0 * n, n, p0, Math.min(p1, panels));
-                        if (p1 > panels) {
-                            PackedGemm.lastPanelSlab(k0, depth, m, n, k, rowsOfA, 0, depth, b[d], buffers.scratch,
-                                    scratchOff);
-                            lastColumns(buffers.scratch, scratchOff, c[d], c0, m, n, add);
-                        }
-                    }
+            if (byRows) {
+                for (int ch = nextChunk.getAndIncrement(); ch < chunks; ch = nextChunk.getAndIncrement()) {
+                    int c0 = ch * chunk;
+                    rowChunk(buffers, part, chunk, c0, Math.min(chunk, rows - c0), k, n, a, aStride, b, c,
+                            sumDirections, 0, covering);
                 }
+                return;
+            }
+            // its share of the covering panels over every row, the last, partial panel (n mod NR > 0) with the
+            // last part
+            int p0 = covering * part / used;
+            int p1 = covering * (part + 1) / used;
+            for (int c0 = 0; c0 < rows; c0 += chunk) {
+                rowChunk(buffers, part, chunk, c0, Math.min(chunk, rows - c0), k, n, a, aStride, b, c, sumDirections,
+                        p0, p1);
             }
         }, ran);
+    }
+
+    /**
+     * {@link #multiply}'s rows c0..c0+m-1 (m at most chunk) over covering panels p0..p1-1 on part's buffers: every
+     * direction in turn, each in slabs of k.
+     */
+    private void rowChunk(FastCpuWorkspace.ProductBuffers buffers, int part, int chunk, int c0, int m, int k, int n,
+                          MemorySegment[] a, int aStride, float[][] b, MemorySegment[] c, boolean sumDirections,
+                          int p0, int p1) {
+        int depth0 = slabDepth(k, n, l2Bytes);
+        int panels = PackedGemm.panels(n);
+        float[] rowsOfA = buffers.rowsOfA[part];
+        long scratchOff = (long) part * chunk * PackedGemm.NR;
+        for (int d = 0; d < a.length; d++) {
+            for (int k0 = 0; k0 < k; k0 += depth0) {
+                int depth = Math.min(depth0, k - k0);
+                boolean add = k0 > 0 || sumDirections && d > 0;
+                copyRows(a[d], aStride, c0, m, k0, depth, rowsOfA, 0);
+                PackedGemm.multiplySlab(k0, depth, m, n, k, rowsOfA, 0, depth, b[d], add, c[d], (long) c0 * n, n, p0,
+                        Math.min(p1, panels));
+                if (p1 > panels) {
+                    PackedGemm.lastPanelSlab(k0, depth, m, n, k, rowsOfA, 0, depth, b[d], buffers.scratch,
+                            scratchOff);
+                    lastColumns(buffers.scratch, scratchOff, c[d], c0, m, n, add);
+                }
+            }
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.lstm4j.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -13,6 +14,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.HashSet;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -90,6 +92,52 @@ class WholeSequenceProductsTest {
             }
             assertEquals(frozen ? 2 * dirs : 0, frozenPacks.packedCount(),
                     "frozen parameters: W_ih packed once per product and direction, for both calls");
+        }
+    }
+
+    /**
+     * Split by rows, the parts claim chunks of rows in turn, so which part computes a chunk varies from call to call;
+     * every chunk is computed the same way on any part, so two threads give the bits one thread gives. 650 rows are 4
+     * whole chunks of 160 (this L2's chunk at I = 200) and one of 10.
+     */
+    @Test
+    void claimedChunksGiveTheBitsOfOneThread() {
+        assumeTrue(PackedGemm.USABLE, "the packed kernel needs vectors of 8 floats or more; this JVM's hold "
+                + PackedGemm.LANES);
+        assumeTrue(CacheSize.l2Bytes() >= SMALL_L2, "buffers sized for an L2 of " + CacheSize.l2Bytes());
+        int in = 200;
+        int rows = 650;
+        assertEquals(160, WholeSequenceProducts.chunkRows(in, 4 * 21, SMALL_L2), "chunk rows at I = 200");
+        LstmSpec spec = LstmSpec.builder(in, 21).build();
+        try (LstmParams params = LstmParams.initialized(spec, DType.FLOAT32, Initializer.pytorchUniform(), 5);
+             Arena arena = Arena.ofShared()) {
+            MemorySegment x = random(arena, (long) rows * in, 3);                    // [rows, I]
+            MemorySegment dA = random(arena, (long) rows * 4 * 21, 4);               // [rows, 4H]
+            float[][] one = projectAndGradient(spec, params, 1, rows, x, dA);
+            for (int call = 0; call < 3; call++) {
+                float[][] two = projectAndGradient(spec, params, 2, rows, x, dA);
+                assertArrayEquals(one[0], two[0], "g on 2 threads, call " + call);
+                assertArrayEquals(one[1], two[1], "dX on 2 threads, call " + call);
+            }
+        }
+    }
+
+    /** g [rows, 4H] and dX [rows, I] of one layer's products on the given threads. */
+    private static float[][] projectAndGradient(LstmSpec spec, LstmParams params, int threads, int rows,
+                                                MemorySegment x, MemorySegment dA) {
+        int h4 = 4 * spec.hiddenSize();
+        int in = spec.inputSize();
+        try (Arena arena = Arena.ofShared(); CpuThreads pool = new CpuThreads(threads);
+             FastCpuWorkspace ws = new FastCpuWorkspace(spec, 8, rows, true, 1, FastCpuWorkspace.Layout.PLAIN, 0,
+                     false, threads)) {
+            WholeSequenceProducts products = new WholeSequenceProducts(spec, pool, new FrozenPacks(), SMALL_L2);
+            MemorySegment.copy(dA, 0, ws.dir(0, 0).dA, 0, (long) rows * h4 * Float.BYTES);
+            MemorySegment dX = arena.allocate((long) rows * in * Float.BYTES, 64); // [rows, I]
+            products.project(params, ws, 0, rows, x, in, new HashSet<>());
+            products.inputGradient(params, ws, 0, rows, dX, new HashSet<>());
+            float[] g = new float[rows * h4];
+            MemorySegment.copy(ws.dir(0, 0).g[0], ValueLayout.JAVA_FLOAT, 0, g, 0, g.length);
+            return new float[][] {g, dX.toArray(ValueLayout.JAVA_FLOAT)};
         }
     }
 
