@@ -58,7 +58,7 @@ final class PackedGemm {
      */
     private static final int ROW_BLOCK_KC = 1024;
     /** Rows of A per chunk in {@link #multiplyTransposed}: 128 x 1024 floats of a slab, 512 KiB. */
-    private static final int ROW_CHUNK = 128;
+    static final int ROW_CHUNK = 128;
     /** NR zeros, never written: the starting accumulators of a product that does not add to C. */
     private static final MemorySegment ZERO_PANEL = Arena.global().allocate((long) NR * Float.BYTES, 64);
     /** 2 NR zeros, for a product over two panels at once ({@link #block5}). */
